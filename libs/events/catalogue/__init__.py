@@ -1,0 +1,27 @@
+"""The event catalogue of the whole suite, one module per domain.
+
+Importing this package registers every event type in :data:`libs.events.registry.registry`.
+``docs/events.md`` is generated from it (``make docs``) and a test keeps the two equal.
+"""
+
+from libs.events.catalogue import (
+    finance,
+    ingestion,
+    organisation,
+    pharmacy,
+    referral,
+    reporting,
+    staffing,
+    values,
+)
+
+__all__ = [
+    "finance",
+    "ingestion",
+    "organisation",
+    "pharmacy",
+    "referral",
+    "reporting",
+    "staffing",
+    "values",
+]

@@ -1,0 +1,108 @@
+"""Events the facilities' hospital information systems (HIS) send: visits and prescriptions.
+
+They enter through the ingestion topics (and the HTTP ingestion edge) and are validated
+there; they are keyed by facility so one facility's stock and books are touched by one
+partition consumer at a time.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from libs.events.catalogue.values import (
+    FacilityTier,
+    InsuranceType,
+    PrescriptionCategory,
+    VisitType,
+)
+from libs.events.payload import (
+    Amount,
+    DiagnosisCode,
+    Identifier,
+    Instant,
+    Payload,
+    Pseudonym,
+    Quantity,
+    UnitPrice,
+)
+from libs.events.registry import event_type
+
+PRODUCER = "his"
+
+
+@event_type(
+    "ingestion.visit.recorded.v1", key="facility_id", producer=PRODUCER, time_field="occurred_at"
+)
+class VisitRecorded(Payload):
+    """A patient visit (outpatient, emergency or inpatient stay) was recorded by a facility.
+
+    Visits of county insurees at facilities outside the county arrive here too (from the
+    insurance settlement feed, with ``facility_in_county`` false): they are paid from the
+    same bundle and count in the in-county visit rate's denominator.
+
+    The amounts are the visit's charges for services (consultation, examination, treatment,
+    bed days). Drugs the community pharmacy dispenses are billed by their prescription
+    (``ingestion.prescription.issued.v1``), never here: finance books drug revenue when
+    pharmacy dispenses, so counting them in the visit too would book them twice.
+    """
+
+    visit_id: Identifier
+    facility_id: Identifier
+    facility_tier: FacilityTier
+    facility_in_county: bool = True
+    patient_pseudonym: Pseudonym
+    insurance_type: InsuranceType
+    insured_in_county: bool = Field(
+        default=True, description="The patient is insured under this county's fund."
+    )
+    visit_type: VisitType
+    department_id: Identifier | None = None
+    diagnosis_codes: list[DiagnosisCode] = Field(default_factory=list, max_length=20)
+    total_amount: Amount = Field(description="Charges for services, drugs excluded.")
+    eligible_amount: Amount = Field(description="The part insurance covers (政策范围内).")
+    occurred_at: Instant
+
+    @model_validator(mode="after")
+    def _eligible_within_total(self) -> VisitRecorded:
+        if self.eligible_amount > self.total_amount:
+            raise ValueError("eligible_amount cannot exceed total_amount")
+        return self
+
+
+class PrescriptionLine(Payload):
+    line_no: int = Field(ge=1, le=200)
+    drug_code: Identifier
+    quantity: Quantity = Field(description="Packs, in the formulary's unit.")
+    unit_price: UnitPrice | None = Field(
+        default=None, description="The price the HIS charged; pharmacy uses the formulary's."
+    )
+    days_supply: int | None = Field(default=None, ge=1, le=365)
+
+
+@event_type(
+    "ingestion.prescription.issued.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="issued_at",
+)
+class PrescriptionIssued(Payload):
+    """A prescriber at a facility issued a prescription; pharmacy dispenses it."""
+
+    prescription_id: Identifier
+    visit_id: Identifier | None = None
+    facility_id: Identifier
+    facility_tier: FacilityTier
+    patient_pseudonym: Pseudonym
+    prescriber_id: Identifier | None = None
+    department_id: Identifier | None = None
+    category: PrescriptionCategory
+    lines: list[PrescriptionLine] = Field(min_length=1, max_length=50)
+    total_amount: Amount = Field(description="The drug charges, as the HIS priced them.")
+    issued_at: Instant
+
+    @model_validator(mode="after")
+    def _line_numbers_unique(self) -> PrescriptionIssued:
+        numbers = [line.line_no for line in self.lines]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("line_no must be unique within a prescription")
+        return self

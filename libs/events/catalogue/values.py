@@ -1,0 +1,76 @@
+"""Code lists shared by several domains' events (the glossary is ../shared/domain.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FacilityTier(StrEnum):
+    """Care level, which decides the insurance reimbursement ratio."""
+
+    PRIMARY = "primary"  # 基层: township and community centres, village clinics
+    SECONDARY = "secondary"  # 二级: most county hospitals
+    TERTIARY = "tertiary"  # 三级
+
+
+class FacilityType(StrEnum):
+    COUNTY_HOSPITAL = "county_hospital"  # 县人民医院 (lead hospital, 牵头医院)
+    TCM_HOSPITAL = "tcm_hospital"  # 县中医院
+    TOWNSHIP_CENTRE = "township_centre"  # 乡镇卫生院
+    COMMUNITY_CENTRE = "community_centre"  # 社区卫生服务中心
+    VILLAGE_CLINIC = "village_clinic"  # 村卫生室
+
+
+class InsuranceType(StrEnum):
+    URBAN_EMPLOYEE = "urban_employee"  # 城镇职工医保
+    URBAN_RURAL_RESIDENT = "urban_rural_resident"  # 城乡居民医保
+    SELF_PAY = "self_pay"  # 自费
+
+
+class VisitType(StrEnum):
+    OUTPATIENT = "outpatient"
+    EMERGENCY = "emergency"
+    INPATIENT = "inpatient"
+
+
+class PrescriptionCategory(StrEnum):
+    WESTERN = "western"  # 西药
+    TCM_PATENT = "tcm_patent"  # 中成药
+    TCM_HERBAL = "tcm_herbal"  # 中药饮片
+
+
+class ItemCategory(StrEnum):
+    """The catalogue covers drugs and also consumables and devices (药械)."""
+
+    DRUG = "drug"
+    CONSUMABLE = "consumable"
+    DEVICE = "device"
+
+
+class StaffTitle(StrEnum):
+    CHIEF = "chief"  # 主任医师 (正高)
+    ASSOCIATE_CHIEF = "associate_chief"  # 副主任医师 (副高)
+    ATTENDING = "attending"  # 主治医师
+    RESIDENT = "resident"  # 住院医师
+
+
+class HalfDay(StrEnum):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+
+
+class ReferralDirection(StrEnum):
+    UP = "up"  # 上转: clinic → county hospital
+    DOWN = "down"  # 下转: hospital → clinic, with a follow-up plan
+
+
+class ReferralPriority(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class GreenChannel(StrEnum):
+    CHEST_PAIN = "chest_pain"  # 胸痛
+    STROKE = "stroke"  # 卒中
+    TRAUMA = "trauma"  # 创伤

@@ -1,0 +1,60 @@
+"""Registering event handlers: plain functions ``(event, uow) -> None``, one place per service.
+
+Several handlers may react to one type (e.g. keep the directory copy, then count); they run
+in registration order, in the same transaction and savepoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from libs.events.envelope import CloudEvent
+from libs.events.payload import Payload
+from libs.events.registry import registry
+from libs.events.unit_of_work import UnitOfWork
+
+__all__ = ["Handler", "HandlerRegistry"]
+
+P = TypeVar("P", bound=Payload)
+U = TypeVar("U", bound=UnitOfWork)
+Handler = Callable[[CloudEvent[Any], Any], None]
+
+
+class HandlerRegistry:
+    """Which handlers apply each event type this service consumes.
+
+    The topics a service subscribes to follow from the types it handles.
+    """
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def on(
+        self, payload: type[P]
+    ) -> Callable[[Callable[[CloudEvent[P], U], None]], Callable[[CloudEvent[P], U], None]]:
+        """Decorator: the function handles events whose payload is ``payload``."""
+        spec = registry.for_payload(payload)
+
+        def register(fn: Callable[[CloudEvent[P], U], None]) -> Callable[[CloudEvent[P], U], None]:
+            chain = self._handlers.setdefault(spec.type, [])
+            if fn in chain:
+                raise ValueError(f"{fn.__name__} already handles {spec.type}")
+            chain.append(fn)
+            return fn
+
+        return register
+
+    def get(self, type_name: str) -> Sequence[Handler]:
+        """The handlers of ``type_name`` in order; empty when this service ignores it."""
+        return self._handlers.get(type_name, ())
+
+    def types(self) -> Iterator[str]:
+        return iter(sorted(self._handlers))
+
+    def topics(self) -> list[str]:
+        """The topics carrying the handled types, sorted."""
+        return sorted({registry.by_type(t).topic for t in self._handlers})
+
+    def __len__(self) -> int:
+        return len(self._handlers)

@@ -1,0 +1,297 @@
+"""The outbox relay: publishes committed outbox records to Kafka, in order, forever.
+
+One relay runs in each service process, in a thread of its own. It reads pending records in
+``id`` order, sends them with kafka-python's idempotent producer (``acks=all``), waits until
+the broker has them, and only then marks them published. A crash between publishing and
+marking means the records are published again on restart: consumers skip them by event id.
+So delivery is at-least-once, and effects are exactly-once.
+
+Failures (broker down, timeouts) are retried with backoff, never dropped. With several
+processes of one service on PostgreSQL, an advisory lock elects the one that publishes, so
+records leave in commit order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, delete, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from libs.events.envelope import utc_now
+from libs.events.metrics import DeliveryMetrics
+from libs.events.outbox.signal import OutboxSignal
+from libs.events.outbox.staging import decode_headers
+from libs.events.retry import Backoff
+from libs.events.tables import OutboxRecord
+from libs.events.topics import physical_topic
+
+__all__ = ["OutboxRelay", "RelayLease"]
+
+log = structlog.get_logger("outbox.relay")
+
+ProducerFactory = Callable[[], Any]
+
+
+class RelayLease:
+    """Who may publish: on PostgreSQL one process per service, elected by an advisory lock.
+
+    The lock is held on a dedicated connection, so it is released when the process dies.
+    SQLite databases belong to one process, so the lease is always granted there.
+    """
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self._engine = engine
+        self._key = zlib.crc32(f"outbox-relay:{name}".encode()) & 0x7FFFFFFF
+        self._conn: Connection | None = None
+
+    @property
+    def applies(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+    def acquire(self) -> bool:
+        """True when this process holds (or now took) the lease."""
+        if not self.applies:
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                self.release()
+        conn = self._engine.connect()
+        try:
+            held = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar()
+            )
+            conn.commit()
+        except Exception:
+            conn.close()
+            raise
+        if held:
+            self._conn = conn
+        else:
+            conn.close()
+        return held
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # the connection is already gone, and the lock with it
+                log.debug("relay lease connection already closed")
+
+
+def kafka_producer_factory(
+    bootstrap_servers: str, client_id: str, **overrides: Any
+) -> ProducerFactory:
+    """A factory of kafka-python producers configured for ordered, idempotent delivery."""
+
+    def create() -> Any:
+        from kafka import KafkaProducer
+
+        options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "max_in_flight_requests_per_connection": 5,
+            "linger_ms": 5,
+            "max_block_ms": 10_000,
+            # Fail a round (and retry with backoff) rather than block for 30 s at start-up
+            # while the broker is unreachable.
+            "bootstrap_timeout_ms": 10_000,
+            "request_timeout_ms": 15_000,
+            "delivery_timeout_ms": 30_000,
+        }
+        options.update(overrides)
+        return KafkaProducer(**options)
+
+    return create
+
+
+class OutboxRelay:
+    """Publishes pending outbox records until ``stop`` is set. Run :meth:`run` in a thread."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        engine: Engine,
+        producer_factory: ProducerFactory,
+        *,
+        name: str,
+        metrics: DeliveryMetrics,
+        signal: OutboxSignal | None = None,
+        batch_size: int = 500,
+        idle_poll_s: float = 0.5,
+        flush_timeout_s: float = 30.0,
+        retention: timedelta = timedelta(hours=24),
+        topic_prefix: str = "",
+    ) -> None:
+        self._sessions = session_factory
+        self._prefix = topic_prefix
+        self._producer_factory = producer_factory
+        self._producer: Any = None
+        self._metrics = metrics
+        self._signal = signal or OutboxSignal()
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._flush_timeout_s = flush_timeout_s
+        self._retention = retention
+        self._lease = RelayLease(engine, name)
+        self._last_gauges = 0.0
+        self._last_prune = 0.0
+        self.healthy = False
+        """True after a round that reached the broker (or had nothing to send)."""
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop`` is set; every failure is logged, counted and retried."""
+        backoff = Backoff(initial_s=0.2, maximum_s=30.0)
+        try:
+            while not stop.is_set():
+                try:
+                    if not self._lease.acquire():
+                        self._metrics.relay_leader.set(0)
+                        self._refresh_gauges(force=False)
+                        stop.wait(5.0)
+                        continue
+                    self._metrics.relay_leader.set(1)
+                    sent = self.publish_pending()
+                    self.healthy = True
+                    backoff.reset()
+                    self._refresh_gauges(force=sent > 0)
+                    self._maybe_prune()
+                    if sent < self._batch_size:
+                        self._signal.wait(self._idle_poll_s)
+                except Exception as exc:
+                    self.healthy = False
+                    self._metrics.relay_errors.inc()
+                    delay = backoff.next()
+                    log.warning(
+                        "outbox relay round failed; retrying",
+                        error=repr(exc)[:500],
+                        retry_in_s=round(delay, 2),
+                    )
+                    self._discard_producer()
+                    # The backlog gauges matter most exactly now, while nothing gets out.
+                    self._refresh_gauges_safely()
+                    stop.wait(delay)
+        finally:
+            self._discard_producer()
+            self._lease.release()
+
+    def _refresh_gauges_safely(self) -> None:
+        try:
+            self._refresh_gauges(force=True)
+        except Exception as exc:  # the database may be what is failing
+            log.debug("could not refresh outbox gauges", error=repr(exc)[:200])
+
+    def publish_pending(self) -> int:
+        """Publish one batch of pending records in order; returns how many were published.
+
+        Raises if any record could not be published; the records before it stay marked.
+        """
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    OutboxRecord.id,
+                    OutboxRecord.topic,
+                    OutboxRecord.key,
+                    OutboxRecord.value,
+                    OutboxRecord.headers,
+                )
+                .where(OutboxRecord.published_at.is_(None))
+                .order_by(OutboxRecord.id)
+                .limit(self._batch_size)
+            ).all()
+        if not rows:
+            return 0
+        producer = self._ensure_producer()
+        futures = [
+            (
+                row.id,
+                row.topic,
+                producer.send(
+                    physical_topic(row.topic, self._prefix),
+                    key=row.key,
+                    value=row.value,
+                    headers=decode_headers(row.headers or []),
+                ),
+            )
+            for row in rows
+        ]
+        producer.flush(timeout=self._flush_timeout_s)
+        published: list[int] = []
+        failure: BaseException | None = None
+        for row_id, topic, future in futures:
+            if not future.is_done or future.failed():
+                failure = future.exception if future.is_done else TimeoutError("not acknowledged")
+                break
+            published.append(row_id)
+            self._metrics.events_published.labels(topic).inc()
+        self._mark_published(published)
+        if failure is not None:
+            raise RuntimeError(f"publish failed after {len(published)} records: {failure!r}")
+        return len(published)
+
+    def _mark_published(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self._sessions() as session:
+            session.execute(
+                update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=utc_now())
+            )
+            session.commit()
+
+    def _ensure_producer(self) -> Any:
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        return self._producer
+
+    def _discard_producer(self) -> None:
+        # A fresh producer after a failure: the broker may have restarted and forgotten the
+        # idempotent producer id, which an old producer would keep failing on.
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=5)
+            except Exception as exc:
+                log.debug("closing producer failed", error=repr(exc))
+
+    def _refresh_gauges(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_gauges < 1.0:
+            return
+        self._last_gauges = now
+        with self._sessions() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(OutboxRecord.created_at)).where(
+                    OutboxRecord.published_at.is_(None)
+                )
+            ).one()
+        self._metrics.outbox_pending.set(count)
+        if oldest is None:
+            self._metrics.outbox_oldest_age.set(0)
+        else:
+            if oldest.tzinfo is None:  # SQLite returns naive datetimes; we stored UTC
+                from datetime import UTC
+
+                oldest = oldest.replace(tzinfo=UTC)
+            self._metrics.outbox_oldest_age.set(max(0.0, (utc_now() - oldest).total_seconds()))
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune < 600:
+            return
+        self._last_prune = now
+        cutoff = utc_now() - self._retention
+        with self._sessions() as session:
+            session.execute(delete(OutboxRecord).where(OutboxRecord.published_at < cutoff))
+            session.commit()

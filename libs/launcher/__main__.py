@@ -1,0 +1,169 @@
+"""``python -m libs.launcher run|status|tokens`` — the embedded suite (what ``make run`` runs).
+
+``run`` starts, in the foreground, the Tansu broker and the five services under supervisord,
+with SQLite files in the data directory (``DATA_DIR``, default ``.data/``) unless a service's
+``*_DATABASE_URL`` points elsewhere. Ctrl-C stops everything. ``status`` asks the running
+supervisor; ``tokens`` prints ready-made admin tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from datetime import timedelta
+
+from libs.launcher.config import SERVICES, supervisor_config
+from libs.launcher.ports import free_port, port_is_free
+from libs.platform.auth import Role, TokenAuthority, load_signing_keys
+from libs.platform.settings import REPO_ROOT, PlatformSettings
+
+#: Short group timeouts: a group join on the embedded broker takes about half the session
+#: timeout. Production keeps Kafka's defaults (see libs/platform/settings.py).
+EMBEDDED_KAFKA = {
+    "KAFKA_SESSION_TIMEOUT_S": "6",
+    "KAFKA_HEARTBEAT_INTERVAL_S": "1",
+    "KAFKA_REBALANCE_TIMEOUT_S": "6",
+}
+DEMO_FACILITY = "QS-T01"
+
+
+def demo_tokens(settings: PlatformSettings, ttl: timedelta = timedelta(hours=12)) -> dict[str, str]:
+    authority = TokenAuthority(
+        load_signing_keys(
+            settings.auth_keys, settings.data_dir, production=settings.environment == "production"
+        ),
+        settings.auth_issuer,
+    )
+    tokens = {}
+    for role in Role:
+        facility = DEMO_FACILITY if role is Role.CLINIC_STAFF else None
+        label = f"{role.value} ({facility})" if facility else role.value
+        tokens[label] = authority.mint(
+            subject=f"demo-{role.value}", role=role, facility_id=facility, ttl=ttl
+        )
+    return tokens
+
+
+def _ports() -> dict[str, int]:
+    return {
+        name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port))
+        for name, port in SERVICES.items()
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = PlatformSettings()
+    data_dir = settings.data_dir.resolve()
+    run_dir = data_dir / "supervisor"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ports = _ports()
+    busy = [f"{name} ({port})" for name, port in ports.items() if not port_is_free(port)]
+    if busy:
+        print(
+            f"admin ports in use: {', '.join(busy)}; free them or set e.g. PHARMACY_HTTP_PORT",
+            file=sys.stderr,
+        )
+        return 2
+    broker_port = args.broker_port or int(os.environ.get("EMBEDDED_BROKER_PORT", 0) or 0)
+    if not broker_port:
+        broker_port = 9092 if port_is_free(9092) else free_port()
+    elif not port_is_free(broker_port):
+        print(f"broker port {broker_port} is in use", file=sys.stderr)
+        return 2
+
+    env = os.environ
+    env["DATA_DIR"] = str(data_dir)
+    env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
+    for key, value in EMBEDDED_KAFKA.items():
+        env.setdefault(key, value)
+    if sys.stdout.isatty():
+        env.setdefault("LOG_FORMAT", "console")
+    for name, port in ports.items():
+        env[f"{name.upper()}_HTTP_PORT"] = str(port)
+    # supervisorctl-style credentials for the control socket; childutils and `status` read
+    # them from these variables.
+    env["SUPERVISOR_USERNAME"] = "launcher"
+    env["SUPERVISOR_PASSWORD"] = secrets.token_urlsafe(24)
+    conf = run_dir / "supervisord.conf"
+    conf.write_text(
+        supervisor_config(
+            run_dir=run_dir,
+            repo_root=REPO_ROOT,
+            broker_port=broker_port,
+            username=env["SUPERVISOR_USERNAME"],
+            password=env["SUPERVISOR_PASSWORD"],
+        )
+    )
+    conf.chmod(0o600)
+
+    print("County medical community — embedded suite", flush=True)
+    print(f"  broker     127.0.0.1:{broker_port} (Tansu, in memory)")
+    print(f"  data       {data_dir}")
+    for name, port in ports.items():
+        print(f"  {name:<10} http://127.0.0.1:{port}/docs")
+    if not args.no_tokens:
+        print("  tokens (12 h; send as 'Authorization: Bearer <token>'):")
+        for label, token in demo_tokens(settings).items():
+            print(f"    {label}: {token}")
+    print("  Ctrl-C stops everything.", flush=True)
+    os.chdir(REPO_ROOT)
+    # supervisord takes over this process: Ctrl-C reaches it, and it stops every child.
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-c",
+            "from supervisor.supervisord import main; main()",
+            "-n",
+            "-c",
+            str(conf),
+        ],
+    )
+    return 0  # not reached
+
+
+def status(_: argparse.Namespace) -> int:
+    conf = PlatformSettings().data_dir.resolve() / "supervisor" / "supervisord.conf"
+    if not conf.exists():
+        print("the suite has not been started from this data directory", file=sys.stderr)
+        return 1
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-c",
+            "from supervisor.supervisorctl import main; main()",
+            "-c",
+            str(conf),
+            "status",
+        ],
+    )
+    return 0
+
+
+def tokens(_: argparse.Namespace) -> int:
+    for label, token in demo_tokens(PlatformSettings()).items():
+        print(f"{label}: {token}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m libs.launcher",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_cmd = commands.add_parser("run", help="start the broker and all services (foreground)")
+    run_cmd.add_argument("--broker-port", type=int, default=0)
+    run_cmd.add_argument("--no-tokens", action="store_true", help="do not print demo tokens")
+    commands.add_parser("status", help="what the running supervisor reports")
+    commands.add_parser("tokens", help="print ready-made admin tokens")
+    args = parser.parse_args(argv)
+    return {"run": run, "status": status, "tokens": tokens}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The supervisord configuration of the embedded suite, written into the data directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["SERVICES", "supervisor_config"]
+
+#: The suite's services with their default admin ports.
+SERVICES: dict[str, int] = {
+    "pharmacy": 8101,
+    "finance": 8102,
+    "staffing": 8103,
+    "referral": 8104,
+    "reporting": 8105,
+}
+
+_OUTPUT = """stdout_logfile=/dev/fd/1
+stdout_logfile_maxbytes=0
+redirect_stderr=true"""
+
+
+def _esc(value: object) -> str:
+    return str(value).replace("%", "%%")
+
+
+def supervisor_config(
+    *, run_dir: Path, repo_root: Path, broker_port: int, username: str, password: str
+) -> str:
+    """supervisord.conf: the broker first, the services once it is ready, and the listener
+    that ties the services' lifetime to the broker's. The control socket needs the given
+    credentials (the listener and ``status`` get them from the environment)."""
+    # Running as root is how containers and this machine run; say so, or supervisord warns.
+    user = "\nuser=root" if os.geteuid() == 0 else ""
+    python = _esc(sys.executable)
+    run = _esc(run_dir)
+    repo = _esc(repo_root)
+    sections = [
+        f"""[supervisord]
+nodaemon=true{user}
+logfile={run}/supervisord.log
+pidfile={run}/supervisord.pid
+childlogdir={run}
+loglevel=warn
+
+[unix_http_server]
+file={run}/supervisor.sock
+chmod=0700
+username={_esc(username)}
+password={_esc(password)}
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{run}/supervisor.sock
+username={_esc(username)}
+password={_esc(password)}
+
+[program:broker]
+command={python} -m libs.launcher.broker_program --port {broker_port}
+directory={repo}
+priority=10
+autostart=true
+autorestart=true
+startsecs=1
+startretries=20
+stopsignal=TERM
+stopwaitsecs=10
+{_OUTPUT}
+
+[eventlistener:broker-watch]
+command={python} -m libs.launcher.listener
+directory={repo}
+events=PROCESS_STATE
+priority=5
+autorestart=true
+stderr_logfile=/dev/fd/2
+stderr_logfile_maxbytes=0
+
+[group:services]
+programs={",".join(SERVICES)}
+priority=20
+"""
+    ]
+    for name in SERVICES:
+        sections.append(
+            f"""[program:{name}]
+command={python} -m services.{name}
+directory={repo}
+autostart=false
+autorestart=true
+startsecs=3
+startretries=100
+stopsignal=TERM
+stopwaitsecs=15
+{_OUTPUT}
+"""
+        )
+    return "\n".join(sections)

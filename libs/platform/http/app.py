@@ -1,0 +1,59 @@
+"""The admin app every service serves: its routers plus health, metrics, auth and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import Session, sessionmaker
+
+from libs.platform.audit.api import router as audit_router
+from libs.platform.audit.middleware import AuditMiddleware
+from libs.platform.auth import TokenAuthority
+from libs.platform.http.errors import install_error_handlers
+from libs.platform.http.health import ReadinessCheck, install_health_endpoints
+from libs.platform.http.limits import BodySizeLimitMiddleware, RateLimitMiddleware
+from libs.platform.http.metrics import HttpMetricsMiddleware
+
+__all__ = ["HttpLimits", "create_admin_app"]
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_body_bytes: int = 1_048_576
+    rate_per_minute: int = 600
+    rate_burst: int = 100
+
+
+def create_admin_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    routers: Iterable[APIRouter],
+    checks: Mapping[str, ReadinessCheck],
+    registry: CollectorRegistry,
+    token_authority: TokenAuthority,
+    sessions: sessionmaker[Session],
+    limits: HttpLimits,
+    version: str = "0.1.0",
+) -> FastAPI:
+    """The service's routers plus health, metrics, audit trail, errors and input limits."""
+    app = FastAPI(title=title, description=description, version=version)
+    app.state.token_authority = token_authority
+    app.state.service = service
+    install_error_handlers(app)
+    install_health_endpoints(app, service=service, checks=checks, registry=registry)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(audit_router)
+    # Added innermost first: the audit sees every outcome, including refusals by the limits.
+    app.add_middleware(HttpMetricsMiddleware, namespace=service, registry=registry)
+    app.add_middleware(
+        RateLimitMiddleware, per_minute=limits.rate_per_minute, burst=limits.rate_burst
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=limits.max_body_bytes)
+    app.add_middleware(AuditMiddleware, sessions=sessions)
+    return app

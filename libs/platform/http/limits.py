@@ -1,0 +1,136 @@
+"""Input limits every admin API enforces: request size, and a request rate per token."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodySizeLimitMiddleware", "RateLimitMiddleware"]
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def _error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps({"error": code, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over ``max_bytes``, declared or streamed (then it is buffered, up to
+    the limit, before the application sees any of it)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        message = f"request bodies are limited to {self.max_bytes} bytes"
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await _error(send, 413, "payload_too_large", message)
+                return
+            await self.app(scope, receive, send)
+            return
+        if headers.get(b"transfer-encoding") is None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            incoming = await receive()
+            if incoming["type"] != "http.request":
+                break
+            chunks.append(incoming.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await _error(send, 413, "payload_too_large", message)
+                return
+            if not incoming.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class RateLimitMiddleware:
+    """A token bucket per bearer token (or per client address without one) for mutating
+    requests: ``burst`` at once, refilled at ``per_minute``; 429 with Retry-After beyond."""
+
+    def __init__(self, app: ASGIApp, *, per_minute: int, burst: int, max_keys: int = 10_000):
+        self.app = app
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def _key(self, scope: Scope) -> str:
+        auth = dict(scope.get("headers", [])).get(b"authorization", b"")
+        if auth.lower().startswith(b"bearer "):
+            return "t:" + hashlib.sha256(auth[7:].strip()).hexdigest()
+        client = scope.get("client")
+        return f"c:{client[0] if client else '?'}"
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """Spend one request of ``key``'s bucket; 0 if allowed, else seconds to wait."""
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return wait
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in MUTATING:
+            await self.app(scope, receive, send)
+            return
+        wait = self.take(self._key(scope))
+        if wait > 0:
+            retry = str(max(1, int(wait + 0.999))).encode()
+            await _error(
+                send,
+                429,
+                "rate_limited",
+                "too many changes from this token; slow down",
+                headers=[(b"retry-after", retry)],
+            )
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,104 @@
+"""Settings shared by every service process, read from the environment (no prefix).
+
+Service-specific settings subclass :class:`ServiceSettings` with their own prefix
+(``PHARMACY_``, ``FINANCE_``...). Production mode refuses defaults for secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PlatformSettings", "ServiceSettings"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class PlatformSettings(BaseSettings):
+    """What every service shares: where the broker is, how to log, which keys sign tokens."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    data_dir: Path = Field(
+        default=REPO_ROOT / ".data", description="SQLite files and worker state in development."
+    )
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = Field(
+        default="",
+        pattern=r"^[a-z0-9._-]{0,40}$",
+        description="Namespace for every topic and consumer group on a shared cluster, e.g. 'qs.'.",
+    )
+    # Kafka's own defaults; the embedded broker needs short ones (a group join takes about
+    # half the session timeout there), which its launcher and the tests set.
+    kafka_session_timeout_s: float = 45.0
+    kafka_heartbeat_interval_s: float = 3.0
+    kafka_rebalance_timeout_s: float = 60.0
+    # Never shrink: a worker that stops polling for this long is evicted from its group.
+    kafka_max_poll_interval_s: float = 300.0
+    kafka_max_poll_records: int = 500
+    consume_batch_size: int = 500
+    consume_batch_within_s: float = 0.2
+    consume_max_attempts: int = 5
+    topic_wait_s: float = 120.0
+
+    auth_keys: str = Field(
+        default="",
+        description="Token signing keys, 'kid:secret' separated by commas; the first signs, all "
+        "verify (rotation). Required in production.",
+    )
+    auth_issuer: str = "county-medical-community"
+    pseudonym_secret: str = Field(default="", description="County secret for patient pseudonyms.")
+
+    http_host: str = "127.0.0.1"
+    http_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Mutating requests per minute per token."
+    )
+    rate_limit_burst: int = Field(default=100, ge=1)
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Apply migrations when the process starts; off where a migration job does it.",
+    )
+
+    def pseudonym_key(self) -> bytes:
+        """The county key for patient pseudonyms (the development one outside production)."""
+        from libs.events.pseudonym import DEVELOPMENT_PSEUDONYM_SECRET
+
+        secret = self.pseudonym_secret.encode("utf-8")
+        if not secret:
+            if self.environment == "production":  # the validator refuses this already
+                raise ValueError("PSEUDONYM_SECRET is required in production")
+            return DEVELOPMENT_PSEUDONYM_SECRET
+        if len(secret) < 16:
+            raise ValueError("PSEUDONYM_SECRET must be at least 16 bytes")
+        return secret
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> PlatformSettings:
+        if self.environment == "production":
+            missing = [n for n in ("auth_keys", "pseudonym_secret") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"production mode needs {', '.join(n.upper() for n in missing)}")
+        return self
+
+
+class ServiceSettings(BaseSettings):
+    """Per-service settings; subclasses set ``env_prefix``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    http_port: int = 8000
+    database_url: str = Field(default="", description="Default: a SQLite file in DATA_DIR.")
+
+    def database_url_or_default(self, platform: PlatformSettings, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        platform.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{platform.data_dir / f'{service}.sqlite3'}"

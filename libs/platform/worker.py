@@ -1,0 +1,400 @@
+"""One service process: a Faust worker that also serves the admin app and runs the relay.
+
+The composition root of each service builds a :class:`ServiceProcess` and calls
+:meth:`ServiceProcess.run`, which:
+
+1. configures logging and migrates the database (every branch to its head);
+2. waits until the broker has the suite's topics (they are created by the topic command,
+   never by workers);
+3. runs the service's start-up hooks (e.g. publishing master data);
+4. starts, on one event loop: the Faust app with one batch agent per subscribed topic, the
+   admin app (uvicorn), the outbox relay (a thread), and periodic upkeep.
+
+Consumed batches are applied in a worker thread and acknowledged only after their
+transaction committed; a batch that cannot be applied when the worker stops is never
+acknowledged, so it is redelivered. Nothing raised by a handler escapes an agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import faust
+import mode
+import structlog
+from fastapi import APIRouter, FastAPI
+from faust.contrib.asgi import AsgiService
+from mode import Service
+from prometheus_client import CollectorRegistry
+
+from libs.events.consuming import (
+    BatchProcessor,
+    ConsumedMessage,
+    HandlerRegistry,
+    ProcessingStopped,
+)
+from libs.events.consuming.processed import prune as prune_processed
+from libs.events.metrics import DeliveryMetrics
+from libs.events.outbox import OutboxRelay, OutboxSignal, kafka_producer_factory
+from libs.events.topics import load_declarations, logical_topic, missing_topics, physical_topic
+from libs.events.unit_of_work import UnitOfWork
+from libs.platform.auth import TokenAuthority, load_signing_keys
+from libs.platform.broker_probe import BrokerProbe
+from libs.platform.database import Database, create_database
+from libs.platform.http.app import HttpLimits, create_admin_app
+from libs.platform.logging import configure_logging
+from libs.platform.migrations import MigrationPlan, upgrade
+from libs.platform.settings import PlatformSettings
+
+__all__ = ["Periodic", "ServiceProcess"]
+
+log = structlog.get_logger("worker")
+
+PROCESSED_RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Upkeep run every ``interval_s`` in a worker thread (e.g. a daily expiry scan).
+
+    The first run comes ``first_run_s`` after start (default: one interval).
+    """
+
+    name: str
+    interval_s: float
+    run: Callable[[], None]
+    first_run_s: float | None = None
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    title: str
+    description: str
+    platform: PlatformSettings
+    http_port: int
+    database_url: str
+    migrations: MigrationPlan
+    handlers: HandlerRegistry
+    routers: Iterable[APIRouter] = ()
+    uow_class: type[UnitOfWork] = UnitOfWork
+    on_start: list[Callable[[ServiceProcess], None]] = field(default_factory=list)
+    periodic: list[Periodic] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.metrics = DeliveryMetrics.create(self.name, self.registry)
+        self.database: Database = create_database(self.database_url)
+        self.signal = OutboxSignal()
+        self.stop_event = threading.Event()
+        self.token_authority = TokenAuthority(
+            load_signing_keys(
+                self.platform.auth_keys,
+                self.platform.data_dir,
+                production=self.platform.environment == "production",
+            ),
+            self.platform.auth_issuer,
+        )
+        self.relay = OutboxRelay(
+            self.database.sessions,
+            self.database.engine,
+            kafka_producer_factory(self.platform.kafka_bootstrap_servers, f"{self.name}-relay"),
+            name=self.name,
+            metrics=self.metrics,
+            signal=self.signal,
+            topic_prefix=self.platform.kafka_topic_prefix,
+        )
+        self._app: Any = None
+        self._processed_offsets: dict[tuple[str, int], int] = {}
+
+    # --- composition ---------------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        return f"/services/{self.name}"
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work on this service's database and outbox."""
+        return self.uow_class(self.database.sessions, source=self.source, signal=self.signal)
+
+    def admin_app(self) -> FastAPI:
+        app = create_admin_app(
+            service=self.name,
+            title=self.title,
+            description=self.description,
+            routers=self.routers,
+            checks=self._readiness_checks(),
+            registry=self.registry,
+            token_authority=self.token_authority,
+            sessions=self.database.sessions,
+            limits=HttpLimits(
+                max_body_bytes=self.platform.http_max_body_bytes,
+                rate_per_minute=self.platform.rate_limit_per_minute,
+                rate_burst=self.platform.rate_limit_burst,
+            ),
+        )
+        app.state.uow_factory = self.unit_of_work
+        app.state.process = self
+        return app
+
+    def _readiness_checks(self) -> dict[str, Callable[[], None]]:
+        def database() -> None:
+            self.database.ping()
+
+        probe = BrokerProbe(self.platform.kafka_bootstrap_servers)
+
+        def broker() -> None:
+            probe.check()
+            if not self.relay.healthy:
+                raise RuntimeError("the outbox relay is failing to publish")
+
+        def consumers() -> None:
+            if not len(self.handlers):
+                return  # this service consumes nothing
+            app = self._app
+            if app is None:
+                raise RuntimeError("the stream processor has not started")
+            if getattr(app, "rebalancing", False):
+                raise RuntimeError("consumer group rebalancing")
+            if not app.tables.recovery.completed.is_set():
+                raise RuntimeError("partitions not assigned or tables still recovering")
+
+        return {"database": database, "broker": broker, "consumers": consumers}
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run the process until SIGINT/SIGTERM; does not return normally."""
+        logging_config = configure_logging(
+            self.name, self.platform.log_level, self.platform.log_format
+        )
+        log.info(
+            "starting",
+            http_port=self.http_port,
+            database=self.database.dialect,
+            bootstrap_servers=self.platform.kafka_bootstrap_servers,
+        )
+        if self.platform.migrate_on_start:
+            upgrade(self.migrations, self.database_url)
+        self._wait_for_topics()
+        for hook in self.on_start:
+            hook(self)
+        worker = self._build_worker(logging_config)
+        worker.execute_from_commandline()
+
+    def _wait_for_topics(self) -> None:
+        wanted = [d.name for d in load_declarations()]
+        deadline = time.monotonic() + self.platform.topic_wait_s
+        while True:
+            try:
+                missing = missing_topics(
+                    self.platform.kafka_bootstrap_servers,
+                    wanted,
+                    prefix=self.platform.kafka_topic_prefix,
+                )
+            except Exception as exc:
+                missing = {f"(broker unreachable: {exc!r})"}
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"topics missing after {self.platform.topic_wait_s}s: "
+                    f"{sorted(missing)[:5]}; run `python -m libs.events.topics create`"
+                )
+            log.info("waiting for topics", missing=len(missing))
+            time.sleep(1.0)
+
+    def _build_worker(self, logging_config: dict[str, Any]) -> Any:
+        p = self.platform
+        services: list[Any] = []
+        if len(self.handlers):
+            services.append(self._build_stream_app())
+        http = AsgiService(
+            self.admin_app(),
+            host=p.http_host,
+            port=self.http_port,
+            uvicorn_options={"log_config": None, "access_log": False},
+        )
+        jobs = [
+            Periodic("consumer_lag", 5.0, self._update_consumer_lag),
+            Periodic("prune_processed", 3600.0, self._prune_processed),
+            *self.periodic,
+        ]
+        services += [http, RelayService(self.relay, self.stop_event), UpkeepService(jobs)]
+        # faust.Worker needs a Faust app first; a service that consumes nothing has none.
+        worker_class = faust.Worker if self._app is not None else mode.Worker
+        return worker_class(
+            *services,
+            loglevel=p.log_level,
+            logging_config=logging_config,
+            redirect_stdouts=False,
+            quiet=True,
+        )
+
+    def _build_stream_app(self) -> Any:
+        p = self.platform
+        datadir = p.data_dir / "faust" / self.name
+        datadir.parent.mkdir(parents=True, exist_ok=True)
+        app = faust.App(
+            # The app id is the consumer group: namespaced like the topics on a shared cluster.
+            p.kafka_topic_prefix + self.name,
+            broker=[f"kafka://{s.strip()}" for s in p.kafka_bootstrap_servers.split(",")],
+            store="memory://",
+            datadir=str(datadir),
+            autodiscover=False,
+            topic_allow_declare=False,
+            topic_disable_leader=True,
+            consumer_auto_offset_reset="earliest",
+            broker_session_timeout=p.kafka_session_timeout_s,
+            broker_heartbeat_interval=p.kafka_heartbeat_interval_s,
+            broker_rebalance_timeout=p.kafka_rebalance_timeout_s,
+            broker_max_poll_interval=p.kafka_max_poll_interval_s,
+            broker_max_poll_records=p.kafka_max_poll_records,
+            stream_buffer_maxsize=max(4096, p.consume_batch_size * 4),
+            web_enabled=False,
+        )
+        self._app = app
+        for topic in self.handlers.topics():
+            self._add_agent(app, topic)
+        return app
+
+    def _add_agent(self, app: Any, topic: str) -> None:
+        p = self.platform
+        processor = BatchProcessor(
+            consumer=self.name,
+            handlers=self.handlers,
+            uow_factory=self.unit_of_work,
+            metrics=self.metrics,
+            max_attempts=p.consume_max_attempts,
+            stop=self.stop_event,
+        )
+        prefix = p.kafka_topic_prefix
+        channel = app.topic(
+            physical_topic(topic, prefix),
+            value_serializer="raw",
+            key_serializer="raw",
+            allow_empty=True,
+        )
+        offsets = self._processed_offsets
+
+        async def consume(stream: Any) -> None:
+            async for events in stream.noack_take(
+                p.consume_batch_size, within=p.consume_batch_within_s
+            ):
+                messages = [_consumed(event.message, prefix) for event in events]
+                try:
+                    await asyncio.to_thread(processor.process, messages)
+                except ProcessingStopped:
+                    return  # unacknowledged: redelivered to whoever consumes next
+                except BaseException as exc:
+                    # Our own machinery failed, not a handler (those never raise). Acking
+                    # would lose the batch and a clean stop would commit offsets: leave at
+                    # once and let the supervisor restart the process.
+                    log.critical("consumer machinery failed; exiting", error=repr(exc))
+                    os._exit(70)
+                for event in events:
+                    await stream.ack(event)
+                for message in messages:
+                    offsets[(message.topic, message.partition)] = message.offset + 1
+
+        app.agent(channel, name=f"{self.name}.consume.{topic}")(consume)
+
+    def _update_consumer_lag(self) -> None:
+        """Lag per assigned partition: the high watermark the last fetch response carried
+        minus the next offset to process (ListOffsets is not trusted, see docs/)."""
+        app = self._app
+        if app is None:
+            return
+        consumer = app.consumer
+        prefix = self.platform.kafka_topic_prefix
+        for tp in list(consumer.assignment()):
+            topic = logical_topic(tp.topic, prefix)
+            highwater = None
+            with contextlib.suppress(Exception):  # nothing fetched from this partition yet
+                highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = self._processed_offsets.get((topic, tp.partition))
+            if position is None:
+                committed = consumer._committed_offset.get(tp)
+                position = committed + 1 if committed is not None else None
+            if position is not None:
+                self.metrics.consumer_lag.labels(topic, str(tp.partition)).set(
+                    max(0, highwater - position)
+                )
+
+    def _prune_processed(self) -> None:
+        with self.database.sessions() as session:
+            removed = prune_processed(session, PROCESSED_RETENTION)
+            session.commit()
+        if removed:
+            log.info("pruned processed-event claims", removed=removed)
+
+
+def _consumed(message: Any, prefix: str) -> ConsumedMessage:
+    """Faust's message as the library-neutral record, with its logical topic name."""
+    headers = message.headers or ()
+    if isinstance(headers, dict):
+        headers = list(headers.items())
+    return ConsumedMessage(
+        topic=logical_topic(message.topic, prefix),
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=tuple((k, v or b"") for k, v in headers),
+        timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
+    )
+
+
+class RelayService(Service):
+    """Runs the outbox relay thread for as long as the worker runs."""
+
+    def __init__(self, relay: OutboxRelay, stop: threading.Event, **kwargs: Any) -> None:
+        self._relay = relay
+        self._stop = stop
+        self._thread: threading.Thread | None = None
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._relay.run, args=(self._stop,), name="outbox-relay", daemon=True
+        )
+        self._thread.start()
+
+    async def on_stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 15.0)
+
+
+class UpkeepService(Service):
+    """Runs periodic jobs, each in a worker thread, each on its own interval."""
+
+    def __init__(self, jobs: list[Periodic], **kwargs: Any) -> None:
+        self._jobs = jobs
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        for job in self._jobs:
+            self.add_future(self._every(job))
+
+    async def _every(self, job: Periodic) -> None:
+        delay = job.interval_s if job.first_run_s is None else job.first_run_s
+        while not self.should_stop:
+            await self.sleep(delay)
+            delay = job.interval_s
+            if self.should_stop:
+                return
+            try:
+                await asyncio.to_thread(job.run)
+            except Exception as exc:
+                log.error("periodic job failed; will run again", job=job.name, error=repr(exc))

@@ -1,0 +1,67 @@
+"""Composition root of the finance service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+import yaml
+
+from libs.directory.api import router as directory_router
+from libs.events.envelope import utc_now
+from libs.platform.settings import PlatformSettings
+from libs.platform.worker import Periodic, ServiceProcess
+from services.finance.adapters.schema import MIGRATIONS
+from services.finance.api import budgets as budgets_api
+from services.finance.api import ledger as ledger_api
+from services.finance.api import settlements as settlements_api
+from services.finance.domain.periods import local_date
+from services.finance.domain.policy import FinancePolicy, parse_policy
+from services.finance.handlers import HANDLERS
+from services.finance.metrics import FinanceCollector, postings_counter
+from services.finance.service_layer.budgets import open_due_budgets
+from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
+from services.finance.settings import Settings
+
+NAME = "finance"
+
+log = structlog.get_logger("finance")
+
+
+def load_policy(path: Path) -> FinancePolicy:
+    """The local finance policy (``infra/finance/policy.yaml`` by default)."""
+    return parse_policy(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def build(
+    platform: PlatformSettings | None = None, settings: Settings | None = None
+) -> ServiceProcess:
+    platform = platform or PlatformSettings()
+    settings = settings or Settings()
+    policy = load_policy(settings.policy_path)
+    process = ServiceProcess(
+        name=NAME,
+        title="Finance service",
+        description="Pooled ledger (独立建账、集中核算), the insurance bundle (打包支付), "
+        "internal settlements and performance pay (绩效).",
+        platform=platform,
+        http_port=settings.http_port,
+        database_url=settings.database_url_or_default(platform, NAME),
+        migrations=MIGRATIONS,
+        handlers=HANDLERS,
+        routers=[ledger_api.router, budgets_api.router, settlements_api.router, directory_router],
+    )
+    process.uow_class = FinanceUnitOfWork.bind(policy, postings_counter(process.registry))
+    process.registry.register(FinanceCollector(process.database.sessions, policy.tz))
+
+    def open_budgets(running: ServiceProcess | None = None) -> None:
+        # The year's bundle is prepaid at its start: open every budget whose year has begun.
+        uow = process.unit_of_work()
+        assert isinstance(uow, FinanceUnitOfWork)
+        open_due_budgets(uow, local_date(utc_now(), policy.tz))
+
+    process.on_start.append(open_budgets)
+    process.periodic.append(
+        Periodic("open_budgets", settings.budget_check_interval_s, open_budgets)
+    )
+    return process

@@ -1,0 +1,27 @@
+"""Events the finance service consumes, and the use cases that apply them."""
+
+from libs.directory import register_handlers as register_directory
+from libs.events.catalogue.ingestion import VisitRecorded
+from libs.events.catalogue.pharmacy import (
+    PrescriptionDispensed,
+    StockAdjusted,
+    StockReceived,
+    StockWrittenOff,
+    TransferReceived,
+)
+from libs.events.catalogue.referral import ReferralCompleted
+from libs.events.catalogue.staffing import SessionDelivered
+from libs.events.consuming import HandlerRegistry
+from services.finance.service_layer import drugs, fees, visits
+
+HANDLERS = HandlerRegistry()
+register_directory(HANDLERS)
+
+HANDLERS.on(VisitRecorded)(visits.record_visit)
+HANDLERS.on(PrescriptionDispensed)(drugs.record_dispensing)
+HANDLERS.on(TransferReceived)(drugs.record_transfer)
+HANDLERS.on(StockWrittenOff)(drugs.record_write_off)
+HANDLERS.on(StockReceived)(drugs.record_receipt)
+HANDLERS.on(StockAdjusted)(drugs.record_adjustment)
+HANDLERS.on(ReferralCompleted)(fees.record_referral)
+HANDLERS.on(SessionDelivered)(fees.record_session)

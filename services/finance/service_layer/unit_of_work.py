@@ -1,0 +1,100 @@
+"""The finance unit of work: the backbone's, plus the local policy, per-transaction caches
+and posting counts.
+
+Handlers receive a unit of work, not settings, so the policy travels on it: the composition
+root (and each test) binds a policy with :meth:`FinanceUnitOfWork.bind`.
+
+The caches hold for one transaction: the periods this transaction has share-locked (a
+savepoint rolled back releases its locks, so they are forgotten then), and the member
+facilities it has looked up (SQLAlchemy's identity map holds rows weakly, so without a
+strong reference every lookup would be a query).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar, Self
+
+from prometheus_client import Counter as PromCounter
+from sqlalchemy import event
+
+from libs.directory import FacilityDirectory, KnownFacility
+from libs.events.unit_of_work import UnitOfWork
+from services.finance.domain.journal import Book
+from services.finance.domain.policy import FinancePolicy
+
+__all__ = ["FinanceUnitOfWork"]
+
+
+class FinanceUnitOfWork(UnitOfWork):
+    bound_policy: ClassVar[FinancePolicy | None] = None
+    postings_counter: ClassVar[PromCounter | None] = None
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.locked_periods: set[str] = set()
+        self._members: dict[str, KnownFacility] = {}
+        self._postings: list[tuple[object, str]] = []
+        # the transaction objects themselves (not their ids: a freed object's id is reused)
+        self._rolled_back: set[object] = set()
+        event.listen(self.session, "after_soft_rollback", self._after_rollback)
+        return self
+
+    def _after_rollback(self, _session: Any, transaction: Any) -> None:
+        self.locked_periods.clear()
+        self._rolled_back.add(transaction)
+
+    @property
+    def policy(self) -> FinancePolicy:
+        policy = type(self).bound_policy
+        if policy is None:
+            raise RuntimeError("no finance policy bound: use FinanceUnitOfWork.bind(policy)")
+        return policy
+
+    def member_facility(self, facility_id: str) -> KnownFacility:
+        """A member facility as this service knows it (``unknown_facility`` dead letter if
+        it is not a member)."""
+        facility = self._members.get(facility_id)
+        if facility is None:
+            facility = FacilityDirectory(self.session).require(facility_id)
+            self._members[facility_id] = facility
+        return facility
+
+    def member(self, facility_id: str) -> Book:
+        """The books of a member facility."""
+        facility = self.member_facility(facility_id)
+        return Book(facility.community_id, facility.facility_id)
+
+    def count_posting(self, entry_type: str) -> None:
+        """Count a posting once its transaction (and its savepoint) commits."""
+        current = self.session.get_nested_transaction() or self.session.get_transaction()
+        self._postings.append((current, entry_type))
+
+    def commit(self) -> None:
+        """Commit, then count the postings that are now durable."""
+        super().commit()
+        counter = type(self).postings_counter
+        kept = Counter(t for tx, t in self._postings if tx not in self._rolled_back)
+        if counter is not None:
+            for entry_type, count in kept.items():
+                counter.labels(entry_type).inc(count)
+        self._postings.clear()
+        self._rolled_back.clear()
+        self.locked_periods.clear()
+
+    def rollback(self) -> None:
+        super().rollback()
+        self._postings.clear()
+        self._rolled_back.clear()
+        self.locked_periods.clear()
+
+    @classmethod
+    def bind(
+        cls, policy: FinancePolicy, postings: PromCounter | None = None
+    ) -> type[FinanceUnitOfWork]:
+        """A unit-of-work class carrying ``policy`` (and the postings counter to feed)."""
+        return type(
+            "BoundFinanceUnitOfWork",
+            (cls,),
+            {"bound_policy": policy, "postings_counter": postings},
+        )

@@ -1,0 +1,53 @@
+"""What every pharmacy router shares: the unit of work, roles, facility scope, error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends
+
+from libs.platform.auth import Principal, Role
+from libs.platform.http.dependencies import UnitOfWorkDep
+from libs.platform.http.errors import ApiError
+from libs.platform.http.security import ensure_facility, require_roles
+from services.pharmacy.service_layer.errors import Conflict, Invalid, NotFound, PharmacyError
+from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork, pharmacy_uow
+
+__all__ = [
+    "PharmacyCentre",
+    "PharmacyUow",
+    "StockKeeper",
+    "act_for",
+    "translated",
+]
+
+
+def _pharmacy_uow(uow: UnitOfWorkDep) -> PharmacyUnitOfWork:
+    return pharmacy_uow(uow)
+
+
+PharmacyUow = Annotated[PharmacyUnitOfWork, Depends(_pharmacy_uow)]
+
+#: The central pharmacy (中心药房): manages the formulary and transfers for everyone.
+PharmacyCentre = Annotated[Principal, Depends(require_roles(Role.PHARMACY_CENTRE))]
+#: Who moves stock at a facility: the central pharmacy anywhere, clinic staff at their own.
+StockKeeper = Annotated[Principal, Depends(require_roles(Role.PHARMACY_CENTRE, Role.CLINIC_STAFF))]
+
+_STATUS: list[tuple[type[PharmacyError], int]] = [(NotFound, 404), (Invalid, 422), (Conflict, 409)]
+
+
+def act_for(principal: Principal, facility_id: str) -> None:
+    """403 unless the caller may see or act for the facility (clinic staff: their own)."""
+    ensure_facility(principal, facility_id)
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Turn a use case's refusal into the API's JSON error with the right status."""
+    try:
+        yield
+    except PharmacyError as exc:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        raise ApiError(status, exc.code, exc.message, exc.details) from None

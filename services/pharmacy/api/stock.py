@@ -1,0 +1,344 @@
+"""Admin HTTP for stock at one facility: on hand, lots, the stock card, and movements.
+
+Clinic staff see and move only their own facility's stock; the pharmacy centre any.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import case, func, select
+
+from libs.events.catalogue.pharmacy import AdjustmentReason, ReceiptSource, WriteOffReason
+from libs.events.payload import Count, Identifier, Quantity, UnitPrice
+from libs.platform.http.pagination import Page, PageDep
+from libs.platform.http.security import CurrentPrincipal
+from services.pharmacy.adapters.schema import StockCardLine, StockItem, StockLot
+from services.pharmacy.api.deps import PharmacyUow, StockKeeper, act_for, translated
+from services.pharmacy.domain.stock import CardKind, available, summarise
+from services.pharmacy.service_layer import stock
+from services.pharmacy.service_layer.formulary import require_drug
+from services.pharmacy.service_layer.replenishment import levels_for
+
+router = APIRouter(prefix="/stock", tags=["stock"])
+
+
+class ReceiptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drug_code: Identifier
+    lot_number: Identifier
+    expiry_date: date
+    quantity: Quantity
+    unit_cost: UnitPrice | None = Field(
+        default=None, description="Purchase cost per pack; the unified price if omitted."
+    )
+    source: ReceiptSource = ReceiptSource.PURCHASE
+    reference_id: Identifier | None = Field(default=None, description="e.g. the purchase order")
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drug_code: Identifier
+    lot_number: Identifier
+    quantity_delta: int = Field(ge=-1_000_000, le=1_000_000, description="Packs, not 0.")
+    reason: AdjustmentReason
+    expiry_date: date | None = Field(
+        default=None, description="Only for stock found in a lot not known here."
+    )
+
+
+class CountLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drug_code: Identifier
+    lot_number: Identifier
+    expiry_date: date
+    counted_quantity: Count
+
+
+class CountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[CountLineIn] = Field(min_length=1, max_length=5000)
+
+
+class WriteOffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drug_code: Identifier
+    lot_number: Identifier
+    quantity: Quantity
+    reason: WriteOffReason
+
+
+def _facility(uow: PharmacyUow, facility_id: str) -> None:
+    with translated():
+        stock.require_facility(uow, facility_id)
+
+
+@router.get("/{facility_id}", summary="Stock on hand per drug at a facility")
+def on_hand(
+    facility_id: str, principal: CurrentPrincipal, uow: PharmacyUow, page: PageDep
+) -> Page[dict[str, Any]]:
+    act_for(principal, facility_id)
+    with uow:
+        _facility(uow, facility_id)
+        today = uow.today()
+        expired = func.sum(case((StockLot.expiry_date < today, StockLot.on_hand), else_=0))
+        query = (
+            select(StockLot.drug_code, func.sum(StockLot.on_hand), expired)
+            .where(StockLot.facility_id == facility_id)
+            .group_by(StockLot.drug_code)
+        )
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = uow.session.execute(
+            query.order_by(StockLot.drug_code).limit(page.limit).offset(page.offset)
+        ).all()
+        stocked_out = set(
+            uow.session.scalars(
+                select(StockItem.drug_code).where(
+                    StockItem.facility_id == facility_id, StockItem.stocked_out.is_(True)
+                )
+            )
+        )
+        items = []
+        for drug_code, held, expired_quantity in rows:
+            reserved = uow.stock.reserved(facility_id, drug_code)
+            usable = int(held) - int(expired_quantity)
+            items.append(
+                {
+                    "drug_code": drug_code,
+                    "on_hand": int(held),
+                    "expired": int(expired_quantity),
+                    "reserved": reserved,
+                    "available": max(0, usable - reserved),
+                    "stocked_out": drug_code in stocked_out,
+                }
+            )
+        return page.of(items, total=total)
+
+
+@router.get("/{facility_id}/drugs/{drug_code}", summary="One drug at a facility, by lot")
+def drug_stock(
+    facility_id: str, drug_code: str, principal: CurrentPrincipal, uow: PharmacyUow
+) -> dict[str, Any]:
+    act_for(principal, facility_id)
+    with uow, translated():
+        stock.require_facility(uow, facility_id)
+        require_drug(uow, drug_code)
+        today = uow.today()
+        lots = uow.stock.lots(facility_id, [drug_code])[drug_code]
+        reserved = uow.stock.reserved(facility_id, drug_code)
+        levels = levels_for(uow, facility_id, drug_code)
+        return {
+            "facility_id": facility_id,
+            "drug_code": drug_code,
+            "on_hand": sum(lot.on_hand for lot in lots),
+            "reserved": reserved,
+            "available": available(lots, today, held_back=reserved),
+            "lots": [
+                {
+                    "lot_number": lot.lot_number,
+                    "expiry_date": lot.expiry_date.isoformat(),
+                    "on_hand": lot.on_hand,
+                    "unit_cost": str(lot.unit_cost),
+                    "expired": lot.expired(today),
+                }
+                for lot in lots
+                if lot.on_hand > 0
+            ],
+            "levels": {
+                "average_monthly_consumption": str(levels.average_monthly_consumption),
+                "reorder_point": levels.reorder_point,
+                "target_level": levels.target_level,
+                "manual": levels.manual,
+            },
+        }
+
+
+def _line_view(line: StockCardLine) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "lot_number": line.lot_number,
+        "expiry_date": line.expiry_date.isoformat(),
+        "kind": line.kind,
+        "quantity": line.quantity,
+        "balance_after": line.balance_after,
+        "unit_cost": str(Decimal(line.unit_cost)),
+        "reference_type": line.reference_type,
+        "reference_id": line.reference_id,
+        "reason": line.reason,
+        "occurred_at": line.occurred_at.isoformat(),
+    }
+
+
+@router.get(
+    "/{facility_id}/drugs/{drug_code}/card",
+    summary="The stock card (append-only history), oldest first, paginated",
+)
+def stock_card(
+    facility_id: str,
+    drug_code: str,
+    principal: CurrentPrincipal,
+    uow: PharmacyUow,
+    page: PageDep,
+    lot_number: str | None = Query(default=None, max_length=64),
+) -> Page[dict[str, Any]]:
+    act_for(principal, facility_id)
+    with uow, translated():
+        stock.require_facility(uow, facility_id)
+        require_drug(uow, drug_code)
+        query = select(StockCardLine).where(
+            StockCardLine.facility_id == facility_id, StockCardLine.drug_code == drug_code
+        )
+        if lot_number:
+            query = query.where(StockCardLine.lot_number == lot_number)
+        total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        lines = uow.session.scalars(
+            query.order_by(StockCardLine.id).limit(page.limit).offset(page.offset)
+        )
+        return page.of([_line_view(line) for line in lines], total=total)
+
+
+@router.get(
+    "/{facility_id}/drugs/{drug_code}/reconciliation",
+    summary="opening + receipts + transfers in − dispensed − transfers out ± adjustments "
+    "− written off = on hand",
+)
+def reconciliation(
+    facility_id: str,
+    drug_code: str,
+    principal: CurrentPrincipal,
+    uow: PharmacyUow,
+    since: Annotated[datetime | None, Query(description="Period start (default: ever)")] = None,
+) -> dict[str, Any]:
+    act_for(principal, facility_id)
+    with uow, translated():
+        stock.require_facility(uow, facility_id)
+        require_drug(uow, drug_code)
+        ledger = uow.stock
+        opening = (
+            sum(q for _, q in ledger.movements(facility_id, drug_code, until=since))
+            if since is not None
+            else 0
+        )
+        movements = [
+            (CardKind(kind), quantity)
+            for kind, quantity in ledger.movements(facility_id, drug_code, since=since)
+        ]
+        summary = summarise(opening, movements, ledger.on_hand(facility_id, drug_code))
+        return {
+            "facility_id": facility_id,
+            "drug_code": drug_code,
+            "since": since.isoformat() if since else None,
+            "opening": summary.opening,
+            "receipts": summary.receipts,
+            "transfers_in": summary.transfers_in,
+            "dispensed": summary.dispensed,
+            "transfers_out": summary.transfers_out,
+            "adjustments": summary.adjustments,
+            "written_off": summary.written_off,
+            "on_hand": summary.closing,
+            "reconciles": summary.reconciles,
+        }
+
+
+@router.post(
+    "/{facility_id}/receipts", status_code=status.HTTP_201_CREATED, summary="Receive a lot"
+)
+def receive(
+    facility_id: str, body: ReceiptIn, principal: StockKeeper, uow: PharmacyUow
+) -> dict[str, Any]:
+    act_for(principal, facility_id)
+    with translated():
+        event = stock.receive_stock(
+            uow,
+            facility_id,
+            stock.Receipt(
+                drug_code=body.drug_code,
+                lot_number=body.lot_number,
+                expiry_date=body.expiry_date,
+                quantity=body.quantity,
+                unit_cost=body.unit_cost,
+                source=body.source,
+                reference_id=body.reference_id,
+            ),
+        )
+    return event.model_dump(mode="json")
+
+
+@router.post(
+    "/{facility_id}/adjustments", status_code=status.HTTP_201_CREATED, summary="Adjust a lot"
+)
+def adjust(
+    facility_id: str, body: AdjustmentIn, principal: StockKeeper, uow: PharmacyUow
+) -> dict[str, Any]:
+    act_for(principal, facility_id)
+    with translated():
+        event = stock.adjust_stock(
+            uow,
+            facility_id,
+            stock.Adjustment(
+                drug_code=body.drug_code,
+                lot_number=body.lot_number,
+                quantity_delta=body.quantity_delta,
+                reason=body.reason,
+                expiry_date=body.expiry_date,
+            ),
+        )
+    return event.model_dump(mode="json")
+
+
+@router.post(
+    "/{facility_id}/counts",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a physical inventory (盘点); differences become adjustments",
+)
+def count(
+    facility_id: str, body: CountIn, principal: StockKeeper, uow: PharmacyUow
+) -> dict[str, Any]:
+    act_for(principal, facility_id)
+    with translated():
+        event = stock.count_stock(
+            uow,
+            facility_id,
+            stock.Count(
+                lines=[
+                    stock.CountLine(
+                        drug_code=line.drug_code,
+                        lot_number=line.lot_number,
+                        expiry_date=line.expiry_date,
+                        counted_quantity=line.counted_quantity,
+                    )
+                    for line in body.lines
+                ]
+            ),
+        )
+    return event.model_dump(mode="json")
+
+
+@router.post(
+    "/{facility_id}/write-offs", status_code=status.HTTP_201_CREATED, summary="Write stock off"
+)
+def write_off(
+    facility_id: str, body: WriteOffIn, principal: StockKeeper, uow: PharmacyUow
+) -> dict[str, Any]:
+    act_for(principal, facility_id)
+    with translated():
+        event = stock.write_off_stock(
+            uow,
+            facility_id,
+            stock.WriteOff(
+                drug_code=body.drug_code,
+                lot_number=body.lot_number,
+                quantity=body.quantity,
+                reason=body.reason,
+            ),
+        )
+    return event.model_dump(mode="json")

@@ -1,0 +1,39 @@
+"""Events the pharmacy service consumes, and the handlers that apply them.
+
+- the organisation (``organisation.*``): the service's copy of facilities and communities;
+- ``ingestion.prescription.issued.v1``: dispense (``service_layer/dispensing.py``);
+- ``referral.referral.requested/accepted/cancelled.v1``: stock for patients referred down
+  (``service_layer/referrals.py``).
+"""
+
+from libs.directory import register_handlers as register_directory
+from libs.events.catalogue.ingestion import PrescriptionIssued
+from libs.events.catalogue.referral import ReferralAccepted, ReferralCancelled, ReferralRequested
+from libs.events.consuming import HandlerRegistry
+from libs.events.envelope import CloudEvent
+from libs.events.unit_of_work import UnitOfWork
+from services.pharmacy.service_layer import dispensing, referrals
+from services.pharmacy.service_layer.unit_of_work import pharmacy_uow
+
+HANDLERS = HandlerRegistry()
+register_directory(HANDLERS)
+
+
+@HANDLERS.on(PrescriptionIssued)
+def dispense(event: CloudEvent[PrescriptionIssued], uow: UnitOfWork) -> None:
+    dispensing.dispense_prescription(pharmacy_uow(uow), event.data)
+
+
+@HANDLERS.on(ReferralRequested)
+def remember_referred_patient(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
+    referrals.remember_patient(pharmacy_uow(uow), event.data)
+
+
+@HANDLERS.on(ReferralAccepted)
+def reserve_referral_medication(event: CloudEvent[ReferralAccepted], uow: UnitOfWork) -> None:
+    referrals.reserve_for_referral(pharmacy_uow(uow), event.data)
+
+
+@HANDLERS.on(ReferralCancelled)
+def release_referral_reservations(event: CloudEvent[ReferralCancelled], uow: UnitOfWork) -> None:
+    referrals.release_for_cancelled(pharmacy_uow(uow), event.data)

@@ -1,0 +1,21 @@
+"""Start of the referral branch (the service's own tables come in later revisions).
+
+Revision ID: referral_0001
+Revises:
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+revision: str = "referral_0001"
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("referral",)
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,68 @@
+"""This service's copy of the unified drug catalogue, kept from ``pharmacy.drug`` events, and
+the check a downward plan's medications must pass (listed, and stockable at the clinic's tier)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from libs.events.catalogue.pharmacy import DrugDelisted, DrugListed, DrugSnapshot, DrugUpdated
+from libs.events.envelope import CloudEvent
+from libs.events.unit_of_work import UnitOfWork
+from services.referral.adapters.schema import FormularyDrug
+from services.referral.service_layer.errors import RuleViolation
+from services.referral.service_layer.recording import aware
+
+__all__ = ["check_plan_drugs", "record_drug_delisted", "record_drug_listed", "record_drug_updated"]
+
+
+def _newer(stored: datetime, incoming: datetime) -> bool:
+    return incoming >= aware(stored)
+
+
+def _record_snapshot(event: CloudEvent[DrugSnapshot], uow: UnitOfWork) -> None:
+    data = event.data
+    row = uow.session.get(FormularyDrug, data.drug_code)
+    if row is None:
+        row = FormularyDrug(drug_code=data.drug_code)
+        uow.session.add(row)
+    elif not _newer(row.as_of, event.time):
+        return  # an older snapshot never overwrites a newer one
+    row.name = data.name
+    row.allowed_tiers = [t.value for t in data.allowed_tiers]
+    row.listed = True
+    row.as_of = event.time
+
+
+def record_drug_listed(event: CloudEvent[DrugListed], uow: UnitOfWork) -> None:
+    _record_snapshot(event, uow)
+
+
+def record_drug_updated(event: CloudEvent[DrugUpdated], uow: UnitOfWork) -> None:
+    _record_snapshot(event, uow)
+
+
+def record_drug_delisted(event: CloudEvent[DrugDelisted], uow: UnitOfWork) -> None:
+    row = uow.session.get(FormularyDrug, event.data.drug_code)
+    if row is not None and _newer(row.as_of, event.time):
+        row.listed, row.as_of = False, event.time
+
+
+def check_plan_drugs(session: Session, drug_codes: Sequence[str], clinic_tier: str) -> None:
+    """Every drug of a follow-up plan is on the catalogue and may be stocked by the clinic."""
+    for code in drug_codes:
+        drug = session.get(FormularyDrug, code)
+        if drug is None or not drug.listed:
+            raise RuleViolation(
+                "unknown_drug",
+                f"drug {code} is not on the unified catalogue",
+                {"field": "follow_up_plan.medications", "drug_code": code},
+            )
+        if clinic_tier not in drug.allowed_tiers:
+            raise RuleViolation(
+                "drug_not_allowed",
+                f"drug {code} may not be stocked at a {clinic_tier} facility",
+                {"field": "follow_up_plan.medications", "drug_code": code},
+            )

@@ -1,0 +1,36 @@
+"""Events the reporting service consumes, and the handlers that apply them."""
+
+from libs.directory import register_handlers as register_directory
+from libs.events.catalogue.finance import ClaimValued
+from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
+from libs.events.catalogue.organisation import FacilityClosed, FacilityRegistered
+from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
+from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
+from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
+from libs.events.consuming import HandlerRegistry
+from services.reporting.indicators import members
+from services.reporting.service_layer import recording
+
+
+def register_organisation(handlers: HandlerRegistry) -> HandlerRegistry:
+    """The organisation copy and the member counts (also what a rebuild replays)."""
+    register_directory(handlers)  # first: the counts read the directory copy
+    handlers.on(FacilityRegistered)(members.count_registered)
+    handlers.on(FacilityClosed)(members.count_closed)
+    return handlers
+
+
+HANDLERS = register_organisation(HandlerRegistry())
+
+HANDLERS.on(VisitRecorded)(recording.on_visit_recorded)
+HANDLERS.on(PrescriptionIssued)(recording.on_prescription_issued)
+HANDLERS.on(ReferralRequested)(recording.on_referral_requested)
+HANDLERS.on(ReferralSlaBreached)(recording.on_sla_breached)
+HANDLERS.on(StockedOut)(recording.on_stocked_out)
+HANDLERS.on(Restocked)(recording.on_restocked)
+HANDLERS.on(ShortageRecorded)(recording.on_shortage_recorded)
+HANDLERS.on(ExpiryScanned)(recording.on_expiry_scanned)
+HANDLERS.on(ClaimValued)(recording.on_claim_valued)
+HANDLERS.on(SessionDelivered)(recording.on_session_delivered)
+HANDLERS.on(StationingStarted)(recording.on_stationing_started)
+HANDLERS.on(StationingEnded)(recording.on_stationing_ended)

@@ -1,0 +1,114 @@
+"""The reporting handlers: each looks up the organisation facts its rule needs and records
+the rule's cell changes on the unit of work (applied together when the batch commits)."""
+
+from __future__ import annotations
+
+from libs.events.catalogue.finance import ClaimValued
+from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
+from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
+from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
+from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
+from libs.events.envelope import CloudEvent
+from libs.events.retry import PermanentError
+from services.reporting.adapters.schema import StationingSpan
+from services.reporting.domain import rules
+from services.reporting.service_layer.unit_of_work import ReportingUnitOfWork
+
+__all__ = [
+    "on_claim_valued",
+    "on_expiry_scanned",
+    "on_prescription_issued",
+    "on_referral_requested",
+    "on_restocked",
+    "on_session_delivered",
+    "on_shortage_recorded",
+    "on_sla_breached",
+    "on_stationing_ended",
+    "on_stationing_started",
+    "on_stocked_out",
+    "on_visit_recorded",
+]
+
+
+def on_visit_recorded(event: CloudEvent[VisitRecorded], uow: ReportingUnitOfWork) -> None:
+    visit = event.data
+    member = uow.member(visit.facility_id) if visit.facility_in_county else None
+    uow.record(rules.visit_recorded(visit, member, uow.county))
+
+
+def on_prescription_issued(event: CloudEvent[PrescriptionIssued], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.prescription_issued(data, uow.member(data.facility_id), uow.county))
+
+
+def on_referral_requested(event: CloudEvent[ReferralRequested], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.referral_requested(data, uow.member(data.from_facility_id), uow.county))
+
+
+def on_sla_breached(event: CloudEvent[ReferralSlaBreached], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.sla_breached(data, uow.member(data.to_facility_id), uow.county))
+
+
+def on_stocked_out(event: CloudEvent[StockedOut], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.stock_availability(data, uow.member(data.facility_id), uow.county))
+
+
+def on_restocked(event: CloudEvent[Restocked], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.stock_availability(data, uow.member(data.facility_id), uow.county))
+
+
+def on_shortage_recorded(event: CloudEvent[ShortageRecorded], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.shortage_recorded(data, uow.member(data.facility_id), uow.county))
+
+
+def on_expiry_scanned(event: CloudEvent[ExpiryScanned], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.expiry_scanned(data, uow.member(data.facility_id), uow.county))
+
+
+def on_claim_valued(event: CloudEvent[ClaimValued], uow: ReportingUnitOfWork) -> None:
+    uow.record(rules.claim_valued(event.data, uow.county))
+
+
+def on_session_delivered(event: CloudEvent[SessionDelivered], uow: ReportingUnitOfWork) -> None:
+    data = event.data
+    uow.record(rules.session_delivered(data, uow.member(data.facility_id), uow.county))
+
+
+def on_stationing_started(event: CloudEvent[StationingStarted], uow: ReportingUnitOfWork) -> None:
+    """Count the stationing in every period it covers; remember its span for its end."""
+    data = event.data
+    if uow.session.get(StationingSpan, data.stationing_id) is not None:
+        return  # announced again (a new event id for the same stationing)
+    host = uow.member(data.facility_id)
+    uow.session.add(
+        StationingSpan(
+            stationing_id=data.stationing_id,
+            facility_id=data.facility_id,
+            first_day=data.start_date,
+            last_day=data.planned_end_date,
+            ended=False,
+        )
+    )
+    uow.record(
+        rules.stationing_moved(host, data.start_date, None, data.planned_end_date, uow.county)
+    )
+
+
+def on_stationing_ended(event: CloudEvent[StationingEnded], uow: ReportingUnitOfWork) -> None:
+    """Move the stationing's last day to its end (earlier or later than planned)."""
+    data = event.data
+    span = uow.session.get(StationingSpan, data.stationing_id)
+    if span is None:
+        raise PermanentError(
+            "unknown_stationing", f"stationing {data.stationing_id} was never started here"
+        )
+    host = uow.member(span.facility_id)
+    changes = rules.stationing_moved(host, span.first_day, span.last_day, data.end_date, uow.county)
+    span.last_day, span.ended = data.end_date, True
+    uow.record(changes)

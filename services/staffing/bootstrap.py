@@ -1,0 +1,90 @@
+"""Composition root of the staffing service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from libs.events.envelope import utc_now
+from libs.platform.settings import PlatformSettings
+from libs.platform.worker import ServiceProcess
+from services.staffing.adapters.schema import MIGRATIONS
+from services.staffing.api import attendance as attendance_api
+from services.staffing.api import availability as availability_api
+from services.staffing.api import organisation as organisation_api
+from services.staffing.api import planning as planning_api
+from services.staffing.api import public as public_api
+from services.staffing.api import staff as staff_api
+from services.staffing.api import timetable as timetable_api
+from services.staffing.domain.organisation import parse_county
+from services.staffing.domain.policy import StaffingPolicy, parse_policy
+from services.staffing.domain.registry import parse_staff_seed
+from services.staffing.handlers import HANDLERS
+from services.staffing.metrics import StaffingCollector, refusals_counter
+from services.staffing.service_layer.organisation import sync_county
+from services.staffing.service_layer.registry import sync_staff_seed
+from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
+from services.staffing.settings import Settings
+
+NAME = "staffing"
+
+
+def load_policy(path: Path) -> StaffingPolicy:
+    """The local staffing policy (``infra/staffing/rules.yaml`` by default)."""
+    return parse_policy(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def build(
+    platform: PlatformSettings | None = None,
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> ServiceProcess:
+    """The staffing process; ``clock`` is the service's idea of now (tests fix it)."""
+    platform = platform or PlatformSettings()
+    settings = settings or Settings()
+    policy = load_policy(settings.rules_config)
+
+    def publish_county(process: ServiceProcess) -> None:
+        config = parse_county(yaml.safe_load(settings.county_config.read_text(encoding="utf-8")))
+        sync_county(process.unit_of_work(), config)
+
+    def load_staff(process: ServiceProcess) -> None:
+        if settings.load_seed_staff:
+            seed = parse_staff_seed(yaml.safe_load(settings.staff_config.read_text("utf-8")))
+            sync_staff_seed(staffing_uow(), seed)
+
+    process = ServiceProcess(
+        name=NAME,
+        title="Staffing service",
+        description="Staff registry, expert rotations to member clinics, published timetables; "
+        "owner of the community's organisation (facilities and departments).",
+        platform=platform,
+        http_port=settings.http_port,
+        database_url=settings.database_url_or_default(platform, NAME),
+        migrations=MIGRATIONS,
+        handlers=HANDLERS,
+        routers=[
+            organisation_api.router,
+            staff_api.router,
+            planning_api.router,
+            attendance_api.router,
+            availability_api.router,
+            timetable_api.router,
+            public_api.router,
+        ],
+        # The organisation first: the seed staff belong to its facilities.
+        on_start=[publish_county, load_staff],
+    )
+    uow_class = StaffingUnitOfWork.bind(
+        policy, clock=clock, refusals=refusals_counter(process.registry)
+    )
+    process.uow_class = uow_class
+
+    def staffing_uow() -> StaffingUnitOfWork:
+        return uow_class(process.database.sessions, source=process.source, signal=process.signal)
+
+    process.registry.register(StaffingCollector(staffing_uow))
+    return process

@@ -1,0 +1,357 @@
+"""The pharmacy's admin API on a real database: roles, facility scope and 4xx errors.
+
+The app is the one the service serves (built by ``bootstrap.build``), called in-process;
+the end-to-end tests call the real server.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from libs.platform.auth import Role
+from libs.platform.settings import PlatformSettings
+from libs.platform.worker import ServiceProcess
+from services.pharmacy.bootstrap import build
+from services.pharmacy.settings import Settings
+from tests.integration.pharmacy.builders import NO_VILLAGE, TODAY, World, prescription
+from tests.support.harness import HandlerHarness
+
+with warnings.catch_warnings():
+    # Starlette's in-process client warns about its httpx dependency on import.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+class Api:
+    def __init__(self, process: ServiceProcess, client: TestClient) -> None:
+        self.process = process
+        self.client = client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        role: Role | None = Role.PHARMACY_CENTRE,
+        facility: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        headers = {}
+        if role is not None:
+            token = self.process.token_authority.mint(
+                subject=f"test-{role.value}", role=role, facility_id=facility
+            )
+            headers["Authorization"] = f"Bearer {token}"
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def world_and_api(
+    make_database: Callable[[str], str], tmp_path: Path
+) -> Iterator[tuple[World, Api]]:
+    url = make_database("pharmacy")
+    process = build(
+        PlatformSettings(data_dir=tmp_path),
+        Settings(database_url=url, formulary_seed="", opening_stock=""),
+    )
+    harness = HandlerHarness("pharmacy", url, uow_class=process.uow_class)
+    world = World(harness).organisation()
+    with TestClient(process.admin_app()) as client:
+        yield world, Api(process, client)
+    harness.close()
+    process.database.dispose()
+
+
+def drug_body(code: str, price: str = "4.2000", **changes: Any) -> dict[str, Any]:
+    body = {
+        "drug_code": code,
+        "name": "苯磺酸氨氯地平片",
+        "generic_name": "氨氯地平",
+        "dosage_form": "片剂",
+        "strength": "5mg",
+        "pack_size": 28,
+        "unit": "盒",
+        "unit_price": price,
+        "essential": True,
+        "tcm": False,
+        "allowed_tiers": ["primary", "secondary", "tertiary"],
+    }
+    body.update(changes)
+    return body
+
+
+def test_the_formulary_is_read_by_all_and_changed_by_the_pharmacy_centre(world_and_api) -> None:
+    world, api = world_and_api
+    code = f"D-{world.tag}-AML"
+    assert api.call("POST", "/formulary/drugs", None, json=drug_body(code)).status_code == 401
+    clinic = api.call(
+        "POST", "/formulary/drugs", Role.CLINIC_STAFF, world.township, json=drug_body(code)
+    )
+    assert clinic.status_code == 403
+    created = api.call("POST", "/formulary/drugs", json=drug_body(code))
+    assert created.status_code == 201, created.text
+    assert created.json()["allowed_facility_types"][-1] == "village_clinic"  # default: all
+    assert api.call("POST", "/formulary/drugs", json=drug_body(code)).status_code == 409
+    bad_price = api.call("POST", "/formulary/drugs", json=drug_body(code + "X", "-1"))
+    assert bad_price.status_code == 422
+
+    changed = api.call("PUT", f"/formulary/drugs/{code}", json=drug_body(code, "4.5000"))
+    assert changed.status_code == 200
+    assert (
+        api.call("GET", f"/formulary/drugs/{code}", Role.CLINIC_STAFF, world.village).json()[
+            "unit_price"
+        ]
+        == "4.5000"
+    )
+    mismatch = api.call("PUT", f"/formulary/drugs/{code}", json=drug_body("OTHER"))
+    assert (mismatch.status_code, mismatch.json()["error"]) == (422, "code_mismatch")
+    assert api.call("PUT", "/formulary/drugs/D-NONE", json=drug_body("D-NONE")).status_code == 404
+    assert api.call("GET", "/formulary/drugs/D-NONE").status_code == 404
+
+    listing = api.call("GET", "/formulary/drugs", Role.COUNTY_ADMIN, params={"q": world.tag})
+    assert listing.json()["total"] == 1
+    delisted = api.call("POST", f"/formulary/drugs/{code}/delist", json={"reason": "withdrawn"})
+    assert delisted.status_code == 200
+    again = api.call("POST", f"/formulary/drugs/{code}/delist", json={"reason": "withdrawn"})
+    assert (again.status_code, again.json()["error"]) == (409, "delisted")
+    assert api.call("GET", "/formulary/drugs", params={"listed": False}).json()["total"] == 1
+    types = [e.type for e in world.harness.published() if e.type.startswith("pharmacy.drug")]
+    assert types == [
+        "pharmacy.drug.listed.v1",
+        "pharmacy.drug.updated.v1",
+        "pharmacy.drug.delisted.v1",
+    ]
+
+
+def test_stock_is_moved_by_its_own_facility_with_clear_errors(world_and_api) -> None:
+    world, api = world_and_api
+    drug = world.drug("MET", "3.9000")
+    restricted = world.drug("INJ", "3.4500", holders=NO_VILLAGE)
+    expiry = (TODAY + timedelta(days=300)).isoformat()
+    receipt = {"drug_code": drug, "lot_number": "M1", "expiry_date": expiry, "quantity": 10}
+    path = f"/stock/{world.township}"
+
+    ok = api.call("POST", f"{path}/receipts", Role.CLINIC_STAFF, world.township, json=receipt)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["unit_cost"] == "3.9000"  # the unified price when no cost is given
+    other = api.call("POST", f"{path}/receipts", Role.CLINIC_STAFF, world.village, json=receipt)
+    assert other.status_code == 403
+    finance = api.call("POST", f"{path}/receipts", Role.FINANCE_CENTRE, json=receipt)
+    assert finance.status_code == 403
+    cases = [
+        (path, {**receipt, "quantity": -5}, 422, "invalid_input"),
+        (path, {**receipt, "quantity": 0}, 422, "invalid_input"),
+        (path, {**receipt, "drug_code": "D-NONE"}, 422, "unknown_drug"),
+        (f"/stock/{world.village}", {**receipt, "drug_code": restricted}, 422, "tier_not_allowed"),
+        ("/stock/F-NOWHERE", receipt, 404, "unknown_facility"),
+        (path, {**receipt, "expiry_date": "2001-01-01"}, 422, "expired_lot"),
+    ]
+    for where, body, status, code in cases:
+        response = api.call("POST", f"{where}/receipts", json=body)
+        assert (response.status_code, response.json()["error"]) == (status, code), body
+
+    over = api.call(
+        "POST",
+        f"{path}/adjustments",
+        json={"drug_code": drug, "lot_number": "M1", "quantity_delta": -11, "reason": "lost"},
+    )
+    assert (over.status_code, over.json()["error"]) == (409, "insufficient_stock")
+    counted = api.call(
+        "POST",
+        f"{path}/counts",
+        json={
+            "lines": [
+                {
+                    "drug_code": drug,
+                    "lot_number": "M1",
+                    "expiry_date": expiry,
+                    "counted_quantity": 9,
+                }
+            ]
+        },
+    )
+    assert counted.status_code == 201
+    written = api.call(
+        "POST",
+        f"{path}/write-offs",
+        json={"drug_code": drug, "lot_number": "M1", "quantity": 2, "reason": "damaged"},
+    )
+    assert (written.status_code, written.json()["value"]) == (201, "7.80")  # 2 × 3.90 at cost
+    assert (
+        api.call("POST", f"{path}/write-offs", json={**written.json(), "extra": 1}).status_code
+        == 422
+    )
+
+    on_hand = api.call("GET", path, Role.CLINIC_STAFF, world.township).json()
+    assert on_hand["items"] == [
+        {
+            "drug_code": drug,
+            "on_hand": 7,
+            "expired": 0,
+            "reserved": 0,
+            "available": 7,
+            "stocked_out": False,
+        }
+    ]
+    assert api.call("GET", path, Role.CLINIC_STAFF, world.village).status_code == 403
+    lots = api.call("GET", f"{path}/drugs/{drug}").json()
+    assert [lot["on_hand"] for lot in lots["lots"]] == [7]
+    page = api.call("GET", f"{path}/drugs/{drug}/card", params={"limit": 2}).json()
+    assert (page["total"], len(page["items"])) == (3, 2)
+    assert [line["kind"] for line in page["items"]] == ["receipt", "adjustment"]
+    summary = api.call("GET", f"{path}/drugs/{drug}/reconciliation").json()
+    assert summary["reconciles"] is True
+    assert (
+        summary["receipts"],
+        summary["adjustments"],
+        summary["written_off"],
+        summary["on_hand"],
+    ) == (10, -1, 2, 7)
+    assert api.call("GET", f"{path}/drugs/{drug}/card", params={"limit": 501}).status_code == 422
+
+
+def test_transfers_over_http_follow_roles_and_states(world_and_api) -> None:
+    world, api = world_and_api
+    drug = world.drug("ASP", "4.5000")
+    world.receive(world.hospital, drug, "S1", 30)
+    body = {"to_facility_id": world.township, "lines": [{"drug_code": drug, "quantity": 6}]}
+
+    assert (
+        api.call("POST", "/transfers", Role.CLINIC_STAFF, world.village, json=body).status_code
+        == 403
+    )
+    created = api.call("POST", "/transfers", Role.CLINIC_STAFF, world.township, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["from_facility_id"] == world.hospital  # its central pharmacy
+    transfer = created.json()["transfer_id"]
+    steps = f"/transfers/{transfer}"
+    assert (
+        api.call("POST", f"{steps}/approve", Role.CLINIC_STAFF, world.township, json={}).status_code
+        == 403
+    )
+    assert api.call("POST", f"{steps}/receive").json()["error"] == "invalid_transition"
+    assert (
+        api.call(
+            "POST", f"{steps}/approve", json={"lines": [{"drug_code": drug, "quantity": 7}]}
+        ).status_code
+        == 422
+    )
+    assert api.call("POST", f"{steps}/approve", json={}).status_code == 200
+    assert (
+        api.call("POST", f"{steps}/ship", Role.CLINIC_STAFF, world.township, json={}).status_code
+        == 403
+    )
+    assert api.call("POST", f"{steps}/ship", json={}).status_code == 200
+    assert api.call("POST", f"{steps}/receive", Role.CLINIC_STAFF, world.village).status_code == 403
+    assert (
+        api.call("POST", f"{steps}/receive", Role.CLINIC_STAFF, world.township).status_code == 200
+    )
+    again = api.call("POST", f"{steps}/receive", Role.CLINIC_STAFF, world.township)
+    assert (again.status_code, again.json()["error"]) == (409, "invalid_transition")
+    assert api.call("POST", "/transfers/TRF-NONE/ship", json={}).status_code == 404
+
+    view = api.call("GET", steps, Role.CLINIC_STAFF, world.township).json()
+    assert view["state"] == "received"
+    assert view["lines"][0]["quantity_shipped"] == 6
+    assert api.call("GET", steps, Role.CLINIC_STAFF, world.village).status_code == 403
+    mine = api.call("GET", "/transfers", Role.CLINIC_STAFF, world.village).json()
+    assert mine["total"] == 0
+    assert api.call("GET", "/transfers", params={"state": "received"}).json()["total"] == 1
+
+    # Surplus to shortage (余缺调度): the centre moves the township's surplus to the village,
+    # whose staff cannot ship what leaves the township but the township's staff can.
+    rebalance = {
+        "from_facility_id": world.township,
+        "to_facility_id": world.village,
+        "reason": "surplus_rebalance",
+        "lines": [{"drug_code": drug, "quantity": 2}],
+    }
+    assert (
+        api.call("POST", "/transfers", Role.CLINIC_STAFF, world.village, json=rebalance).status_code
+        == 403
+    )
+    moved = api.call("POST", "/transfers", json=rebalance).json()["transfer_id"]
+    assert api.call("POST", f"/transfers/{moved}/approve", json={}).status_code == 200
+    assert (
+        api.call(
+            "POST", f"/transfers/{moved}/ship", Role.CLINIC_STAFF, world.village, json={}
+        ).status_code
+        == 403
+    )
+    assert (
+        api.call(
+            "POST", f"/transfers/{moved}/ship", Role.CLINIC_STAFF, world.township, json={}
+        ).status_code
+        == 200
+    )
+    assert (
+        api.call(
+            "POST", f"/transfers/{moved}/receive", Role.CLINIC_STAFF, world.village
+        ).status_code
+        == 200
+    )
+    assert api.call("GET", f"/stock/{world.village}/drugs/{drug}").json()["on_hand"] == 2
+    assert api.call("GET", f"/stock/{world.township}/drugs/{drug}").json()["on_hand"] == 4
+
+
+def test_lists_levels_and_metrics(world_and_api) -> None:
+    world, api = world_and_api
+    drug = world.drug("CLO", "17.6000")
+    world.receive(world.township, drug, "C1", 2, expires=TODAY + timedelta(days=20), cost="16.0000")
+    world.harness.apply(prescription(world.township, (drug, 5)))
+
+    shortages = api.call("GET", "/shortages", Role.CLINIC_STAFF, world.township).json()
+    assert [(s["drug_code"], s["quantity_short"]) for s in shortages["items"]] == [(drug, 3)]
+    assert (
+        api.call(
+            "GET",
+            "/shortages",
+            Role.CLINIC_STAFF,
+            world.township,
+            params={"facility_id": world.hospital},
+        ).status_code
+        == 403
+    )
+
+    world.receive(world.township, drug, "C2", 4, expires=TODAY + timedelta(days=10), cost="16.0000")
+    expiring = api.call("GET", "/expiry/lots", params={"facility_id": world.township}).json()
+    assert [(lot["lot_number"], lot["days_left"], lot["value"]) for lot in expiring["items"]] == [
+        ("C2", 10, "64.00")
+    ]
+    value = api.call("GET", "/expiry/value", params={"facility_id": world.township}).json()
+    assert value[0]["near_expiry_value"] == "64.00"
+    assert api.call("POST", "/expiry/scan", Role.CLINIC_STAFF, world.township).status_code == 403
+    assert api.call("POST", "/expiry/scan").json()["facilities_scanned"] >= 1
+
+    levels = f"/replenishment/{world.township}/levels/{drug}"
+    assert api.call("PUT", levels, json={"reorder_point": 5, "target_level": 5}).status_code == 422
+    assert api.call("PUT", levels, json={"reorder_point": 2, "target_level": 10}).status_code == 204
+    assert (
+        api.call("GET", f"/stock/{world.township}/drugs/{drug}").json()["levels"]["manual"] is True
+    )
+    assert api.call("DELETE", levels).status_code == 204
+    assert api.call("DELETE", levels).status_code == 404
+    balance = api.call(
+        "GET",
+        "/replenishment/balance",
+        Role.CLINIC_STAFF,
+        world.township,
+        params={"community_id": world.community, "drug_code": drug},
+    )
+    assert balance.status_code == 403
+
+    metrics = api.client.get("/metrics").text
+    for name in (
+        "pharmacy_stocked_out_items",
+        "pharmacy_open_shortages",
+        "pharmacy_shortages_recorded_total",
+        "pharmacy_near_expiry_value_yuan",
+        'pharmacy_transfers{state="requested"}',
+        "pharmacy_dispense_latency_seconds_bucket",
+    ):
+        assert name in metrics, name

@@ -1,0 +1,85 @@
+"""Talking to the broker directly in tests: raw records in, every record out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from tests.support.brokers import topic_on
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+def produce(
+    bootstrap: str,
+    topic: str,
+    values: Sequence[bytes | None],
+    key: bytes | None = b"test",
+    headers: Sequence[tuple[str, bytes]] = (),
+) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        for value in values:
+            producer.send(topic_on(bootstrap, topic), key=key, value=value, headers=list(headers))
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=5)
+
+
+def read_all(bootstrap: str, topic: str, *, timeout_s: float = 20.0) -> list[Record]:
+    """Every record on logical ``topic`` now (to the high watermark from fetch responses)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        name = topic_on(bootstrap, topic)
+        partitions = [
+            TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records += [
+                    Record(
+                        topic,
+                        r.partition,
+                        r.offset,
+                        r.key,
+                        r.value,
+                        {k: v for k, v in (r.headers or [])},
+                    )
+                    for r in batch
+                ]
+            if all(
+                consumer.highwater(tp) is not None
+                and consumer.position(tp) >= (consumer.highwater(tp) or 0)
+                for tp in partitions
+            ):
+                return sorted(records, key=lambda r: (r.partition, r.offset))
+        raise TimeoutError(f"could not read {topic} to its end")
+    finally:
+        consumer.close()
+
+
+def wait_for(predicate, *, timeout_s: float = 90.0, interval_s: float = 0.2, what: str = ""):
+    """Poll ``predicate`` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what or predicate}: {last!r}")

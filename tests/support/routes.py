@@ -1,0 +1,54 @@
+"""What a service's admin app declares about its routes: methods, paths and the roles its
+dependencies admit (``require_roles`` marks its checks with ``allowed_roles``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+
+from libs.platform.auth import Role
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    roles: frozenset[Role]
+    """Roles the route's dependencies admit; empty when none checks the role."""
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)(?::\w+)?}", self.path)
+
+
+def _roles(dependant: Any) -> frozenset[Role]:
+    found: set[Role] = set()
+    for dependency in getattr(dependant, "dependencies", []) or []:
+        found |= set(getattr(dependency.call, "allowed_roles", ()))
+        found |= _roles(dependency)
+    return frozenset(found)
+
+
+def _contexts(app: FastAPI) -> Iterator[Any]:
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):  # an included router (FastAPI ≥ 0.16x)
+            yield from route.effective_route_contexts()
+        else:
+            yield route
+
+
+def mutating_operations(app: FastAPI) -> list[Operation]:
+    """Every mutating operation of ``app`` with the roles it admits."""
+    operations = set()
+    for context in _contexts(app):
+        methods = set(getattr(context, "methods", None) or ()) & MUTATING
+        dependant = getattr(context, "dependant", None)
+        for method in methods:
+            operations.add(Operation(method, context.path, _roles(dependant)))
+    return sorted(operations, key=lambda o: (o.path, o.method))

@@ -1,0 +1,157 @@
+"""Running real service processes in tests, as the launcher would, on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from libs.launcher.ports import free_port
+from libs.platform.auth import Role, TokenAuthority, load_signing_keys
+from tests.support.brokers import prefix_of
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: Short group timeouts for the embedded broker (a join takes about half the session).
+TEST_KAFKA_ENV = {
+    "KAFKA_SESSION_TIMEOUT_S": "6",
+    "KAFKA_HEARTBEAT_INTERVAL_S": "1",
+    "KAFKA_REBALANCE_TIMEOUT_S": "6",
+    "TOPIC_WAIT_S": "30",
+    "LOG_FORMAT": "json",
+}
+
+
+@dataclass
+class ServiceHandle:
+    name: str
+    port: int
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    authority: TokenAuthority
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def token(self, role: Role = Role.COUNTY_ADMIN, facility: str | None = None) -> str:
+        return self.authority.mint(subject=f"test-{role.value}", role=role, facility_id=facility)
+
+    def client(
+        self, role: Role | None = Role.COUNTY_ADMIN, facility: str | None = None
+    ) -> httpx.Client:
+        headers = {} if role is None else {"Authorization": f"Bearer {self.token(role, facility)}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        with self.client() as client:
+            response = client.get(path, params=params)
+            response.raise_for_status()
+            return response.json()
+
+    def metrics(self) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=10).text
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one sample (0 when absent)."""
+        wanted = name + (
+            "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
+        )
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith("#"):
+                continue
+            sample, _, value = line.rpartition(" ")
+            if _normalise(sample) == wanted:
+                total += float(value)
+        return total
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def _normalise(sample: str) -> str:
+    if "{" not in sample:
+        return sample
+    name, _, rest = sample.partition("{")
+    pairs = sorted(p for p in rest.rstrip("}").split(",") if p)
+    return name + "{" + ",".join(pairs) + "}"
+
+
+def start_service(
+    name: str,
+    *,
+    bootstrap: str,
+    database_url: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    ready_timeout_s: float = 120.0,
+    wait_ready: bool = True,
+) -> ServiceHandle:
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        **TEST_KAFKA_ENV,
+        "DATA_DIR": str(data_dir),
+        "KAFKA_BOOTSTRAP_SERVERS": str(bootstrap),
+        "KAFKA_TOPIC_PREFIX": prefix_of(bootstrap),
+        f"{name.upper()}_HTTP_PORT": str(port),
+        f"{name.upper()}_DATABASE_URL": database_url,
+        **(env or {}),
+    }
+    log_path = data_dir / f"{name}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", f"services.{name}"],
+        cwd=REPO_ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    authority = TokenAuthority(
+        load_signing_keys("", data_dir, production=False), "county-medical-community"
+    )
+    handle = ServiceHandle(name, port, database_url, process, log_path, authority, env or {})
+    if wait_ready:
+        wait_until_ready(handle, ready_timeout_s)
+    return handle
+
+
+def wait_until_ready(handle: ServiceHandle, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if handle.process.poll() is not None:
+            raise AssertionError(
+                f"{handle.name} exited with {handle.process.returncode}:\n{handle.log()[-4000:]}"
+            )
+        if handle.ready():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{handle.name} not ready within {timeout_s}s:\n{handle.log()[-4000:]}")

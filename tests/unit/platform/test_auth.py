@@ -1,0 +1,105 @@
+"""Signed, expiring tokens with role and facility scope; key rotation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+
+from libs.platform.auth import (
+    InvalidToken,
+    Role,
+    TokenAuthority,
+    load_signing_keys,
+    parse_keys,
+    parse_ttl,
+)
+
+OLD = ("k0", b"o" * 40)
+NEW = ("k1", b"n" * 40)
+
+
+def test_a_minted_token_verifies_to_its_principal() -> None:
+    authority = TokenAuthority([NEW], "test")
+    principal = authority.verify(
+        authority.mint(subject="nurse-li", role=Role.CLINIC_STAFF, facility_id="QS-T01")
+    )
+    assert (principal.subject, principal.role, principal.facility_id) == (
+        "nurse-li",
+        Role.CLINIC_STAFF,
+        "QS-T01",
+    )
+    assert principal.can_act_for("QS-T01")
+    assert not principal.can_act_for("QS-T02")
+
+
+def test_central_roles_act_for_every_facility() -> None:
+    authority = TokenAuthority([NEW], "test")
+    admin = authority.verify(authority.mint(subject="a", role=Role.COUNTY_ADMIN))
+    assert admin.facility_id is None
+    assert admin.can_act_for("QS-T02")
+
+
+def test_clinic_staff_tokens_must_name_a_facility() -> None:
+    with pytest.raises(ValueError, match="facility"):
+        TokenAuthority([NEW], "test").mint(subject="x", role=Role.CLINIC_STAFF)
+
+
+def test_an_expired_token_is_refused() -> None:
+    authority = TokenAuthority([NEW], "test")
+    token = authority.mint(subject="x", role=Role.HR, ttl=timedelta(seconds=-1))
+    with pytest.raises(InvalidToken, match="expired"):
+        authority.verify(token)
+
+
+def test_tampered_foreign_and_unsigned_tokens_are_refused() -> None:
+    authority = TokenAuthority([NEW], "test")
+    token = authority.mint(subject="x", role=Role.HR)
+    header, claims, signature = token.split(".")
+    forged_claims = jwt.utils.base64url_encode(
+        jwt.utils.base64url_decode(claims).replace(b'"hr"', b'"county_admin"')
+    ).decode()
+    for bad in (
+        f"{header}.{forged_claims}.{signature}",
+        TokenAuthority([("k1", b"x" * 40)], "test").mint(subject="x", role=Role.HR),
+        TokenAuthority([NEW], "other-issuer").mint(subject="x", role=Role.HR),
+        jwt.encode({"sub": "x", "role": "hr"}, key="", algorithm="none"),
+        "not a token",
+    ):
+        with pytest.raises(InvalidToken):
+            authority.verify(bad)
+
+
+def test_rotation_new_key_signs_old_key_still_verifies_until_removed() -> None:
+    before = TokenAuthority([OLD], "test")
+    issued_before = before.mint(subject="x", role=Role.HR)
+    during = TokenAuthority([NEW, OLD], "test")
+    assert during.verify(issued_before).subject == "x"
+    issued_during = during.mint(subject="y", role=Role.HR)
+    assert jwt.get_unverified_header(issued_during)["kid"] == "k1"
+    after = TokenAuthority([NEW], "test")
+    assert after.verify(issued_during).subject == "y"
+    with pytest.raises(InvalidToken, match="unknown key"):
+        after.verify(issued_before)
+
+
+def test_short_secrets_are_refused() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        TokenAuthority([("k", b"short")], "test")
+
+
+def test_keys_come_from_the_environment_or_a_development_file(tmp_path: Path) -> None:
+    assert parse_keys("a:" + "s" * 40 + ", b:" + "t" * 40) == [("a", b"s" * 40), ("b", b"t" * 40)]
+    generated = load_signing_keys("", tmp_path, production=False)
+    assert load_signing_keys("", tmp_path, production=False) == generated  # shared, stable
+    with pytest.raises(ValueError, match="required in production"):
+        load_signing_keys("", tmp_path, production=True)
+
+
+def test_ttls_parse() -> None:
+    assert parse_ttl("30m") == timedelta(minutes=30)
+    assert parse_ttl("8h") == timedelta(hours=8)
+    with pytest.raises(ValueError, match="TTL"):
+        parse_ttl("forever")
