@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-__all__ = ["SERVICES", "supervisor_config"]
+__all__ = ["SERVICES", "control_socket", "supervisor_config"]
 
 #: The suite's services with their default admin ports.
 SERVICES: dict[str, int] = {
@@ -26,6 +28,21 @@ def _esc(value: object) -> str:
     return str(value).replace("%", "%%")
 
 
+#: sun_path is 108 bytes on Linux; supervisord fails to start on a longer socket path.
+_MAX_SOCKET_PATH = 100
+
+
+def control_socket(run_dir: Path) -> Path:
+    """Where supervisord listens: in ``run_dir`` when the path fits a Unix socket address,
+    else a short name in the temporary directory derived from ``run_dir`` (a deep data
+    directory, as test runners make, must not stop the suite from starting)."""
+    inside = run_dir / "supervisor.sock"
+    if len(str(inside)) <= _MAX_SOCKET_PATH:
+        return inside
+    digest = hashlib.sha256(str(run_dir).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"county-supervisor-{digest}.sock"
+
+
 def supervisor_config(
     *, run_dir: Path, repo_root: Path, broker_port: int, username: str, password: str
 ) -> str:
@@ -36,6 +53,7 @@ def supervisor_config(
     user = "\nuser=root" if os.geteuid() == 0 else ""
     python = _esc(sys.executable)
     run = _esc(run_dir)
+    sock = _esc(control_socket(run_dir))
     repo = _esc(repo_root)
     sections = [
         f"""[supervisord]
@@ -46,7 +64,7 @@ childlogdir={run}
 loglevel=warn
 
 [unix_http_server]
-file={run}/supervisor.sock
+file={sock}
 chmod=0700
 username={_esc(username)}
 password={_esc(password)}
@@ -55,7 +73,7 @@ password={_esc(password)}
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
-serverurl=unix://{run}/supervisor.sock
+serverurl=unix://{sock}
 username={_esc(username)}
 password={_esc(password)}
 

@@ -15,6 +15,7 @@ import pytest
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from tests.conftest import Suite
+from tests.support.county_time import county_today
 from tests.support.kafka import wait_for
 from tests.support.referral import PATIENT_DATA_KEYS, PSEUDONYM_SECRET, resident_id, upward
 from tests.support.routes import Operation, mutating_operations
@@ -43,7 +44,7 @@ def running(module_suite: Suite) -> dict[str, ServiceHandle]:
 @pytest.fixture(scope="module")
 def resources(running: dict[str, ServiceHandle]) -> dict[str, str]:
     """Real things belonging to the clinic (and the hospital), none to the stranger."""
-    tomorrow = (utc_now() + timedelta(days=1)).date()
+    tomorrow = county_today() + timedelta(days=1)
     with running["pharmacy"].client(Role.PHARMACY_CENTRE) as centre:
         transfer = wait_for(
             lambda: _created(
@@ -75,7 +76,7 @@ def resources(running: dict[str, ServiceHandle]) -> dict[str, str]:
         )
     with running["referral"].client(Role.COUNTY_ADMIN) as admin:  # a request needs capacity
         for offset in range(3):
-            day = (utc_now() + timedelta(days=offset)).date().isoformat()
+            day = (county_today() + timedelta(days=offset)).isoformat()
             wait_for(
                 lambda day=day: _created(
                     admin.put(

@@ -27,6 +27,7 @@ from libs.events.topics import load_declarations
 from libs.platform.auth import Role
 from services.referral.adapters.schema import Referral
 from tests.conftest import Suite
+from tests.support.county_time import county_today
 from tests.support.kafka import produce, read_all, wait_for
 from tests.support.referral import (
     CLINIC,
@@ -131,7 +132,7 @@ def test_a_referral_cannot_be_accepted_twice_or_completed_before_arrival(
     running: Running,
 ) -> None:
     name, national_id = patient("司马秀兰")
-    day = (utc_now() + timedelta(days=2)).date().isoformat()
+    day = (county_today() + timedelta(days=2)).isoformat()
     with running.as_(HOSPITAL) as hospital, running.as_(CLINIC) as clinic:
         capacity = hospital.put(
             f"/capacity/{HOSPITAL}/QS-H01-ORTH/{day}", json={"slots": 3, "beds": 0}
@@ -182,7 +183,7 @@ def test_a_downward_referral_with_two_medications_announces_both_on_acceptance(
         "pharmacy.drug",
         [encode(event(drug(code), source="/services/pharmacy")) for code in drugs],
     )
-    visit = (utc_now() + timedelta(days=6)).date()
+    visit = county_today() + timedelta(days=6)
     week = timetable(CLINIC, monday(visit), ("E2E-T01-CARD", visit, HalfDay.MORNING, "cardiology"))
     produce(bootstrap, "staffing.timetable", [encode(event(week))], key=CLINIC.encode())
 

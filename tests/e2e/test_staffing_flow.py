@@ -23,6 +23,7 @@ from libs.events.codec import decode
 from libs.events.envelope import CloudEvent
 from libs.platform.auth import Role
 from tests.conftest import Suite
+from tests.support.county_time import county_today
 from tests.support.kafka import read_all, wait_for
 from tests.support.services import ServiceHandle
 from tests.support.staffing_browser import Chromium, find_or_install_chromium, headless_chromium
@@ -30,10 +31,6 @@ from tests.support.staffing_browser import Chromium, find_or_install_chromium, h
 pytestmark = pytest.mark.e2e
 
 HOST_FACILITIES = 21  # the seed county's township and community centres and village clinics
-
-
-def county_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def monday(weeks_ahead: int) -> date:

@@ -154,4 +154,10 @@ def wait_until_ready(handle: ServiceHandle, timeout_s: float = 120.0) -> None:
         if handle.ready():
             return
         time.sleep(0.2)
-    raise AssertionError(f"{handle.name} not ready within {timeout_s}s:\n{handle.log()[-4000:]}")
+    try:
+        readiness = httpx.get(f"{handle.url}/readyz", timeout=2).text
+    except httpx.HTTPError as exc:
+        readiness = repr(exc)
+    raise AssertionError(
+        f"{handle.name} not ready within {timeout_s}s: {readiness}\n{handle.log()[-4000:]}"
+    )

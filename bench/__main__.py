@@ -1,0 +1,142 @@
+"""``python -m bench``: the suite's numbers on this machine (docs/performance.md).
+
+Starts an embedded broker and staffing, pharmacy, finance and reporting on PostgreSQL, and
+measures, at one county's and at ``--large`` counties' worth of facilities:
+
+(a) end-to-end prescriptions a second, ingestion → stock, ledger and indicator;
+(b) in the same run, raw produce→consume of the same records with kafka-python and aiokafka
+    on the same broker, and the ratio of (a) to each (one-county scale);
+(c) p50/p99 ingestion → ledger entry at a fixed offered load (one-county scale);
+(d) admin HTTP reads: the pharmacy's stock query vs a bare FastAPI endpoint;
+(e) peak memory of each service process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import http_load, pipeline, raw
+from bench.cluster import PSEUDONYM_SECRET, Cluster, cluster
+from bench.county import LINES_PER_PRESCRIPTION, BenchCounty, Prescriptions, write_county
+from libs.events import utc_now
+from libs.platform.auth import Role
+
+SERVICES = ("staffing", "pharmacy", "finance", "reporting")
+RECEIVED = "pharmacy.stock.received.v1"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _wait_until_stocked(running: Cluster, county: BenchCounty, timeout_s: float) -> float:
+    """Every opening lot booked by pharmacy and posted by finance; returns the seconds taken."""
+    started = time.monotonic()
+    while pipeline.applied(running.services["finance"], RECEIVED) < county.lots:
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError("opening stock not booked in time")
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def measure_scale(
+    args: argparse.Namespace, counties: int, work: Path, full: bool
+) -> dict[str, Any]:
+    county = write_county(counties, work / f"county-{counties}")
+    env = {
+        "STAFFING_COUNTY_CONFIG": str(county.config),
+        "STAFFING_LOAD_SEED_STAFF": "false",
+        "PHARMACY_OPENING_STOCK": str(county.opening_stock),
+    }
+    result: dict[str, Any] = {"counties": counties, "facilities": len(county.facilities)}
+    _say(f"[{counties} counties] starting the services, {len(county.facilities)} facilities")
+    with cluster(work / f"run-{counties}", SERVICES, env) as running:
+        result["setup_s"] = round(_wait_until_stocked(running, county, 1800), 1)
+        _say(f"[{counties} counties] {county.lots} opening lots booked in {result['setup_s']} s")
+        prescriptions = Prescriptions(county, PSEUDONYM_SECRET.encode(), seed=counties)
+        pipeline.throughput(running, prescriptions, 300)  # warm caches, JIT-free but not cold
+        _say(f"[{counties} counties] offering {args.prescriptions} prescriptions")
+        e2e = pipeline.throughput(running, prescriptions, args.prescriptions)
+        result["e2e"] = {
+            "prescriptions": e2e.prescriptions,
+            "seconds": round(e2e.seconds, 1),
+            "per_s": round(e2e.per_s, 1),
+            "lines_per_s": round(e2e.per_s * LINES_PER_PRESCRIPTION, 1),
+            "steady_ledger_per_s": round(e2e.steady_per_s, 1),
+            "effect_done_s": {k: round(v, 1) for k, v in e2e.per_effect_s.items()},
+        }
+        _say(f"[{counties} counties] end to end: {result['e2e']}")
+        if full:
+            batch = prescriptions.batch(args.prescriptions, utc_now())
+            records = [(key, value) for _, key, value in batch]
+            kp = raw.kafka_python(running.bootstrap, records)
+            ak = raw.aiokafka(running.bootstrap, records)
+            result["raw"] = {
+                "kafka_python_per_s": round(kp, 1),
+                "aiokafka_per_s": round(ak, 1),
+                "e2e_to_kafka_python": round(e2e.per_s / kp, 4),
+                "e2e_to_aiokafka": round(e2e.per_s / ak, 4),
+            }
+            _say(f"[{counties} counties] raw: {result['raw']}")
+            lat = pipeline.latency(running, prescriptions, args.latency_rate, args.latency_seconds)
+            result["latency"] = {
+                "offered_per_s": lat.offered_per_s,
+                "prescriptions": lat.prescriptions,
+                "p50_ms": round(lat.p50_s * 1000, 1),
+                "p99_ms": round(lat.p99_s * 1000, 1),
+                "max_ms": round(lat.max_s * 1000, 1),
+            }
+            _say(f"[{counties} counties] latency: {result['latency']}")
+            result["http"] = _http(running, county, args.http_seconds)
+            _say(f"[{counties} counties] http: {result['http']}")
+        result["peak_memory_mib"] = {
+            name: round(mib, 1) for name, mib in running.peak_memory_mib().items()
+        }
+    return result
+
+
+def _http(running: Cluster, county: BenchCounty, seconds: float) -> dict[str, float]:
+    pharmacy = running.services["pharmacy"]
+    facility = county.facilities[2].facility_id
+    path = f"/stock/{facility}/drugs/QSY-W011"
+    headers = {"Authorization": f"Bearer {pharmacy.token(Role.CLINIC_STAFF, facility)}"}
+    stock = http_load.requests_per_s(pharmacy.url + path, headers, seconds)
+    with http_load.BareApp() as bare:
+        baseline = http_load.requests_per_s(bare + path, headers, seconds)
+    return {
+        "stock_query_per_s": round(stock, 1),
+        "bare_fastapi_per_s": round(baseline, 1),
+        "ratio": round(stock / baseline, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--prescriptions", type=int, default=20000)
+    parser.add_argument("--large", type=int, default=100, help="large scale; 0 skips")
+    parser.add_argument("--latency-rate", type=float, default=200.0)
+    parser.add_argument("--latency-seconds", type=float, default=30.0)
+    parser.add_argument("--http-seconds", type=float, default=10.0)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        results.append(measure_scale(args, 1, work, full=True))
+        if args.large:
+            results.append(measure_scale(args, args.large, work, full=False))
+    report = json.dumps(results, indent=2, ensure_ascii=False)
+    print(report)
+    if args.json:
+        args.json.write_text(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
