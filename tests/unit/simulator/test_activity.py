@@ -25,10 +25,10 @@ END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 COUNTY = load_county()
 
 
-def day_plan(seed: int = 1, scale: float = 1.0, days: int = 1, **clock: object):
+def day_plan(seed: int = 1, scale: float = 1.0, days: int = 1, window=None):
     return plan_period(
-        COUNTY, SimClock.ending(END, days=days, **clock), seed=seed, scale=scale, run_id="t"
-    )  # type: ignore[arg-type]
+        COUNTY, SimClock.ending(END, days=days, window=window), seed=seed, scale=scale, run_id="t"
+    )
 
 
 @pytest.fixture(scope="module")
