@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         f"{plan.counts.get('PrescriptionAct', 0)} prescriptions)",
         flush=True,
     )
-    result = Simulation(county, plan, Endpoints.from_environment(), pace=args.pace, say=say).run()
+    simulation = Simulation(county, plan, Endpoints.from_environment(), pace=args.pace, say=say)
+    result = simulation.run(ready_timeout_s=args.ready_timeout)
     print("[simulator] done: " + json.dumps(result.summary(), ensure_ascii=False), flush=True)
     for problem in result.problems[:20]:
         print(f"[simulator]   {problem}", flush=True)
@@ -121,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             help="simulated seconds per real second (0: as fast as the suite goes)",
         )
         sub.add_argument("--quiet", action="store_true")
+        sub.add_argument(
+            "--ready-timeout", type=float, default=180.0, help="seconds to wait for the suite"
+        )
     rep = commands.add_parser("report", help="write the county report (HTML)")
     rep.add_argument("--out", default="county-report.html")
     rep.add_argument("--days", type=int, default=30, help="how many days of daily series")

@@ -187,7 +187,11 @@ def _fetch(api: Api, days: int) -> dict[str, Any]:
     data: dict[str, Any] = {"indicators": indicators, "today": today, "per": {}}
     for ind in indicators:
         entry: dict[str, Any] = {}
-        daily: dict[str, Any] = {"period_kind": "day", "from": first.isoformat(), "to": today.isoformat()}
+        daily: dict[str, Any] = {
+            "period_kind": "day",
+            "from": first.isoformat(),
+            "to": today.isoformat(),
+        }
         entry["county"] = api.all_items(f"/indicators/{ind.code}/series", level="county",
                                         **daily, **read)  # fmt: skip
         if "community" in ind.levels:
