@@ -41,7 +41,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy libs services tests
+	$(BIN)/mypy libs services simulator tests
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 pytest: $(VENV)/.installed-dev
