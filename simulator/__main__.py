@@ -44,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
     from simulator.runner import Simulation
 
     county, plan = _plan(args)
-    say = print if not args.quiet else (lambda _: None)
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(f"[simulator] {message}", flush=True)
+
     print(
         f"[simulator] run {plan.run_id}: seed {plan.seed}, {plan.clock.span} simulated onto the "
         f"last {plan.clock.window}, {len(plan.acts)} acts "
