@@ -41,7 +41,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy libs services tests bench
+	$(BIN)/mypy libs services simulator tests bench
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 # Two workers, one test file each at a time (module-scoped suites stay in one worker): most

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import sys
 from datetime import timedelta
 
@@ -27,6 +28,10 @@ EMBEDDED_KAFKA = {
     "KAFKA_REBALANCE_TIMEOUT_S": "6",
 }
 DEMO_FACILITY = "QS-T01"
+#: What `make run` simulates once every service is ready (SIMULATE=0 skips it; SIMULATE_ARGS
+#: replaces these): a whole simulated day compressed into the last two real hours, at a tenth
+#: of the seed county's volume, which takes about a minute on two cores.
+SIMULATE_ARGS = "--days 1 --window 2h --scale 0.1 --ready-timeout 600"
 
 
 def demo_tokens(settings: PlatformSettings, ttl: timedelta = timedelta(hours=12)) -> dict[str, str]:
@@ -86,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
     # them from these variables.
     env["SUPERVISOR_USERNAME"] = "launcher"
     env["SUPERVISOR_PASSWORD"] = secrets.token_urlsafe(24)
+    simulate = None
+    if env.get("SIMULATE", "1").strip().lower() not in ("0", "false", "no", "off"):
+        simulate = shlex.split(env.get("SIMULATE_ARGS") or SIMULATE_ARGS)
     conf = run_dir / "supervisord.conf"
     conf.write_text(
         supervisor_config(
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             broker_port=broker_port,
             username=env["SUPERVISOR_USERNAME"],
             password=env["SUPERVISOR_PASSWORD"],
+            simulate=simulate,
         )
     )
     conf.chmod(0o600)
@@ -107,6 +116,14 @@ def run(args: argparse.Namespace) -> int:
         print("  tokens (12 h; send as 'Authorization: Bearer <token>'):")
         for label, token in demo_tokens(settings).items():
             print(f"    {label}: {token}")
+    if simulate is not None:
+        print(
+            "  simulator  plays a short simulated period once every service is ready "
+            f"({' '.join(simulate)}; SIMULATE=0 skips it);\n"
+            "             then: .venv/bin/python -m simulator report --out county-report.html"
+        )
+    else:
+        print("  simulator  off (SIMULATE=0); run: .venv/bin/python -m simulator run --help")
     print("  Ctrl-C stops everything.", flush=True)
     os.chdir(REPO_ROOT)
     # supervisord takes over this process: Ctrl-C reaches it, and it stops every child.

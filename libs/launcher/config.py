@@ -44,11 +44,21 @@ def control_socket(run_dir: Path) -> Path:
 
 
 def supervisor_config(
-    *, run_dir: Path, repo_root: Path, broker_port: int, username: str, password: str
+    *,
+    run_dir: Path,
+    repo_root: Path,
+    broker_port: int,
+    username: str,
+    password: str,
+    simulate: list[str] | None = None,
 ) -> str:
     """supervisord.conf: the broker first, the services once it is ready, and the listener
     that ties the services' lifetime to the broker's. The control socket needs the given
-    credentials (the listener and ``status`` get them from the environment)."""
+    credentials (the listener and ``status`` get them from the environment).
+
+    With ``simulate`` (the simulator's arguments), a one-shot ``simulator`` program waits
+    until every service is ready, plays a short simulated period and exits; it is not
+    restarted (not even with the services after a broker restart)."""
     # Running as root is how containers and this machine run; say so, or supervisord warns.
     user = "\nuser=root" if os.geteuid() == 0 else ""
     python = _esc(sys.executable)
@@ -114,6 +124,22 @@ startsecs=3
 startretries=100
 stopsignal=TERM
 stopwaitsecs=15
+{_OUTPUT}
+"""
+        )
+    if simulate is not None:
+        args = " ".join(_esc(a) for a in simulate)
+        sections.append(
+            f"""[program:simulator]
+command={python} -m simulator run {args}
+directory={repo}
+priority=30
+autostart=true
+autorestart=false
+startsecs=0
+exitcodes=0
+stopsignal=TERM
+stopwaitsecs=10
 {_OUTPUT}
 """
         )

@@ -37,7 +37,9 @@ def alive(pid: int) -> bool:
     return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
 
 
-def test_the_embedded_suite_survives_a_broker_crash_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_the_embedded_suite_simulates_survives_a_broker_crash_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
     ports = {name: free_port() for name in SERVICES}
     broker_port = free_port()
     env = {
@@ -68,6 +70,16 @@ def test_the_embedded_suite_survives_a_broker_crash_and_stops_on_ctrl_c(tmp_path
             assert f"{name}_outbox_pending" in metrics.text
             assert httpx.get(f"{base}/openapi.json").status_code == 200
         assert "tokens (12 h" in log_path.read_text()
+        # make run plays a short simulated period once everything is ready, then keeps serving.
+        done = wait_for(
+            lambda: "[simulator] done" in (text := log_path.read_text(errors="replace")) and text,
+            timeout_s=240,
+            interval_s=1,
+            what="the simulated period",
+        )
+        assert '"problems": 0' in done.split("[simulator] done", 1)[1].splitlines()[0], done[-3000:]
+        assert "python -m simulator report" in done
+        assert all_ready(ports)
         for name in SERVICES:
             assert (tmp_path / "data" / f"{name}.sqlite3").exists()
 

@@ -1,0 +1,298 @@
+"""What happens in the county: a pure, seeded plan of a period's activity.
+
+``plan_period(county, clock, seed=..., scale=...)`` returns the same plan for the same
+inputs: the stock on the shelves when the period starts, the expert sessions, rotations and
+stationings to plan, and, in time order, every visit, prescription, referral step,
+attendance record and pharmacist's round. Nothing here does I/O; ``simulator.drivers``
+plays the plan against the suite.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from decimal import Decimal
+
+from libs.events.catalogue.values import (
+    FacilityTier,
+    FacilityType,
+    InsuranceType,
+    PrescriptionCategory,
+    VisitType,
+)
+from simulator.acts import (
+    CENT,
+    Act,
+    Knobs,
+    OpeningLot,
+    Patient,
+    PharmacyRound,
+    Plan,
+    PlannedSession,
+    PrescriptionAct,
+    ReferralAct,
+    Rotation,
+    SessionAct,
+    Stationing,
+    VisitAct,
+)
+from simulator.clock import SimClock
+from simulator.county import County, Drug, Facility
+from simulator.desks import referrals, rotations_and_stationings, sessions
+from simulator.sampling import (
+    DIAGNOSES,
+    PRIMARY_DIAGNOSES,
+    busy_days,
+    count,
+    instants,
+    money,
+    patients,
+    resident_id,
+    zipf,
+)
+from simulator.shelves import opening_stock
+
+__all__ = [
+    "Knobs",
+    "OpeningLot",
+    "Patient",
+    "PharmacyRound",
+    "Plan",
+    "PlannedSession",
+    "PrescriptionAct",
+    "ReferralAct",
+    "Rotation",
+    "SessionAct",
+    "Stationing",
+    "VisitAct",
+    "plan_period",
+    "resident_id",
+]
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+def plan_period(
+    county: County,
+    clock: SimClock,
+    *,
+    seed: int = 1,
+    scale: float = 1.0,
+    knobs: Knobs | None = None,
+    run_id: str = "sim",
+) -> Plan:
+    """The period's activity; the same arguments always give the same plan."""
+    knobs = knobs or Knobs()
+    rng = random.Random(f"{seed}:{run_id}")
+    days = busy_days(clock)
+    n_visits = count(rng, knobs.visits_per_day * scale * days, minimum=1)
+    people = patients(rng, max(10, int(n_visits * 0.8)))
+    acts: list[Act] = []
+    visits, prescriptions = _visits_and_prescriptions(
+        county, clock, rng, knobs, n_visits, people, run_id
+    )
+    acts += visits
+    acts += prescriptions
+    acts += referrals(county, clock, rng, knobs, scale, people, run_id)
+    planned_sessions, session_acts = sessions(county, clock, rng, knobs, scale, run_id)
+    acts += session_acts
+    used = {s.staff_id for s in planned_sessions}
+    rotations, stationings = rotations_and_stationings(county, rng, knobs, used)
+    acts += [PharmacyRound(clock.offset_of(d, h)) for d, h in _round_times(clock, knobs)]
+    acts.append(PharmacyRound(clock.seconds, final=True))
+    order = {VisitAct: 0, PrescriptionAct: 1, ReferralAct: 2, SessionAct: 3, PharmacyRound: 4}
+    acts.sort(key=lambda a: (a.at_s, order[type(a)]))
+    kinds = Counter(type(a).__name__ for a in acts)
+    kinds.update(
+        f"referral_{a.step}" for a in acts if isinstance(a, ReferralAct) and a.step != "request"
+    )
+    return Plan(
+        clock=clock,
+        seed=seed,
+        run_id=run_id,
+        opening_stock=tuple(opening_stock(county, rng, knobs, prescriptions, acts, run_id)),
+        sessions=tuple(planned_sessions),
+        rotations=tuple(rotations),
+        stationings=tuple(stationings),
+        acts=tuple(acts),
+        counts=dict(kinds),
+    )
+
+
+def _round_times(clock: SimClock, knobs: Knobs) -> list[tuple[int, float]]:
+    last_day = clock.day_index(clock.seconds - 1)
+    return [
+        (day, hour)
+        for day in range(last_day + 1)
+        for hour in knobs.pharmacy_round_hours
+        if 0 < clock.offset_of(day, hour) < clock.seconds
+    ]
+
+
+def _visit_weights(county: County, knobs: Knobs) -> tuple[list[Facility], list[float]]:
+    primary_kind = {
+        FacilityType.TOWNSHIP_CENTRE: 1.0,
+        FacilityType.COMMUNITY_CENTRE: 1.3,
+        FacilityType.VILLAGE_CLINIC: 0.25,
+    }
+    hospital_kind = {FacilityType.COUNTY_HOSPITAL: 0.62, FacilityType.TCM_HOSPITAL: 0.38}
+    primary = county.primary
+    hospitals = county.hospitals
+    p_total = sum(primary_kind[f.facility_type] for f in primary)
+    h_total = sum(hospital_kind[f.facility_type] for f in hospitals)
+    facilities = primary + hospitals
+    weights = [knobs.primary_share * primary_kind[f.facility_type] / p_total for f in primary]
+    weights += [
+        (1 - knobs.primary_share) * hospital_kind[f.facility_type] / h_total for f in hospitals
+    ]
+    return facilities, weights
+
+
+def _visits_and_prescriptions(
+    county: County,
+    clock: SimClock,
+    rng: random.Random,
+    knobs: Knobs,
+    n: int,
+    patients: list[Patient],
+    run_id: str,
+) -> tuple[list[VisitAct], list[PrescriptionAct]]:
+    facilities, weights = _visit_weights(county, knobs)
+    visits: list[VisitAct] = []
+    prescriptions: list[PrescriptionAct] = []
+    for i, at in enumerate(instants(rng, clock, n)):
+        patient = rng.choice(patients)
+        roll = rng.random()
+        insurance = (
+            InsuranceType.SELF_PAY
+            if roll < 0.06
+            else InsuranceType.URBAN_EMPLOYEE
+            if roll < 0.30
+            else InsuranceType.URBAN_RURAL_RESIDENT
+        )
+        insured_here = insurance is not InsuranceType.SELF_PAY and rng.random() > 0.04
+        visit_id = f"V-{run_id}-{i:06d}"
+        if insured_here and rng.random() < knobs.out_of_county_share:
+            visits.append(
+                VisitAct(
+                    at,
+                    visit_id,
+                    f"EXT-{rng.randint(1, 4):02d}",
+                    FacilityTier.TERTIARY,
+                    False,
+                    patient,
+                    insurance,
+                    True,
+                    VisitType.OUTPATIENT,
+                    None,
+                    "I25.1",
+                    *_amounts(rng, FacilityTier.TERTIARY),
+                )
+            )
+            continue
+        facility = rng.choices(facilities, weights=weights)[0]
+        department = rng.choice(facility.departments) if facility.departments else None
+        hour = clock.local_hour(at)
+        night = hour < 7 or hour >= 20
+        kind = (
+            VisitType.EMERGENCY
+            if (night or rng.random() < 0.04) and not facility.is_primary
+            else VisitType.INPATIENT
+            if not facility.is_primary and rng.random() < 0.05
+            else VisitType.OUTPATIENT
+        )
+        diagnosis = (
+            rng.choice(DIAGNOSES.get(department.specialty, PRIMARY_DIAGNOSES))
+            if department
+            else rng.choice(PRIMARY_DIAGNOSES)
+        )
+        total, eligible = _amounts(rng, facility.tier, kind)
+        visits.append(
+            VisitAct(
+                at,
+                visit_id,
+                facility.facility_id,
+                facility.tier,
+                True,
+                patient,
+                insurance,
+                insured_here,
+                kind,
+                department.department_id if department else None,
+                diagnosis,
+                total,
+                eligible,
+            )
+        )
+        if rng.random() < knobs.prescription_rate:
+            rx = _prescription(county, rng, knobs, facility, visits[-1], at + rng.uniform(60, 900))
+            if rx is not None:
+                prescriptions.append(rx)
+    return visits, [p for p in prescriptions if p.at_s <= clock.seconds]
+
+
+def _amounts(
+    rng: random.Random, tier: FacilityTier, kind: VisitType = VisitType.OUTPATIENT
+) -> tuple[Decimal, Decimal]:
+    low, high = {
+        FacilityTier.PRIMARY: (12, 90),
+        FacilityTier.SECONDARY: (30, 260),
+        FacilityTier.TERTIARY: (40, 380),
+    }[tier]
+    if kind is VisitType.INPATIENT:
+        low, high = low * 20, high * 20
+    elif kind is VisitType.EMERGENCY:
+        low, high = low * 2, high * 3
+    total = money(rng, low, high)
+    eligible = (total * Decimal(str(rng.uniform(0.65, 0.95)))).quantize(CENT)
+    return total, eligible
+
+
+def _prescription(
+    county: County,
+    rng: random.Random,
+    knobs: Knobs,
+    facility: Facility,
+    visit: VisitAct,
+    at: float,
+) -> PrescriptionAct | None:
+    tcm_share = (
+        knobs.tcm_share_at_tcm_hospital
+        if facility.facility_type is FacilityType.TCM_HOSPITAL
+        else knobs.tcm_share_elsewhere
+    )
+    category = PrescriptionCategory.WESTERN
+    if rng.random() < tcm_share:
+        category = (
+            PrescriptionCategory.TCM_HERBAL
+            if rng.random() < knobs.herbal_share_of_tcm
+            else PrescriptionCategory.TCM_PATENT
+        )
+    choices = county.drugs_for(facility, category)
+    if not choices and category is PrescriptionCategory.TCM_HERBAL:
+        category = PrescriptionCategory.TCM_PATENT  # village clinics hold no decoction pieces
+        choices = county.drugs_for(facility, category)
+    if not choices:
+        return None
+    n_lines = min(len(choices), rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0])
+    picked: list[Drug] = []
+    weights = zipf(len(choices))
+    while len(picked) < n_lines:
+        drug = rng.choices(choices, weights=weights)[0]
+        if drug not in picked:
+            picked.append(drug)
+    lines = tuple(
+        (d.drug_code, 1 if d.unit_price > 100 else rng.choice((1, 1, 2, 2, 3)), d.unit_price)
+        for d in picked
+    )
+    return PrescriptionAct(
+        at,
+        visit.visit_id.replace("V-", "RX-", 1),
+        visit.visit_id,
+        facility.facility_id,
+        facility.tier,
+        visit.patient,
+        category,
+        visit.department_id,
+        lines,
+    )

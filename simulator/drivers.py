@@ -1,0 +1,299 @@
+"""The simulator's only I/O: the ingestion topics (kafka-python) and the admin HTTP APIs
+(httpx), with tokens minted from the suite's signing keys and pseudonyms under the county
+key, exactly as a hospital information system and the people at the desks would."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from libs.events import Payload, encode, new_event
+from libs.events.codec import CONTENT_TYPE_HEADER
+from libs.events.pseudonym import pseudonymise
+from libs.events.topics import physical_topic
+from libs.platform.auth import Role, TokenAuthority, load_signing_keys
+from libs.platform.settings import PlatformSettings
+
+__all__ = ["SERVICES", "Api", "Endpoints", "EventSink", "SuiteProbe", "Tokens"]
+
+#: The suite's services and their default admin ports (as libs/launcher/config.py).
+SERVICES: dict[str, int] = {
+    "pharmacy": 8101,
+    "finance": 8102,
+    "staffing": 8103,
+    "referral": 8104,
+    "reporting": 8105,
+}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the suite is and the keys to talk to it."""
+
+    urls: dict[str, str]
+    bootstrap: str
+    topic_prefix: str
+    data_dir: Path
+    auth_keys: str = ""
+    issuer: str = "county-medical-community"
+    pseudonym_secret: bytes = b""
+    production: bool = False
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> Endpoints:
+        """From the environment the services read (``KAFKA_BOOTSTRAP_SERVERS``, ``DATA_DIR``,
+        ``<SERVICE>_HTTP_PORT``...)."""
+        settings = PlatformSettings()
+        urls = {
+            name: f"http://127.0.0.1:{int(os.environ.get(f'{name.upper()}_HTTP_PORT', port))}"
+            for name, port in SERVICES.items()
+        }
+        values: dict[str, Any] = {
+            "urls": urls,
+            "bootstrap": settings.kafka_bootstrap_servers,
+            "topic_prefix": settings.kafka_topic_prefix,
+            "data_dir": settings.data_dir,
+            "auth_keys": settings.auth_keys,
+            "issuer": settings.auth_issuer,
+            "pseudonym_secret": settings.pseudonym_key(),
+            "production": settings.environment == "production",
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def pseudonym(self, national_id: str) -> str:
+        secret = self.pseudonym_secret or PlatformSettings().pseudonym_key()
+        return pseudonymise(national_id, secret)
+
+
+class Tokens:
+    """Tokens per actor (a role, a facility, a person), minted once and reused."""
+
+    def __init__(self, endpoints: Endpoints, ttl: timedelta = timedelta(hours=2)) -> None:
+        keys = load_signing_keys(
+            endpoints.auth_keys, endpoints.data_dir, production=endpoints.production
+        )
+        self._authority = TokenAuthority(keys, endpoints.issuer)
+        self._ttl = ttl
+        self._minted: dict[tuple[Role, str | None, str], str] = {}
+
+    def __call__(self, role: Role, facility: str | None = None, actor: str = "") -> str:
+        key = (role, facility, actor)
+        if key not in self._minted:
+            who = re.sub(r"[^A-Za-z0-9._-]", "-", f"sim-{role.value}-{facility or 'all'}-{actor}")
+            self._minted[key] = self._authority.mint(
+                subject=who.strip("-"), role=role, facility_id=facility, ttl=self._ttl
+            )
+        return self._minted[key]
+
+
+class ApiError(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": "?", "message": response.text[:300]}
+        self.body: dict[str, Any] = body if isinstance(body, dict) else {"error": str(body)}
+        self.code = str(self.body.get("error", ""))
+        super().__init__(
+            f"{response.request.method} {response.request.url.path}: {self.status} "
+            f"{self.code} {self.body.get('message', '')}"
+        )
+
+
+class Api:
+    """One admin API. Waits out rate limits (429 + Retry-After) and brief outages."""
+
+    def __init__(self, base_url: str, tokens: Tokens, timeout_s: float = 30.0) -> None:
+        self.base_url = base_url
+        self._tokens = tokens
+        self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        role: Role,
+        facility: str | None = None,
+        actor: str = "",
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        attempts: int = 20,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {self._tokens(role, facility, actor)}"}
+        for attempt in range(attempts):
+            try:
+                response = self._client.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(min(5.0, 0.2 * 2**attempt))
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                wait = float(response.headers.get("retry-after", "1") or 1)
+                time.sleep(min(wait, 10.0) if response.status_code == 429 else 0.5)
+                continue
+            if response.status_code >= 400:
+                raise ApiError(response)
+            return response.json() if response.content else None
+        raise ApiError(response)
+
+    def get(self, path: str, *, role: Role = Role.COUNTY_ADMIN, **kwargs: Any) -> Any:
+        return self.request("GET", path, role=role, **kwargs)
+
+    def post(self, path: str, *, role: Role, **kwargs: Any) -> Any:
+        return self.request("POST", path, role=role, **kwargs)
+
+    def put(self, path: str, *, role: Role, **kwargs: Any) -> Any:
+        return self.request("PUT", path, role=role, **kwargs)
+
+    def all_items(self, path: str, *, role: Role = Role.COUNTY_ADMIN, **params: Any) -> list[Any]:
+        """Every item of a paginated list."""
+        items: list[Any] = []
+        while True:
+            page = self.get(path, role=role, params={**params, "limit": 500, "offset": len(items)})
+            items += page["items"]
+            if not page["items"] or len(items) >= page["total"]:
+                return items
+
+    def ready(self) -> bool:
+        try:
+            return self._client.get("/readyz", timeout=3).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def metrics(self) -> str:
+        return self._client.get("/metrics", timeout=10).text
+
+
+class EventSink:
+    """A hospital information system's feed: events onto the ingestion topics, keyed by
+    facility, with the business time as the envelope time."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        from kafka import KafkaProducer
+
+        self._prefix = endpoints.topic_prefix
+        self._producer = KafkaProducer(
+            bootstrap_servers=endpoints.bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            client_id="county-simulator",
+        )
+        self.sent: dict[str, int] = {}
+
+    def send(self, payload: Payload, *, at: datetime, facility_id: str) -> None:
+        event = new_event(payload, source=f"/his/{facility_id}", time=at)
+        topic = event.topic
+        self._producer.send(
+            physical_topic(topic, self._prefix),
+            key=event.key.encode(),
+            value=encode(event),
+            headers=[CONTENT_TYPE_HEADER],
+        )
+        self.sent[topic] = self.sent.get(topic, 0) + 1
+
+    def flush(self) -> None:
+        self._producer.flush(timeout=60)
+
+    def close(self) -> None:
+        self._producer.flush(timeout=60)
+        self._producer.close(timeout=10)
+
+
+#: Which services consume each ingestion topic (docs/events.md).
+INGESTION_CONSUMERS = {
+    "ingestion.visit": ("finance", "reporting"),
+    "ingestion.prescription": ("pharmacy", "reporting"),
+}
+_SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
+
+
+def _samples(text: str) -> Iterable[tuple[str, dict[str, str], float]]:
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match is None:
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"] or ""))
+        yield match["name"], labels, float(match["value"])
+
+
+@dataclass
+class SuiteProbe:
+    """Tells when the suite has caught up with what was sent: every consumer of the
+    ingestion topics has read as many records as the simulator produced, no outbox holds
+    anything, and nothing moved for a moment."""
+
+    apis: dict[str, Api]
+    baseline: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def consumed(self) -> tuple[dict[tuple[str, str], float], float, float]:
+        """Ingestion records consumed per (service, topic); outbox pending; activity."""
+        counts: dict[tuple[str, str], float] = {}
+        pending = activity = 0.0
+        for service, api in self.apis.items():
+            try:
+                text = api.metrics()
+            except httpx.HTTPError:
+                return counts, float("inf"), float("nan")
+            for name, labels, value in _samples(text):
+                if name == f"{service}_events_consumed_total":
+                    activity += value
+                    topic = labels.get("topic", "")
+                    for logical in INGESTION_CONSUMERS:
+                        if topic.endswith(logical):
+                            key = (service, logical)
+                            counts[key] = counts.get(key, 0.0) + value
+                elif name == f"{service}_outbox_pending":
+                    pending += value
+                elif name == f"{service}_events_published_total":
+                    activity += value
+        return counts, pending, activity
+
+    def start(self) -> None:
+        self.baseline = self.consumed()[0]
+
+    def settle(
+        self,
+        sent: dict[str, int],
+        *,
+        timeout_s: float = 180.0,
+        quiet_s: float = 1.0,
+        say: Callable[[str], None] = print,
+    ) -> bool:
+        deadline = time.monotonic() + timeout_s
+        last_activity = None
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            counts, pending, activity = self.consumed()
+            behind = {
+                (service, topic): n
+                - (counts.get((service, topic), 0) - self.baseline.get((service, topic), 0))
+                for topic, n in sent.items()
+                for service in INGESTION_CONSUMERS.get(topic, ())
+                if service in self.apis
+            }
+            caught_up = all(v <= 0 for v in behind.values()) and pending == 0
+            if activity != last_activity:
+                last_activity, quiet_since = activity, time.monotonic()
+            if caught_up and time.monotonic() - quiet_since >= quiet_s:
+                return True
+            time.sleep(0.25)
+        say(f"the suite did not settle within {timeout_s:.0f}s; going on")
+        return False
