@@ -138,7 +138,7 @@ class Prescriptions:
             total_amount=sum((DRUGS[line.drug_code] * line.quantity for line in lines), Decimal(0)),
             issued_at=issued_at,
         )
-        event = new_event(data, source=f"his/{facility.facility_id}")
+        event = new_event(data, source=f"/his/{facility.facility_id}")
         return prescription_id, facility.facility_id.encode(), encode(event)
 
     def batch(self, count: int, issued_at: datetime) -> Iterator[tuple[str, bytes, bytes]]:

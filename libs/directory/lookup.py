@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from libs.directory.tables import KnownFacility
-from libs.events.retry import PermanentError
+from libs.events.retry import NotYetKnown, PermanentError
 
 __all__ = ["FacilityDirectory"]
 
@@ -19,9 +19,12 @@ class FacilityDirectory:
         return self._session.get(KnownFacility, facility_id)
 
     def require(self, facility_id: str) -> KnownFacility:
-        """The facility, or a :class:`PermanentError` (``unknown_facility``) for the event."""
+        """The facility, or ``unknown_facility``: :class:`NotYetKnown` when this copy has not
+        heard of it (yet), :class:`PermanentError` when it is closed."""
         facility = self.get(facility_id)
-        if facility is None or not facility.active:
+        if facility is None:
+            raise NotYetKnown("unknown_facility", f"facility {facility_id} is not a member")
+        if not facility.active:
             raise PermanentError("unknown_facility", f"facility {facility_id} is not a member")
         return facility
 

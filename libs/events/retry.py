@@ -8,7 +8,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-__all__ = ["Backoff", "PermanentError", "is_infrastructure_error", "is_permanent_error"]
+__all__ = [
+    "Backoff",
+    "NotYetKnown",
+    "PermanentError",
+    "is_infrastructure_error",
+    "is_permanent_error",
+]
 
 
 class PermanentError(Exception):
@@ -23,6 +29,17 @@ class PermanentError(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class NotYetKnown(PermanentError):
+    """An event names something (a facility) this service's copy of master data lacks.
+
+    From a hospital system that is final: the facility is not a member, and the event is
+    dead-lettered at once. From another service of the suite it only means the copy lags:
+    the producer knew the facility, and its registration may still be on its way on another
+    topic (a stock receipt can overtake a facility's registration while the suite starts).
+    The batch is then retried for a grace period before the event is dead-lettered.
+    """
 
 
 def is_permanent_error(exc: BaseException) -> bool:

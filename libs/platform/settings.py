@@ -46,6 +46,9 @@ class PlatformSettings(BaseSettings):
     consume_batch_size: int = 500
     consume_batch_within_s: float = 0.2
     consume_max_attempts: int = 5
+    #: How long a batch waits for master data (a facility) another service's event names
+    #: before that event is dead-lettered as ``unknown_facility`` (NotYetKnown).
+    consume_reference_grace_s: float = 60.0
     topic_wait_s: float = 120.0
 
     auth_keys: str = Field(

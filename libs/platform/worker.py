@@ -275,6 +275,7 @@ class ServiceProcess:
             metrics=self.metrics,
             max_attempts=p.consume_max_attempts,
             stop=self.stop_event,
+            reference_grace_s=p.consume_reference_grace_s,
         )
         prefix = p.kafka_topic_prefix
         channel = app.topic(

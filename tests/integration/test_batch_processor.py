@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from libs.events import CloudEvent, Payload, PermanentError, encode
+from libs.events.catalogue.ingestion import VisitRecorded
 from libs.events.catalogue.organisation import FacilityRegistered
 from libs.events.consuming import REPLAY_HEADER, BatchProcessor, HandlerRegistry, ProcessingStopped
+from libs.events.envelope import new_event
 from libs.events.outbox.staging import decode_headers
+from libs.events.retry import NotYetKnown
 from libs.events.tables import OutboxRecord, ProcessedEvent
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.database import Database
@@ -27,6 +30,7 @@ from tests.support.delivery import (
     reporting_database,
     uow_factory,
 )
+from tests.support.samples import sample_payload
 
 
 @pytest.fixture
@@ -281,3 +285,52 @@ def test_a_fault_outside_the_handlers_is_isolated_to_its_record(database: Databa
     assert dict(decode_headers(letter.headers))["dlt-event-id"] == events[1].id.encode()
     # Redelivered, the batch changes nothing more.
     assert consumer.process(as_messages(events, first_offset=9)).applied == []
+
+
+def test_a_facility_another_service_names_is_waited_for_before_dead_lettering(
+    database: Database,
+) -> None:
+    """A receipt can overtake the facility's registration (another topic) while the suite
+    starts: the batch waits for the directory copy instead of dead-lettering a valid event."""
+    known_after = time.monotonic() + 0.5
+    handlers = counting_handlers(
+        lambda data: (
+            NotYetKnown("unknown_facility", "not yet") if time.monotonic() < known_after else None
+        )
+    )
+    consumer = processor(database, handlers, reference_grace_s=10.0)
+    internal = event(facility(1))  # organisation.*: published by the staffing service
+    result = consumer.process(as_messages([internal]))
+    assert result.applied == [internal.id]
+    assert result.dead_lettered == []
+    assert joined(database) == 1
+
+
+def test_a_facility_still_unknown_after_the_grace_is_dead_lettered(database: Database) -> None:
+    handlers = counting_handlers(lambda data: NotYetKnown("unknown_facility", "never"))
+    started = time.monotonic()
+    result = processor(database, handlers, reference_grace_s=0.3).process(
+        as_messages([event(facility(1))])
+    )
+    assert result.dead_lettered and result.dead_lettered[0][1] == "unknown_facility"
+    assert time.monotonic() - started >= 0.3
+    assert joined(database) == 0
+
+
+def test_a_facility_a_hospital_system_names_unknown_is_dead_lettered_at_once(
+    database: Database,
+) -> None:
+    """What a hospital information system names is final: no waiting, the partition moves on."""
+    handlers = HandlerRegistry()
+
+    @handlers.on(VisitRecorded)
+    def record(ev, uow) -> None:
+        raise NotYetKnown("unknown_facility", "not a member")
+
+    visit = new_event(sample_payload(VisitRecorded), source="/his/QS-GHOST")
+    started = time.monotonic()
+    result = processor(database, handlers, reference_grace_s=30.0).process(
+        as_messages([visit], topic="ingestion.visit")
+    )
+    assert result.dead_lettered == [(visit.id, "unknown_facility")]
+    assert time.monotonic() - started < 10

@@ -35,6 +35,7 @@ class HandlerHarness:
         uow_class: type[UnitOfWork] = UnitOfWork,
         handlers: HandlerRegistry | None = None,
         max_attempts: int = 2,
+        reference_grace_s: float = 0.2,
     ) -> None:
         self.service = service
         schema = importlib.import_module(f"services.{service}.adapters.schema")
@@ -50,6 +51,7 @@ class HandlerHarness:
             uow_factory=self.uow,
             metrics=self.metrics,
             max_attempts=max_attempts,
+            reference_grace_s=reference_grace_s,
         )
         self._offset = 0
 

@@ -40,10 +40,25 @@ from libs.events.envelope import CloudEvent
 from libs.events.metrics import DeliveryMetrics
 from libs.events.payload import Payload
 from libs.events.registry import registry
-from libs.events.retry import Backoff, PermanentError, is_infrastructure_error, is_permanent_error
+from libs.events.retry import (
+    Backoff,
+    NotYetKnown,
+    PermanentError,
+    is_infrastructure_error,
+    is_permanent_error,
+)
 from libs.events.unit_of_work import UnitOfWork
 
 __all__ = ["BatchProcessor", "BatchResult", "ProcessingStopped"]
+
+#: Producers outside the suite: what they name unknown is unknown, not late.
+EDGE_PRODUCERS = frozenset({"his"})
+
+
+def _vouched_for(event: CloudEvent[Payload]) -> bool:
+    """The event comes from a service of the suite, which knew what the event names."""
+    return event.type in registry and registry.by_type(event.type).producer not in EDGE_PRODUCERS
+
 
 log = structlog.get_logger("consumer")
 
@@ -90,12 +105,14 @@ class BatchProcessor:
         metrics: DeliveryMetrics,
         max_attempts: int = 5,
         stop: threading.Event | None = None,
+        reference_grace_s: float = 60.0,
     ) -> None:
         self.consumer = consumer
         self._handlers = handlers
         self._uow_factory = uow_factory
         self._metrics = metrics
         self._max_attempts = max_attempts
+        self._reference_grace_s = reference_grace_s
         self._stop = stop or threading.Event()
 
     def process(self, messages: Sequence[ConsumedMessage]) -> BatchResult:
@@ -114,17 +131,27 @@ class BatchProcessor:
     def _process_items(self, items: list[_Item], topic: str) -> BatchResult:
         backoff = Backoff(initial_s=0.1, maximum_s=30.0)
         attempt = 0
+        first = time.monotonic()
         while True:
             attempt += 1
+            waited_enough = time.monotonic() - first >= self._reference_grace_s
             try:
                 with self._uow_factory() as uow:
-                    result = self._apply(uow, items, last_chance=attempt >= self._max_attempts)
+                    result = self._apply(
+                        uow,
+                        items,
+                        last_chance=attempt >= self._max_attempts,
+                        references_final=waited_enough,
+                    )
                     uow.commit()
                 result.attempts = attempt
                 return result
             except Exception as exc:
                 infrastructure = is_infrastructure_error(exc)
                 kind = "infrastructure" if infrastructure else "handler"
+                if isinstance(exc, NotYetKnown):
+                    kind = "reference"  # waiting for master data: not a failed attempt
+                    attempt -= 1
                 self._metrics.consume_retries.labels(topic, kind).inc()
                 if not infrastructure and attempt > self._max_attempts:
                     # Even the attempt that dead-letters failing handlers failed: the fault is
@@ -198,7 +225,14 @@ class BatchProcessor:
         except PermanentDecodeError as exc:
             return _Item(message, error=exc)
 
-    def _apply(self, uow: UnitOfWork, items: list[_Item], *, last_chance: bool) -> BatchResult:
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        items: list[_Item],
+        *,
+        last_chance: bool,
+        references_final: bool = True,
+    ) -> BatchResult:
         result = BatchResult()
         session = uow.session
         # 1. What needs a claim: undecodable records by position, handled events by id
@@ -234,7 +268,9 @@ class BatchProcessor:
                 assert item.error is not None
                 self._dead_letter(uow, item, key, item.error.reason, item.error.detail, result)
                 continue
-            outcome = self._apply_one(uow, item.event, last_chance=last_chance)
+            outcome = self._apply_one(
+                uow, item.event, last_chance=last_chance, references_final=references_final
+            )
             if outcome is None:
                 if key in reopened:
                     set_outcome(session, self.consumer, key, APPLIED)
@@ -244,7 +280,12 @@ class BatchProcessor:
         return result
 
     def _apply_one(
-        self, uow: UnitOfWork, event: CloudEvent[Payload], *, last_chance: bool
+        self,
+        uow: UnitOfWork,
+        event: CloudEvent[Payload],
+        *,
+        last_chance: bool,
+        references_final: bool = True,
     ) -> tuple[str, str] | None:
         """Run the handler under a savepoint; ``(reason, detail)`` if it must be dead-lettered."""
         handlers = self._handlers.get(event.type)
@@ -261,6 +302,8 @@ class BatchProcessor:
             return None
         except Exception as exc:
             savepoint.rollback()
+            if isinstance(exc, NotYetKnown) and not references_final and _vouched_for(event):
+                raise
             if isinstance(exc, PermanentError):
                 return exc.reason, exc.detail
             if is_permanent_error(exc):

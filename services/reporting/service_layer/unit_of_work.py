@@ -24,7 +24,7 @@ from libs.directory import FacilityDirectory
 from libs.events.catalogue.reporting import IndicatorCellUpdated, OrgUnitLevel, PeriodKind
 from libs.events.catalogue.values import FacilityTier
 from libs.events.envelope import utc_now
-from libs.events.retry import PermanentError
+from libs.events.retry import NotYetKnown
 from libs.events.unit_of_work import UnitOfWork
 from services.reporting.adapters.cells import CellStore
 from services.reporting.adapters.schema import IndicatorCell
@@ -85,7 +85,7 @@ class ReportingUnitOfWork(UnitOfWork):
         if found is None:
             row = FacilityDirectory(self.session).get(facility_id)
             if row is None:
-                raise PermanentError("unknown_facility", f"facility {facility_id} is not known")
+                raise NotYetKnown("unknown_facility", f"facility {facility_id} is not known")
             found = Member(row.facility_id, row.community_id, FacilityTier(row.tier))
             self._members[facility_id] = found
         return found
