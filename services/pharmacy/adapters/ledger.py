@@ -8,11 +8,11 @@ order, so two transactions never wait on each other in a cycle).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.pharmacy.adapters.schema import (
@@ -99,6 +99,28 @@ class StockLedger:
                 | (ReservationRow.patient_pseudonym != excluding_patient)
             )
         return int(self._session.scalar(query) or 0)
+
+    def reserved_by_drug(
+        self, facility_id: str, drug_codes: Iterable[str], *, excluding_patient: str | None = None
+    ) -> dict[str, int]:
+        """:meth:`reserved` for several drugs in one query (0 for drugs with none)."""
+        codes = sorted(set(drug_codes))
+        query = (
+            select(ReservationRow.drug_code, func.sum(ReservationRow.quantity))
+            .where(
+                ReservationRow.facility_id == facility_id,
+                ReservationRow.drug_code.in_(codes),
+                ReservationRow.active.is_(True),
+            )
+            .group_by(ReservationRow.drug_code)
+        )
+        if excluding_patient is not None:
+            query = query.where(
+                (ReservationRow.patient_pseudonym.is_(None))
+                | (ReservationRow.patient_pseudonym != excluding_patient)
+            )
+        found = {code: int(total or 0) for code, total in self._session.execute(query)}
+        return {code: found.get(code, 0) for code in codes}
 
     def has_reference(self, reference_type: str, reference_id: str) -> bool:
         """Whether some line was already posted for this document (e.g. a receipt id)."""
@@ -249,6 +271,42 @@ class StockLedger:
             )
         )
         return -int(total or 0)
+
+    def consumed_since_by_drug(
+        self, facility_id: str, since: Mapping[str, datetime]
+    ) -> dict[str, int]:
+        """:meth:`consumed_since` for several drugs, each with its own start, in one query."""
+        if not since:
+            return {}
+        rows = self._session.execute(
+            select(StockCardLine.drug_code, func.sum(StockCardLine.quantity))
+            .where(
+                StockCardLine.facility_id == facility_id,
+                StockCardLine.kind == CardKind.DISPENSE.value,
+                or_(
+                    *(
+                        (StockCardLine.drug_code == code) & (StockCardLine.occurred_at >= start)
+                        for code, start in sorted(since.items())
+                    )
+                ),
+            )
+            .group_by(StockCardLine.drug_code)
+        )
+        found = {code: -int(total or 0) for code, total in rows}
+        return {code: found.get(code, 0) for code in since}
+
+    def first_movements(
+        self, facility_id: str, drug_codes: Iterable[str]
+    ) -> dict[str, datetime | None]:
+        """:meth:`first_movement` for several drugs in one query."""
+        codes = sorted(set(drug_codes))
+        rows = self._session.execute(
+            select(StockCardLine.drug_code, func.min(StockCardLine.occurred_at))
+            .where(StockCardLine.facility_id == facility_id, StockCardLine.drug_code.in_(codes))
+            .group_by(StockCardLine.drug_code)
+        )
+        found = dict(rows.tuples().all())
+        return {code: found.get(code) for code in codes}
 
     def first_movement(self, facility_id: str, drug_code: str) -> datetime | None:
         return self._session.scalar(

@@ -37,9 +37,11 @@ def refresh_availability(
     """
     now = uow.now()
     current = lots if lots is not None else uow.stock.lots(facility_id, items)
+    held = uow.stock.reserved_by_drug(facility_id, items)
+    today = uow.today()
     result: dict[str, int] = {}
     for drug_code, item in sorted(items.items()):
-        quantity = available_now(uow, facility_id, drug_code, current.get(drug_code, []))
+        quantity = available(current.get(drug_code, []), today, held_back=held[drug_code])
         result[drug_code] = quantity
         if quantity == 0 and not item.stocked_out:
             item.stocked_out, item.changed_at = True, now

@@ -106,14 +106,15 @@ def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> 
     lots = uow.stock.lots(data.facility_id, codes)
     own = _own_reservations(uow, data.facility_id, codes, data.patient_pseudonym)
     today = uow.today()
+    # Others' reservations: drawing this patient's own below does not change them.
+    held = uow.stock.reserved_by_drug(
+        data.facility_id, codes, excluding_patient=data.patient_pseudonym
+    )
     lines: list[DispensedLine] = []
     short: dict[str, int] = {}
     for line in data.lines:
         drug = drugs[line.drug_code]
-        held = uow.stock.reserved(
-            data.facility_id, drug.code, excluding_patient=data.patient_pseudonym
-        )
-        picks, missing = pick_fefo(lots[drug.code], line.quantity, today, held_back=held)
+        picks, missing = pick_fefo(lots[drug.code], line.quantity, today, held_back=held[drug.code])
         by_lot = {lot.lot_number: lot for lot in lots[drug.code]}
         for pick in picks:
             uow.stock.post(

@@ -7,7 +7,7 @@ still open, so a busy day does not raise one per prescription.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -26,28 +26,65 @@ from services.pharmacy.domain.transfers import OPEN_STATES
 from services.pharmacy.service_layer.transfers import TransferRequest, open_transfer
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
-__all__ = ["central_pharmacy_of", "levels_for", "open_transfer_drugs", "replenish"]
+__all__ = [
+    "central_pharmacy_of",
+    "levels_for",
+    "levels_for_drugs",
+    "open_transfer_drugs",
+    "replenish",
+]
 
 SYSTEM = "system:reorder-point"
 
 
 def levels_for(uow: PharmacyUnitOfWork, facility_id: str, drug_code: str) -> StockLevels:
     """The levels in force: the pharmacy centre's if set, else from average consumption."""
-    override = uow.session.get(LevelOverride, (facility_id, drug_code))
-    if override is not None:
-        amc = _levels_from_card(uow, facility_id, drug_code).average_monthly_consumption
-        return StockLevels(amc, override.reorder_point, override.target_level, manual=True)
-    return _levels_from_card(uow, facility_id, drug_code)
+    return levels_for_drugs(uow, facility_id, [drug_code])[drug_code]
 
 
-def _levels_from_card(uow: PharmacyUnitOfWork, facility_id: str, drug_code: str) -> StockLevels:
+def levels_for_drugs(
+    uow: PharmacyUnitOfWork, facility_id: str, drug_codes: Iterable[str]
+) -> dict[str, StockLevels]:
+    """:func:`levels_for` for several drugs of one facility, in three queries whatever their
+    number (dispensing asks for every drug of a prescription)."""
+    codes = sorted(set(drug_codes))
+    if not codes:
+        return {}
+    overrides = {
+        row.drug_code: row
+        for row in uow.session.scalars(
+            select(LevelOverride).where(
+                LevelOverride.facility_id == facility_id, LevelOverride.drug_code.in_(codes)
+            )
+        )
+    }
+    computed = _levels_from_card(uow, facility_id, codes)
+    result: dict[str, StockLevels] = {}
+    for code in codes:
+        override = overrides.get(code)
+        if override is None:
+            result[code] = computed[code]
+        else:
+            amc = computed[code].average_monthly_consumption
+            result[code] = StockLevels(
+                amc, override.reorder_point, override.target_level, manual=True
+            )
+    return result
+
+
+def _levels_from_card(
+    uow: PharmacyUnitOfWork, facility_id: str, codes: list[str]
+) -> dict[str, StockLevels]:
     policy = uow.policy.replenishment
     now = uow.now()
-    first = uow.stock.first_movement(facility_id, drug_code)
-    age_days = (now - aware(first)).days + 1 if first is not None else 0
-    window = consumption_window_days(age_days, policy)
-    consumed = uow.stock.consumed_since(facility_id, drug_code, now - timedelta(days=window))
-    return levels_from_consumption(consumed, window, policy)
+    windows: dict[str, int] = {}
+    for code, first in uow.stock.first_movements(facility_id, codes).items():
+        age_days = (now - aware(first)).days + 1 if first is not None else 0
+        windows[code] = consumption_window_days(age_days, policy)
+    consumed = uow.stock.consumed_since_by_drug(
+        facility_id, {code: now - timedelta(days=window) for code, window in windows.items()}
+    )
+    return {code: levels_from_consumption(consumed[code], windows[code], policy) for code in codes}
 
 
 def central_pharmacy_of(uow: PharmacyUnitOfWork, facility: KnownFacility) -> str | None:
@@ -87,10 +124,11 @@ def replenish(
     short = short or {}
     on_the_way = open_transfer_drugs(uow, facility.facility_id)
     wanted: dict[str, int] = {}
-    for drug_code, quantity in sorted(available.items()):
-        if drug_code in on_the_way:
-            continue
-        levels = levels_for(uow, facility.facility_id, drug_code)
+    considered = sorted(code for code in available if code not in on_the_way)
+    levels_by_drug = levels_for_drugs(uow, facility.facility_id, considered)
+    for drug_code in considered:
+        quantity = available[drug_code]
+        levels = levels_by_drug[drug_code]
         needed = quantity_to_request(quantity, short.get(drug_code, 0), levels)
         if needed:
             wanted[drug_code] = needed
