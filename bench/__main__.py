@@ -6,7 +6,7 @@ measures, at one county's and at ``--large`` counties' worth of facilities:
 (a) end-to-end prescriptions a second, ingestion → stock, ledger and indicator;
 (b) in the same run, raw produce→consume of the same records with kafka-python and aiokafka
     on the same broker, and the ratio of (a) to each (one-county scale);
-(c) p50/p99 ingestion → ledger entry at a fixed offered load (one-county scale);
+(c) p50/p99 ingestion → ledger entry at fixed offered loads (one-county scale);
 (d) admin HTTP reads: the pharmacy's stock query vs a bare FastAPI endpoint;
 (e) peak memory of each service process.
 """
@@ -84,15 +84,19 @@ def measure_scale(
                 "e2e_to_aiokafka": round(e2e.per_s / ak, 4),
             }
             _say(f"[{counties} counties] raw: {result['raw']}")
-            lat = pipeline.latency(running, prescriptions, args.latency_rate, args.latency_seconds)
-            result["latency"] = {
-                "offered_per_s": lat.offered_per_s,
-                "prescriptions": lat.prescriptions,
-                "p50_ms": round(lat.p50_s * 1000, 1),
-                "p99_ms": round(lat.p99_s * 1000, 1),
-                "max_ms": round(lat.max_s * 1000, 1),
-            }
-            _say(f"[{counties} counties] latency: {result['latency']}")
+            result["latency"] = []
+            for rate in args.latency_rates:
+                lat = pipeline.latency(running, prescriptions, rate, args.latency_seconds)
+                result["latency"].append(
+                    {
+                        "offered_per_s": lat.offered_per_s,
+                        "prescriptions": lat.prescriptions,
+                        "p50_ms": round(lat.p50_s * 1000, 1),
+                        "p99_ms": round(lat.p99_s * 1000, 1),
+                        "max_ms": round(lat.max_s * 1000, 1),
+                    }
+                )
+                _say(f"[{counties} counties] latency: {result['latency'][-1]}")
             result["http"] = _http(running, county, args.http_seconds)
             _say(f"[{counties} counties] http: {result['http']}")
         result["peak_memory_mib"] = {
@@ -118,10 +122,15 @@ def _http(running: Cluster, county: BenchCounty, seconds: float) -> dict[str, fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--prescriptions", type=int, default=20000)
+    parser.add_argument("--prescriptions", type=int, default=6000)
     parser.add_argument("--large", type=int, default=100, help="large scale; 0 skips")
-    parser.add_argument("--latency-rate", type=float, default=200.0)
-    parser.add_argument("--latency-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--latency-rates",
+        type=lambda text: [float(r) for r in text.split(",")],
+        default=[25.0, 200.0],
+        help="offered loads (prescriptions/s), comma-separated",
+    )
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
