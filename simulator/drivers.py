@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -155,12 +156,20 @@ class Api:
     """
 
     def __init__(
-        self, base_url: str, tokens: Tokens, timeout_s: float = 30.0, patience_s: float = 150.0
+        self,
+        base_url: str,
+        tokens: Callable[[Role, str | None, str], str],
+        timeout_s: float = 30.0,
+        patience_s: float = 150.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url
         self._tokens = tokens
-        self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._client = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
         self._patience_s = patience_s
+        #: What had to be waited out: refused connections, lost answers, answers confirmed
+        #: by reading the state, unavailable services (for a chaos test to report).
+        self.faults: Counter[str] = Counter()
 
     def close(self) -> None:
         self._client.close()
@@ -185,14 +194,16 @@ class Api:
         response: httpx.Response | None = None
         while True:
             if unknown and confirm is not None and (done := confirm()) is not None:
+                self.faults["confirmed"] += 1
                 return done
             try:
                 response = self._client.request(
                     method, path, json=json, params=params, headers=headers
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-                pass  # never reached the service: safe to send again
+                self.faults["refused"] += 1  # never reached the service: safe to send again
             except httpx.TransportError:
+                self.faults[f"lost:{method}"] += 1
                 if not idempotent:
                     if confirm is None:
                         raise OutcomeUnknown(f"{method} {path}: the answer was lost") from None
@@ -203,12 +214,15 @@ class Api:
                     wait = float(response.headers.get("retry-after", "1") or 1)
                     time.sleep(min(wait, 10.0))
                     continue
-                if not (status in UNAVAILABLE or (status >= 500 and idempotent)):
+                if status in UNAVAILABLE or (status >= 500 and idempotent):
+                    self.faults[f"status:{status}"] += 1
+                else:
                     if status >= 400:
                         error = ApiError(response)
                         # a refusal after a lost answer: our first attempt did it?
                         lost = unknown and confirm is not None and status == 409
                         if lost and confirm is not None and (done := confirm()) is not None:
+                            self.faults["confirmed"] += 1
                             return done
                         raise error
                     return response.json() if response.content else None

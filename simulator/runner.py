@@ -63,6 +63,7 @@ class RunResult:
     delivered: list[str] = field(default_factory=list)
     transfers_received: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    faults: Counter[str] = field(default_factory=Counter)  # waited out by the API clients
     started: datetime | None = None
     finished: datetime | None = None
     settled: bool = True
@@ -122,7 +123,8 @@ class Simulation:
             self.play(sink, probe)
         finally:
             sink.close()
-            for api in self.apis.values():
+            for name, api in self.apis.items():
+                self.result.faults.update({f"{name}:{k}": n for k, n in api.faults.items()})
                 api.close()
         self.result.finished = datetime.now(UTC)
         return self.result

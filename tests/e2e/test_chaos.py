@@ -114,6 +114,7 @@ def _play(suite: Suite, end: datetime, *, monkey_seed: int | None = None) -> Out
             counts = monkey.counts()
             print(f"kills: {counts}; restarts took "
                   f"{[round(k.restarted_after_s, 1) for k in monkey.kills]} s")  # fmt: skip
+            print(f"the simulator waited out: {dict(sorted(day.result.faults.items()))}")
             assert all(n >= 2 for n in counts.values()), counts
             late = [k for k in monkey.kills if k.at_s > play_s]
             assert len(late) <= len(monkey.kills) // 3, ("kills after the day", late, play_s)
