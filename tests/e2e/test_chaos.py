@@ -11,6 +11,7 @@ pair of days on SQLite as well would double a test that is already the longest o
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -45,7 +46,9 @@ SCALE, WINDOW, FORMULARY = 0.06, timedelta(minutes=20), 80
 #: The faulty run plays the day over at least this many real seconds (``pace``), so that
 #: every service can be killed three times while the acts are still coming.
 FAULTY_PLAY_S = 50.0
-KILLS_PER_SERVICE = 3
+#: ``CHAOS_KILLS`` and ``CHAOS_SEED`` vary the faults for a longer hunt by hand.
+KILLS_PER_SERVICE = int(os.environ.get("CHAOS_KILLS", "3"))
+CHAOS_SEED = int(os.environ.get("CHAOS_SEED", str(SEED)))
 
 
 @pytest.fixture
@@ -172,7 +175,7 @@ def test_killed_and_restarted_services_lose_and_double_nothing(
     assert calm.day.plan == plan
     assert calm.problems == [], calm.problems[:10]
 
-    chaos = _play(second_suite, end, monkey_seed=SEED)
+    chaos = _play(second_suite, end, monkey_seed=CHAOS_SEED)
     assert chaos.day.plan == plan
 
     # Nothing lost, nothing doubled: the same effects as without faults.
