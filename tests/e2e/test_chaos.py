@@ -154,6 +154,7 @@ def second_suite(db_kind: str, tmp_path: Path) -> Iterator[Suite]:
             running.stop_all()
 
 
+@pytest.mark.timeout(480)  # about 3 minutes on 2 idle cores; room for a busy machine
 def test_killed_and_restarted_services_lose_and_double_nothing(
     suite: Suite, second_suite: Suite
 ) -> None:
