@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -22,7 +23,17 @@ from libs.events.topics import physical_topic
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
 from libs.platform.settings import PlatformSettings
 
-__all__ = ["SERVICES", "Api", "Endpoints", "EventSink", "SuiteProbe", "Tokens"]
+__all__ = [
+    "SERVICES",
+    "Api",
+    "ApiError",
+    "Endpoints",
+    "EventSink",
+    "OutcomeUnknown",
+    "Settler",
+    "SuiteProbe",
+    "Tokens",
+]
 
 #: The suite's services and their default admin ports (as libs/launcher/config.py).
 SERVICES: dict[str, int] = {
@@ -110,13 +121,55 @@ class ApiError(Exception):
         )
 
 
-class Api:
-    """One admin API. Waits out rate limits (429 + Retry-After) and brief outages."""
+#: Methods whose repetition has the effect of one call (RFC 9110): resent after any failure.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: The service (or a proxy in front of it) says it did not do it: not ready, unavailable.
+UNAVAILABLE = frozenset({502, 503, 504})
 
-    def __init__(self, base_url: str, tokens: Tokens, timeout_s: float = 30.0) -> None:
+
+class OutcomeUnknown(Exception):
+    """A non-idempotent request went out and the connection broke before its answer came
+    back (the service died mid-request): it may or may not have taken effect, and no
+    ``confirm`` was given to find out, so it is not sent again."""
+
+
+class Api:
+    """One admin API. Waits out rate limits (429 + Retry-After) and outages (a service
+    restarting after a crash), without ever doubling an effect.
+
+    What is resent, and why it is safe:
+
+    - a request that never reached the service (connection refused or timed out while
+      connecting) is resent whatever its method: the service did nothing;
+    - 502/503/504 say the service did not do it (not ready, its database away): resent;
+    - a GET/PUT (idempotent) whose connection broke after it was sent is resent;
+    - a POST whose connection broke after it was sent (the process was killed between
+      receiving it and answering) may have been committed. None of the suite's APIs takes a
+      client-supplied idempotency key, so the caller passes ``confirm``: a read that returns
+      the effect if it is there (a referral with this patient, a transfer already in the
+      target state...) or ``None`` if not. Only when the effect is absent is the POST sent
+      again. The state transitions (accept, ship, check-in...) would refuse a second
+      application anyway (409), so for them ``confirm`` only turns that refusal into the
+      success it is; for creations (a referral) it is what prevents a duplicate. Without
+      ``confirm``, :class:`OutcomeUnknown` is raised rather than risk a double.
+    - a 500 from a POST is not resent (an unexpected failure is a finding, not noise).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        tokens: Callable[[Role, str | None, str], str],
+        timeout_s: float = 30.0,
+        patience_s: float = 150.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url
         self._tokens = tokens
-        self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._client = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
+        self._patience_s = patience_s
+        #: What had to be waited out: refused connections, lost answers, answers confirmed
+        #: by reading the state, unavailable services (for a chaos test to report).
+        self.faults: Counter[str] = Counter()
 
     def close(self) -> None:
         self._client.close()
@@ -131,27 +184,54 @@ class Api:
         actor: str = "",
         json: Any = None,
         params: dict[str, Any] | None = None,
-        attempts: int = 20,
+        confirm: Callable[[], Any] | None = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {self._tokens(role, facility, actor)}"}
-        for attempt in range(attempts):
+        deadline = time.monotonic() + self._patience_s
+        idempotent = method.upper() in IDEMPOTENT_METHODS
+        unknown = False  # a POST went out and its answer was lost
+        attempt = 0
+        response: httpx.Response | None = None
+        while True:
+            if unknown and confirm is not None and (done := confirm()) is not None:
+                self.faults["confirmed"] += 1
+                return done
             try:
                 response = self._client.request(
                     method, path, json=json, params=params, headers=headers
                 )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+                self.faults["refused"] += 1  # never reached the service: safe to send again
             except httpx.TransportError:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(min(5.0, 0.2 * 2**attempt))
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                wait = float(response.headers.get("retry-after", "1") or 1)
-                time.sleep(min(wait, 10.0) if response.status_code == 429 else 0.5)
-                continue
-            if response.status_code >= 400:
-                raise ApiError(response)
-            return response.json() if response.content else None
-        raise ApiError(response)
+                self.faults[f"lost:{method}"] += 1
+                if not idempotent:
+                    if confirm is None:
+                        raise OutcomeUnknown(f"{method} {path}: the answer was lost") from None
+                    unknown = True
+            else:
+                status = response.status_code
+                if status == 429:
+                    wait = float(response.headers.get("retry-after", "1") or 1)
+                    time.sleep(min(wait, 10.0))
+                    continue
+                if status in UNAVAILABLE or (status >= 500 and idempotent):
+                    self.faults[f"status:{status}"] += 1
+                else:
+                    if status >= 400:
+                        error = ApiError(response)
+                        # a refusal after a lost answer: our first attempt did it?
+                        lost = unknown and confirm is not None and status == 409
+                        if lost and confirm is not None and (done := confirm()) is not None:
+                            self.faults["confirmed"] += 1
+                            return done
+                        raise error
+                    return response.json() if response.content else None
+            if time.monotonic() > deadline:
+                if response is not None:
+                    raise ApiError(response)
+                raise TimeoutError(f"{method} {path}: {self.base_url} unreachable")
+            time.sleep(min(2.0, 0.1 * 2**attempt))
+            attempt += 1
 
     def get(self, path: str, *, role: Role = Role.COUNTY_ADMIN, **kwargs: Any) -> Any:
         return self.request("GET", path, role=role, **kwargs)
@@ -232,6 +312,15 @@ def _samples(text: str) -> Iterable[tuple[str, dict[str, str], float]]:
             continue
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"] or ""))
         yield match["name"], labels, float(match["value"])
+
+
+class Settler(Protocol):
+    """Tells when the suite has caught up with what the simulator sent (the pharmacists'
+    rounds wait for it, so what they see does not depend on how fast the suite was)."""
+
+    def start(self) -> None: ...
+
+    def settle(self, sent: dict[str, int], *, say: Callable[[str], None] = print) -> bool: ...
 
 
 @dataclass

@@ -25,12 +25,32 @@ from simulator.activity import (
     VisitAct,
 )
 from simulator.county import County
-from simulator.drivers import Api, ApiError, Endpoints, EventSink, SuiteProbe, Tokens
+from simulator.drivers import Api, ApiError, Endpoints, EventSink, Settler, SuiteProbe, Tokens
 
 __all__ = ["RunResult", "Simulation"]
 
 COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 WORKERS = 6
+
+#: The states a referral, a session or a transfer can be in once a step was applied (the
+#: simulator plays each one's steps in order, so a later state means the step was done).
+REFERRAL_AFTER = {
+    "accept": frozenset({"accepted", "scheduled", "arrived", "completed"}),
+    "reject": frozenset({"rejected"}),
+    "schedule": frozenset({"scheduled", "arrived", "completed"}),
+    "arrive": frozenset({"arrived", "completed"}),
+    "complete": frozenset({"completed"}),
+}
+SESSION_AFTER = {
+    "check_in": frozenset({"checked_in", "delivered"}),
+    "check_out": frozenset({"delivered"}),
+}
+TRANSFER_AFTER = {
+    "approve": frozenset({"approved", "shipped", "received"}),
+    "ship": frozenset({"shipped", "received"}),
+    "receive": frozenset({"received"}),
+    "cancel": frozenset({"cancelled"}),
+}
 
 
 @dataclass
@@ -43,6 +63,7 @@ class RunResult:
     delivered: list[str] = field(default_factory=list)
     transfers_received: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    faults: Counter[str] = field(default_factory=Counter)  # waited out by the API clients
     started: datetime | None = None
     finished: datetime | None = None
     settled: bool = True
@@ -69,7 +90,12 @@ class Simulation:
         *,
         pace: float = 0.0,
         say: Callable[[str], None] = print,
+        settler: Settler | None = None,
+        on_play: Callable[[], None] | None = None,
     ) -> None:
+        """``settler`` replaces the metrics-based :class:`SuiteProbe` (which counts in the
+        services' memory, so a restarted service confuses it); ``on_play`` is called once
+        the set-up is done, as the period begins."""
         self.county = county
         self.plan = plan
         self.endpoints = endpoints
@@ -78,6 +104,8 @@ class Simulation:
         self.tokens = Tokens(endpoints)
         self.apis = {name: Api(url, self.tokens) for name, url in endpoints.urls.items()}
         self.result = RunResult()
+        self._settler = settler
+        self._on_play = on_play
         self._shipped_before: set[str] = set()
 
     # --- the whole run ----------------------------------------------------------------
@@ -87,13 +115,16 @@ class Simulation:
         self.wait_ready(ready_timeout_s)
         self.setup()
         sink = EventSink(self.endpoints)
-        probe = SuiteProbe(self.apis)
+        probe: Settler = self._settler or SuiteProbe(self.apis)
         probe.start()
+        if self._on_play is not None:
+            self._on_play()
         try:
             self.play(sink, probe)
         finally:
             sink.close()
-            for api in self.apis.values():
+            for name, api in self.apis.items():
+                self.result.faults.update({f"{name}:{k}": n for k, n in api.faults.items()})
                 api.close()
         self.result.finished = datetime.now(UTC)
         return self.result
@@ -277,7 +308,7 @@ class Simulation:
 
     # --- the period ---------------------------------------------------------------------
 
-    def play(self, sink: EventSink, probe: SuiteProbe) -> None:
+    def play(self, sink: EventSink, probe: Settler) -> None:
         began = time.monotonic()
         for act in self.plan.acts:
             if self.pace > 0:
@@ -360,7 +391,12 @@ class Simulation:
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    created = referral.post("/referrals", json=body, **staff)
+                    created = referral.post(
+                        "/referrals",
+                        json=body,
+                        confirm=partial(self._find_referral, body, staff),
+                        **staff,
+                    )
                     break
                 except ApiError as exc:
                     lagging = exc.status == 422 and exc.code in ("unknown_drug", "unknown_facility")
@@ -388,7 +424,12 @@ class Simulation:
                 self._schedule(referral_id, staff)
             else:
                 referral.post(
-                    f"/referrals/{referral_id}/{act.step}", json=body_for[act.step], **staff
+                    f"/referrals/{referral_id}/{act.step}",
+                    json=body_for[act.step],
+                    confirm=partial(
+                        self._referral_in, referral_id, REFERRAL_AFTER[act.step], staff
+                    ),
+                    **staff,
                 )
         except ApiError as exc:
             self.result.problems.append(f"referral {act.key} {act.step}: {exc}")
@@ -405,12 +446,60 @@ class Simulation:
                 self.apis["referral"].post(
                     f"/referrals/{referral_id}/schedule",
                     json={"scheduled_for": when.isoformat()},
+                    confirm=partial(
+                        self._referral_in, referral_id, REFERRAL_AFTER["schedule"], staff
+                    ),
                     **staff,
                 )
                 return
             except ApiError as exc:
                 if exc.code != "capacity_full" or ahead == 5:
                     raise
+
+    # What the desk reads when a request's answer was lost (a service killed mid-request):
+    # has it taken effect? ``None`` sends it again (see ``drivers.Api``).
+
+    def _find_referral(self, body: dict[str, Any], staff: dict[str, Any]) -> Any:
+        """The referral this request created, if it did: from the same facility to the same
+        facility, for the same patient (by pseudonym), and not one this run already knows."""
+        pseudonym = self.endpoints.pseudonym(body["patient"]["national_id"])
+        known = set(self.result.referrals.values())
+        listed = self.apis["referral"].get(
+            "/referrals",
+            params={
+                "from_facility_id": body["from_facility_id"],
+                "to_facility_id": body["to_facility_id"],
+                "direction": body["direction"],
+                "priority": body["priority"],
+                "limit": 500,
+            },
+            **staff,
+        )
+        for row in listed["items"]:
+            if row["referral_id"] not in known and row["patient"]["pseudonym"] == pseudonym:
+                return self.apis["referral"].get(f"/referrals/{row['referral_id']}", **staff)
+        return None
+
+    def _referral_in(self, referral_id: str, states: frozenset[str], staff: dict[str, Any]) -> Any:
+        found = self.apis["referral"].get(f"/referrals/{referral_id}", **staff)
+        return found if found["state"] in states else None
+
+    def _session_in(self, session_id: str, facility_id: str, states: frozenset[str]) -> Any:
+        listed = self.apis["staffing"].get(
+            "/sessions",
+            role=Role.CLINIC_STAFF,
+            facility=facility_id,
+            actor="nurse",
+            params={"facility_id": facility_id, "limit": 500},
+        )
+        return next(
+            (s for s in listed["items"] if s["session_id"] == session_id and s["status"] in states),
+            None,
+        )
+
+    def _transfer_in(self, transfer_id: str, states: frozenset[str]) -> Any:
+        found = self.apis["pharmacy"].get(f"/transfers/{transfer_id}", role=Role.PHARMACY_CENTRE)
+        return found if found["state"] in states else None
 
     def _attendance(self, act: SessionAct) -> None:
         session_id = self.result.sessions.get(act.key)
@@ -425,7 +514,14 @@ class Simulation:
         )
         try:
             staffing.post(
-                path, role=Role.CLINIC_STAFF, facility=act.facility_id, actor="nurse", json=body
+                path,
+                role=Role.CLINIC_STAFF,
+                facility=act.facility_id,
+                actor="nurse",
+                json=body,
+                confirm=partial(
+                    self._session_in, session_id, act.facility_id, SESSION_AFTER[act.step]
+                ),
             )
         except ApiError as exc:
             self.result.problems.append(f"session {act.key} {act.step}: {exc}")
@@ -450,6 +546,7 @@ class Simulation:
                     role=Role.PHARMACY_CENTRE,
                     json={},
                     actor="approver",
+                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["approve"]),
                 )
                 self.result.counts["transfers_approved"] += 1
             except ApiError as exc:
@@ -462,6 +559,7 @@ class Simulation:
                     facility=transfer["from_facility_id"],
                     actor="store",
                     json={},
+                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["ship"]),
                 )
                 self.result.counts["transfers_shipped"] += 1
                 shipped_now.add(tid)
@@ -471,6 +569,7 @@ class Simulation:
                         f"/transfers/{tid}/cancel",
                         role=Role.PHARMACY_CENTRE,
                         json={"reason": "insufficient_stock"},
+                        confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["cancel"]),
                     )
                     self.result.counts["transfers_cancelled"] += 1
                 else:
@@ -491,6 +590,7 @@ class Simulation:
                     role=Role.CLINIC_STAFF,
                     facility=transfer["to_facility_id"],
                     actor="store",
+                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["receive"]),
                 )
                 self.result.counts["transfers_received"] += 1
                 self.result.transfers_received.append(tid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -122,6 +123,25 @@ class Suite:
             database_url=old.database_url,
             data_dir=self.data_dir,
             env=env or old.extra_env,
+        )
+        self.started[name] = handle
+        return handle
+
+    def kill_and_restart(
+        self, name: str, *, ready_timeout_s: float = STUCK_START_S
+    ) -> ServiceHandle:
+        """SIGKILL a service (no shutdown of any kind: a crash, an OOM kill) and start it
+        again on the same database, data directory and port, as a supervisor would."""
+        old = self.started[name]
+        old.stop(signal.SIGKILL)
+        handle = start_service(
+            name,
+            bootstrap=self.bootstrap,
+            database_url=old.database_url,
+            data_dir=self.data_dir,
+            env=old.extra_env,
+            port=old.port,
+            ready_timeout_s=ready_timeout_s,
         )
         self.started[name] = handle
         return handle

@@ -112,8 +112,11 @@ def start_service(
     env: dict[str, str] | None = None,
     ready_timeout_s: float = 120.0,
     wait_ready: bool = True,
+    port: int | None = None,
 ) -> ServiceHandle:
-    port = free_port()
+    """Start ``services.<name>`` on a free port (or ``port``: a restart after a crash keeps
+    its address, as a supervisor would); its output is appended to ``<data_dir>/<name>.log``."""
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
         **os.environ,
@@ -126,7 +129,7 @@ def start_service(
         **(env or {}),
     }
     log_path = data_dir / f"{name}.log"
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", f"services.{name}"],
         cwd=REPO_ROOT,

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +26,7 @@ from libs.platform.auth import Role
 from simulator.activity import Knobs, Plan, plan_period
 from simulator.clock import SimClock
 from simulator.county import County, load_county
-from simulator.drivers import Endpoints
+from simulator.drivers import Endpoints, Settler
 from simulator.runner import RunResult, Simulation
 from tests.support.brokers import prefix_of
 from tests.support.services import ServiceHandle
@@ -63,15 +64,39 @@ def simulate(
     run_id: str = "e2e",
     end: datetime | None = None,
     knobs: Knobs | None = None,
+    pace: float = 0.0,
+    settler: Settler | None = None,
+    on_play: Callable[[], None] | None = None,
 ) -> Simulated:
-    """Play a compressed period (by default one simulated day onto the last 30 minutes)."""
+    """Play a compressed period (by default one simulated day onto the last 30 minutes).
+
+    The plan depends on ``end`` (where the period lies in real time) besides the seed and
+    the run id: give the same ``end`` to replay the very same plan."""
     county = load_county(formulary)
+    plan = make_plan(county, end=end, seed=seed, scale=scale, days=days, window=window,
+                     run_id=run_id, knobs=knobs)  # fmt: skip
+    endpoints = endpoints_of(handles, bootstrap, data_dir)
+    simulation = Simulation(
+        county, plan, endpoints, pace=pace, say=lambda _: None, settler=settler, on_play=on_play
+    )
+    result = simulation.run(ready_timeout_s=60)
+    return Simulated(county, plan, result)
+
+
+def make_plan(
+    county: County,
+    *,
+    end: datetime | None = None,
+    seed: int = 7,
+    scale: float = 0.1,
+    days: int = 1,
+    window: timedelta = timedelta(minutes=30),
+    run_id: str = "e2e",
+    knobs: Knobs | None = None,
+) -> Plan:
     clock = SimClock.ending(end or datetime.now(UTC) - timedelta(seconds=5), days=days,
                             window=window)  # fmt: skip
-    plan = plan_period(county, clock, seed=seed, scale=scale, knobs=knobs, run_id=run_id)
-    endpoints = endpoints_of(handles, bootstrap, data_dir)
-    result = Simulation(county, plan, endpoints, say=lambda _: None).run(ready_timeout_s=60)
-    return Simulated(county, plan, result)
+    return plan_period(county, clock, seed=seed, scale=scale, knobs=knobs, run_id=run_id)
 
 
 def _client(handle: ServiceHandle, role: Role = Role.COUNTY_ADMIN) -> httpx.Client:
