@@ -94,6 +94,8 @@ def measure_scale(
                         "p50_ms": round(lat.p50_s * 1000, 1),
                         "p99_ms": round(lat.p99_s * 1000, 1),
                         "max_ms": round(lat.max_s * 1000, 1),
+                        "p50_to_stock_ms": round(lat.p50_to_stock_s * 1000, 1),
+                        "p99_to_stock_ms": round(lat.p99_to_stock_s * 1000, 1),
                     }
                 )
                 _say(f"[{counties} counties] latency: {result['latency'][-1]}")

@@ -103,6 +103,27 @@ def _posted_at(cluster: Cluster, since: datetime) -> dict[str, datetime]:
     return {key.split(":")[1]: posted for key, posted in rows}
 
 
+def _handled_at(cluster: Cluster, since: datetime) -> dict[str, datetime]:
+    """Prescription id → when pharmacy's handler ran (inside the dispensing transaction)."""
+    engine = create_engine(cluster.services["pharmacy"].database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT prescription_id, handled_at FROM prescriptions "
+                    "WHERE handled_at >= :since"
+                ),
+                {"since": since},
+            ).all()
+    finally:
+        engine.dispose()
+    return {prescription_id: at for prescription_id, at in rows}
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
 def throughput(cluster: Cluster, prescriptions: Prescriptions, count: int) -> Throughput:
     """Offer ``count`` prescriptions as fast as the producer sends them."""
     records = list(prescriptions.batch(count, utc_now()))  # encoded before the clock starts
@@ -130,6 +151,8 @@ class Latency:
     p50_s: float
     p99_s: float
     max_s: float
+    p50_to_stock_s: float  # ingestion → pharmacy's handler: the first hop alone
+    p99_to_stock_s: float
 
 
 def latency(
@@ -155,11 +178,15 @@ def latency(
     producer.close()
     _wait_for_effects(cluster, targets, started, timeout_s=max(300.0, seconds * 10))
     posted = _posted_at(cluster, since)
+    handled = _handled_at(cluster, since)
     delays = sorted((posted[rx] - at).total_seconds() for rx, at in issued.items())
+    first_hop = sorted((handled[rx] - at).total_seconds() for rx, at in issued.items())
     return Latency(
         per_s,
         len(delays),
         statistics.median(delays),
-        delays[min(len(delays) - 1, int(len(delays) * 0.99))],
+        _quantile(delays, 0.99),
         delays[-1],
+        statistics.median(first_hop),
+        _quantile(first_hop, 0.99),
     )
