@@ -26,6 +26,7 @@ EMBEDDED_KAFKA = {
     "KAFKA_SESSION_TIMEOUT_S": "6",
     "KAFKA_HEARTBEAT_INTERVAL_S": "1",
     "KAFKA_REBALANCE_TIMEOUT_S": "6",
+    "CONSUMER_STUCK_EXIT_S": "90",  # a stuck group join: exit, supervisord starts it again
 }
 DEMO_FACILITY = "QS-T01"
 #: What `make run` simulates once every service is ready (SIMULATE=0 skips it; SIMULATE_ARGS

@@ -49,6 +49,8 @@ class PlatformSettings(BaseSettings):
     #: How long a batch waits for master data (a facility) another service's event names
     #: before that event is dead-lettered as ``unknown_facility`` (NotYetKnown).
     consume_reference_grace_s: float = 60.0
+    #: A worker whose consumers stay unready this long exits for its supervisor to restart it.
+    consumer_stuck_exit_s: float = 300.0
     topic_wait_s: float = 120.0
 
     auth_keys: str = Field(

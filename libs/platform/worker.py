@@ -54,7 +54,10 @@ from libs.platform.logging import configure_logging
 from libs.platform.migrations import MigrationPlan, upgrade
 from libs.platform.settings import PlatformSettings
 
-__all__ = ["Periodic", "ServiceProcess"]
+__all__ = ["STUCK_EXIT_CODE", "Periodic", "ServiceProcess"]
+
+#: The exit status of a worker that left because its consumers never became ready (EX_TEMPFAIL).
+STUCK_EXIT_CODE = 75
 
 log = structlog.get_logger("worker")
 
@@ -94,6 +97,7 @@ class ServiceProcess:
         self.metrics = DeliveryMetrics.create(self.name, self.registry)
         self.database: Database = create_database(self.database_url)
         self.signal = OutboxSignal()
+        self._consumers_unready_since: float | None = None
         self.stop_event = threading.Event()
         self.token_authority = TokenAuthority(
             load_signing_keys(
@@ -156,18 +160,42 @@ class ServiceProcess:
             if not self.relay.healthy:
                 raise RuntimeError("the outbox relay is failing to publish")
 
-        def consumers() -> None:
-            if not len(self.handlers):
-                return  # this service consumes nothing
-            app = self._app
-            if app is None:
-                raise RuntimeError("the stream processor has not started")
-            if getattr(app, "rebalancing", False):
-                raise RuntimeError("consumer group rebalancing")
-            if not app.tables.recovery.completed.is_set():
-                raise RuntimeError("partitions not assigned or tables still recovering")
+        return {"database": database, "broker": broker, "consumers": self._check_consumers}
 
-        return {"database": database, "broker": broker, "consumers": consumers}
+    def _check_consumers(self) -> None:
+        if not len(self.handlers):
+            return  # this service consumes nothing
+        app = self._app
+        if app is None:
+            raise RuntimeError("the stream processor has not started")
+        if getattr(app, "rebalancing", False):
+            raise RuntimeError("consumer group rebalancing")
+        if not app.tables.recovery.completed.is_set():
+            raise RuntimeError("partitions not assigned or tables still recovering")
+
+    def _watch_consumers(self) -> None:
+        """Exit when the consumers have not been ready for ``CONSUMER_STUCK_EXIT_S``.
+
+        Rarely, on a starved machine, a worker's group join never completes and the process
+        would sit unready for ever. Nothing is lost by leaving (nothing unacknowledged is
+        applied twice, the outbox is in the database): exit and let the supervisor start a
+        fresh process, whose join does complete.
+        """
+        try:
+            self._check_consumers()
+        except Exception as exc:
+            now = time.monotonic()
+            if self._consumers_unready_since is None:
+                self._consumers_unready_since = now
+            elif now - self._consumers_unready_since > self.platform.consumer_stuck_exit_s:
+                log.critical(
+                    "consumers not ready for too long; exiting to be restarted",
+                    reason=str(exc),
+                    seconds=round(now - self._consumers_unready_since),
+                )
+                os._exit(STUCK_EXIT_CODE)
+        else:
+            self._consumers_unready_since = None
 
     # --- running ---------------------------------------------------------------------------
 
@@ -225,6 +253,7 @@ class ServiceProcess:
         )
         jobs = [
             Periodic("consumer_lag", 5.0, self._update_consumer_lag),
+            Periodic("consumer_watchdog", 5.0, self._watch_consumers, first_run_s=5.0),
             Periodic("prune_processed", 3600.0, self._prune_processed),
             *self.periodic,
         ]
