@@ -160,25 +160,3 @@ def suite(
     running = Suite(broker.bootstrap_servers, make_database, tmp_path / "data")
     yield running
     running.stop_all()
-
-
-#: The longest test files, handed out first: xdist gives each worker whole files in
-#: collection order, and a long file started last keeps one worker busy alone at the end.
-SLOWEST_FIRST = (
-    "test_chaos.py",
-    "test_simulated_day.py",
-    "test_launcher.py",
-    "test_api_fuzz.py",
-    "test_auth_matrix.py",
-    "test_monitoring.py",
-    "test_staffing_flow.py",
-    "test_referral_flow.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = item.path.name
-        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
-
-    items.sort(key=rank)  # stable: the order within a file, and of the rest, is kept
