@@ -20,6 +20,7 @@ from bench.cluster import Cluster
 from bench.county import Prescriptions
 from libs.events import utc_now
 from libs.events.topics import physical_topic
+from libs.platform.exposition import sample_total
 from tests.support.services import ServiceHandle
 
 TOPIC = "ingestion.prescription"
@@ -35,13 +36,14 @@ EFFECTS = {
 
 def applied(handle: ServiceHandle, event_type: str) -> int:
     """Events of ``event_type`` this service applied (or skipped as duplicates), from /metrics."""
-    total = 0.0
-    prefix = f"{handle.name}_events_consumed_total{{"
-    for line in handle.metrics().splitlines():
-        counted = 'outcome="applied"' in line or 'outcome="duplicate"' in line
-        if line.startswith(prefix) and f'type="{event_type}"' in line and counted:
-            total += float(line.rpartition(" ")[2])
-    return int(total)
+    exposition = handle.metrics()
+    name = f"{handle.name}_events_consumed_total"
+    return int(
+        sum(
+            sample_total(exposition, name, type=event_type, outcome=outcome)
+            for outcome in ("applied", "duplicate")
+        )
+    )
 
 
 def _producer(cluster: Cluster) -> KafkaProducer:
@@ -86,38 +88,34 @@ def _targets(cluster: Cluster, count: int) -> dict[str, int]:
     }
 
 
-def _posted_at(cluster: Cluster, since: datetime) -> dict[str, datetime]:
-    """Prescription id → when finance posted its dispensing, for postings after ``since``."""
-    engine = create_engine(cluster.services["finance"].database_url)
+def _times(database_url: str, query: str, since: datetime) -> dict[str, datetime]:
+    """Rows of (id, instant) from a service's database, as a mapping."""
+    engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT source_key, posted_at FROM journal_entries "
-                    "WHERE entry_type = 'dispense' AND posted_at >= :since"
-                ),
-                {"since": since},
-            ).all()
+            return dict(conn.execute(text(query), {"since": since}).tuples().all())
     finally:
         engine.dispose()
-    return {key.split(":")[1]: posted for key, posted in rows}
+
+
+def _posted_at(cluster: Cluster, since: datetime) -> dict[str, datetime]:
+    """Prescription id → when finance posted its dispensing, for postings after ``since``."""
+    posted = _times(
+        cluster.services["finance"].database_url,
+        "SELECT source_key, posted_at FROM journal_entries "
+        "WHERE entry_type = 'dispense' AND posted_at >= :since",
+        since,
+    )
+    return {key.split(":")[1]: at for key, at in posted.items()}
 
 
 def _handled_at(cluster: Cluster, since: datetime) -> dict[str, datetime]:
     """Prescription id → when pharmacy's handler ran (inside the dispensing transaction)."""
-    engine = create_engine(cluster.services["pharmacy"].database_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT prescription_id, handled_at FROM prescriptions "
-                    "WHERE handled_at >= :since"
-                ),
-                {"since": since},
-            ).all()
-    finally:
-        engine.dispose()
-    return {prescription_id: at for prescription_id, at in rows}
+    return _times(
+        cluster.services["pharmacy"].database_url,
+        "SELECT prescription_id, handled_at FROM prescriptions WHERE handled_at >= :since",
+        since,
+    )
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:

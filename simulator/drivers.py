@@ -8,7 +8,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ from libs.events.codec import CONTENT_TYPE_HEADER
 from libs.events.pseudonym import pseudonymise
 from libs.events.topics import physical_topic
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
+from libs.platform.exposition import samples
 from libs.platform.settings import PlatformSettings
 
 __all__ = [
@@ -302,16 +303,6 @@ INGESTION_CONSUMERS = {
     "ingestion.visit": ("finance", "reporting"),
     "ingestion.prescription": ("pharmacy", "reporting"),
 }
-_SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
-
-
-def _samples(text: str) -> Iterable[tuple[str, dict[str, str], float]]:
-    for line in text.splitlines():
-        match = _SAMPLE.match(line)
-        if match is None:
-            continue
-        labels = dict(re.findall(r'(\w+)="([^"]*)"', match["labels"] or ""))
-        yield match["name"], labels, float(match["value"])
 
 
 class Settler(Protocol):
@@ -341,7 +332,7 @@ class SuiteProbe:
                 text = api.metrics()
             except httpx.HTTPError:
                 return counts, float("inf"), float("nan")
-            for name, labels, value in _samples(text):
+            for name, labels, value in samples(text):
                 if name == f"{service}_events_consumed_total":
                     activity += value
                     topic = labels.get("topic", "")

@@ -15,6 +15,7 @@ import httpx
 
 from libs.launcher.ports import free_port
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
+from libs.platform.exposition import sample_total
 from tests.support.brokers import prefix_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -63,18 +64,8 @@ class ServiceHandle:
         return httpx.get(f"{self.url}/metrics", timeout=10).text
 
     def metric(self, name: str, **labels: str) -> float:
-        """The value of one sample (0 when absent)."""
-        wanted = name + (
-            "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
-        )
-        total = 0.0
-        for line in self.metrics().splitlines():
-            if line.startswith("#"):
-                continue
-            sample, _, value = line.rpartition(" ")
-            if _normalise(sample) == wanted:
-                total += float(value)
-        return total
+        """The sum of the samples of ``name`` carrying these labels (0 when absent)."""
+        return sample_total(self.metrics(), name, **labels)
 
     def ready(self) -> bool:
         try:
@@ -94,14 +85,6 @@ class ServiceHandle:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
-
-
-def _normalise(sample: str) -> str:
-    if "{" not in sample:
-        return sample
-    name, _, rest = sample.partition("{")
-    pairs = sorted(p for p in rest.rstrip("}").split(",") if p)
-    return name + "{" + ",".join(pairs) + "}"
 
 
 def start_service(
