@@ -20,13 +20,13 @@ from libs.launcher.ports import free_port, port_is_free
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
 from libs.platform.settings import REPO_ROOT, PlatformSettings
 
-#: Short group timeouts: a group join on the embedded broker takes about half the session
-#: timeout. Production keeps Kafka's defaults (see libs/platform/settings.py).
+#: Short group timeouts: a crashed worker's partitions move within seconds. Production keeps
+#: Kafka's defaults (see libs/platform/settings.py).
 EMBEDDED_KAFKA = {
     "KAFKA_SESSION_TIMEOUT_S": "6",
     "KAFKA_HEARTBEAT_INTERVAL_S": "1",
     "KAFKA_REBALANCE_TIMEOUT_S": "6",
-    "CONSUMER_STUCK_EXIT_S": "90",  # a stuck group join: exit, supervisord starts it again
+    "CONSUMER_STUCK_EXIT_S": "90",  # a worker that cannot rejoin: exit, supervisord restarts it
 }
 DEMO_FACILITY = "QS-T01"
 #: What `make run` simulates once every service is ready (SIMULATE=0 skips it; SIMULATE_ARGS

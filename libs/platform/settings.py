@@ -35,14 +35,18 @@ class PlatformSettings(BaseSettings):
         pattern=r"^[a-z0-9._-]{0,40}$",
         description="Namespace for every topic and consumer group on a shared cluster, e.g. 'qs.'.",
     )
-    # Kafka's own defaults; the embedded broker needs short ones (a group join takes about
-    # half the session timeout there), which its launcher and the tests set.
+    # Kafka's own defaults. The launcher and the tests set short ones so that a crashed
+    # worker's partitions move to another within seconds (docs/architecture.md).
     kafka_session_timeout_s: float = 45.0
     kafka_heartbeat_interval_s: float = 3.0
     kafka_rebalance_timeout_s: float = 60.0
     # Never shrink: a worker that stops polling for this long is evicted from its group.
     kafka_max_poll_interval_s: float = 300.0
     kafka_max_poll_records: int = 500
+    #: How long the relay's producer keeps trying one send before the relay gives up the
+    #: round and sends the batch again later (the consumers skip what arrives twice).
+    kafka_delivery_timeout_s: float = Field(default=30.0, ge=2.0)
+    kafka_request_timeout_s: float = Field(default=15.0, ge=1.0)
     consume_batch_size: int = 500
     consume_batch_within_s: float = 0.2
     consume_max_attempts: int = 5
@@ -84,6 +88,12 @@ class PlatformSettings(BaseSettings):
         if len(secret) < 16:
             raise ValueError("PSEUDONYM_SECRET must be at least 16 bytes")
         return secret
+
+    @model_validator(mode="after")
+    def _request_within_delivery(self) -> PlatformSettings:
+        if self.kafka_request_timeout_s >= self.kafka_delivery_timeout_s:
+            raise ValueError("KAFKA_REQUEST_TIMEOUT_S must be below KAFKA_DELIVERY_TIMEOUT_S")
+        return self
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> PlatformSettings:

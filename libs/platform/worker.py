@@ -48,6 +48,7 @@ from libs.events.topics import load_declarations, logical_topic, missing_topics,
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.auth import TokenAuthority, load_signing_keys
 from libs.platform.broker_probe import BrokerProbe
+from libs.platform.client_fixes import apply_client_fixes
 from libs.platform.database import Database, create_database
 from libs.platform.http.app import HttpLimits, create_admin_app
 from libs.platform.logging import configure_logging
@@ -110,7 +111,12 @@ class ServiceProcess:
         self.relay = OutboxRelay(
             self.database.sessions,
             self.database.engine,
-            kafka_producer_factory(self.platform.kafka_bootstrap_servers, f"{self.name}-relay"),
+            kafka_producer_factory(
+                self.platform.kafka_bootstrap_servers,
+                f"{self.name}-relay",
+                request_timeout_ms=int(self.platform.kafka_request_timeout_s * 1000),
+                delivery_timeout_ms=int(self.platform.kafka_delivery_timeout_s * 1000),
+            ),
             name=self.name,
             metrics=self.metrics,
             signal=self.signal,
@@ -176,10 +182,10 @@ class ServiceProcess:
     def _watch_consumers(self) -> None:
         """Exit when the consumers have not been ready for ``CONSUMER_STUCK_EXIT_S``.
 
-        Rarely, on a starved machine, a worker's group join never completes and the process
-        would sit unready for ever. Nothing is lost by leaving (nothing unacknowledged is
-        applied twice, the outbox is in the database): exit and let the supervisor start a
-        fresh process, whose join does complete.
+        The last resort of a process whose consumers cannot get back into their group (the
+        one known way, Faust's tables bound to a dead loop, is closed at build time). Nothing
+        is lost by leaving (nothing unacknowledged is applied twice, the outbox is in the
+        database): exit and let the supervisor start a fresh process.
         """
         try:
             self._check_consumers()
@@ -269,6 +275,7 @@ class ServiceProcess:
         )
 
     def _build_stream_app(self) -> Any:
+        apply_client_fixes()
         p = self.platform
         datadir = p.data_dir / "faust" / self.name
         datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -293,7 +300,23 @@ class ServiceProcess:
         self._app = app
         for topic in self.handlers.topics():
             self._add_agent(app, topic)
+        self._bind_tables_to_this_loop(app)
         return app
+
+    @staticmethod
+    def _bind_tables_to_this_loop(app: Any) -> None:
+        """Create Faust's table manager and its recovery here, on the main thread.
+
+        Faust creates them lazily without a loop, and mode then binds them to the loop of
+        the thread that first asks, making a new, never-run loop in a thread that has none.
+        ``/readyz`` (FastAPI's thread pool) and the watchdog (``to_thread``) read
+        ``app.tables.recovery``: when one of them came first, the conductor waited on that
+        dead loop for ever and the worker never subscribed to its topics (the "stuck group
+        join" once blamed on the embedded broker; it happened on Apache Kafka alike).
+        """
+        app.tables.recovery  # noqa: B018 (created for its side effect)
+        if app.tables.loop is not app.loop:
+            raise RuntimeError("Faust's tables are bound to another event loop")
 
     def _add_agent(self, app: Any, topic: str) -> None:
         p = self.platform
