@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test lint typecheck pytest docs constraints status clean
+.PHONY: run test lint typecheck pytest bench docs constraints status clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -18,14 +18,22 @@ $(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
 
 # The Compose specification's JSON schema ships in the docker-compose 1.x wheel: fetched (not
 # installed; its dependencies clash with ours) so the compose file can be validated offline.
-# The monitoring tests run a real Prometheus and promtool: Debian's prometheus package,
-# installed here when it is missing and we are root (about 10 s; it starts no daemon).
+# The monitoring tests run a real Prometheus and promtool, and the tests and the benchmark
+# start a throw-away PostgreSQL server of their own: Debian's prometheus and postgresql
+# packages, installed here when missing and we are root (they start no daemon here).
+# Kafka comes from Maven Central on first use (tests/support/kafka_cluster.py): Java 17 and
+# Maven must be on the PATH.
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[embedded,dev]'
 	$(BIN)/pip download --disable-pip-version-check -q --no-deps -d $(VENV)/downloads docker-compose==1.29.2
-	@if ! command -v promtool >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		apt-get update && apt-get install -y --no-install-recommends prometheus; \
+	@missing=""; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && apt-get install -y --no-install-recommends $$missing; \
 	fi
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 || \
+		{ echo "the tests run Apache Kafka: Java 17 and Maven (mvn) are needed"; exit 1; }
 	@touch $@ $(VENV)/.installed-run
 
 ## run: start the broker and all five services in the foreground (Ctrl-C stops everything)
@@ -50,6 +58,11 @@ PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+## bench: the suite's numbers on this machine (docs/performance.md), on the embedded broker;
+## BENCH_ARGS='--broker kafka' for the three-node Kafka cluster
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## docs: regenerate docs/events.md from the event catalogue and docs/indicators.md from the
 ## indicator definitions

@@ -1,26 +1,62 @@
-"""Fixtures: a real broker per test, real databases (SQLite and PostgreSQL), real services."""
+"""Fixtures: a real broker per test, real databases (SQLite and PostgreSQL), real services.
+
+The test run's Kafka cluster and PostgreSQL server are started once, here, by the process
+that runs or distributes the tests (``tests/support/testbed.py``), and stopped at its end.
+"""
 
 from __future__ import annotations
 
 import signal
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from libs.platform.worker import STUCK_EXIT_CODE
-from tests.support.brokers import TestBroker, test_broker
+from tests.support.brokers import TestBroker, broker_for_test, cluster_bootstrap
 from tests.support.databases import database_url
 from tests.support.services import ServiceHandle, start_service, wait_until_ready
+from tests.support.testbed import Testbed
+
+TESTBED = pytest.StashKey[Testbed]()
+UNIT_TESTS = Path(__file__).parent / "unit"
+
+
+def _only_unit_tests(config: pytest.Config) -> bool:
+    """Unit tests need neither broker nor database: a run of only those starts nothing."""
+    paths = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return bool(paths) and all(p.is_relative_to(UNIT_TESTS) for p in paths)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or _only_unit_tests(config):
+        return  # an xdist worker inherits the servers its controller started
+    testbed = Testbed()
+    testbed.start()
+    config.stash[TESTBED] = testbed
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    testbed = config.stash.get(TESTBED, None)
+    if testbed is not None:
+        testbed.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    testbed = terminalreporter.config.stash.get(TESTBED, None)
+    if testbed is not None:
+        terminalreporter.write_line(f"testbed: {testbed.summary()}")
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TestBroker]:
-    """A fresh in-memory Tansu broker with every declared topic (about 0.3 s), or, with
-    ``TEST_KAFKA_BOOTSTRAP_SERVERS``, a namespace of its own on that external broker."""
-    with test_broker(tmp_path / "tansu.log") as running:
+def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestBroker]:
+    """A topic namespace of this test's own on the run's Kafka cluster; or, parametrized
+    indirectly (``@pytest.mark.parametrize("broker", ["kafka", "tansu"], indirect=True)``),
+    on the broker named: ``tansu`` is a fresh embedded broker (about 0.3 s)."""
+    kind = getattr(request, "param", None)
+    if kind == "kafka" and not cluster_bootstrap():
+        pytest.skip("no Kafka cluster in this run (TEST_BROKER=tansu)")
+    with broker_for_test(tmp_path / "tansu.log", kind) as running:
         yield running
 
 
@@ -43,7 +79,8 @@ def module_broker(
     """One broker for a whole test module (tests must then use ids of their own), and a fresh
     one for each kind of database: the services of the second run must not inherit the first
     run's topics and committed consumer offsets."""
-    with test_broker(tmp_path_factory.mktemp(f"broker-{module_db_kind}") / "tansu.log") as running:
+    log = tmp_path_factory.mktemp(f"broker-{module_db_kind}") / "tansu.log"
+    with broker_for_test(log) as running:
         yield running
 
 
@@ -81,10 +118,18 @@ STUCK_START_S = 75.0
 class Suite:
     """Starts real service processes against the test's broker and databases."""
 
-    def __init__(self, bootstrap: str, make_database: Callable[[str], str], data_dir: Path):
+    def __init__(
+        self,
+        bootstrap: str,
+        make_database: Callable[[str], str],
+        data_dir: Path,
+        *,
+        wrapper: str | None = None,
+    ):
         self.bootstrap = bootstrap
         self._make_database = make_database
         self.data_dir = data_dir
+        self.wrapper = wrapper  # e.g. tests.support.without_dedup
         self.started: dict[str, ServiceHandle] = {}
 
     def start(self, *names: str, env: dict[str, str] | None = None) -> dict[str, ServiceHandle]:
@@ -97,22 +142,13 @@ class Suite:
                 data_dir=self.data_dir,
                 env=env,
                 wait_ready=False,
+                wrapper=self.wrapper,
             )
             for name in names
         }
         self.started.update(handles)
-        for name, handle in handles.items():
-            try:
-                wait_until_ready(handle, STUCK_START_S)
-            except AssertionError as stuck:
-                # Rarely, on a starved 2-core machine, a worker's first group join on the
-                # embedded broker never completes; the worker then exits by itself
-                # (CONSUMER_STUCK_EXIT_S) for its supervisor to restart it. Play the
-                # supervisor once, loudly; a second failure fails the test.
-                if handle.process.poll() not in (None, STUCK_EXIT_CODE):
-                    raise
-                warnings.warn(f"{name} stuck at start, restarting it once: {stuck}", stacklevel=1)
-                handles[name] = self.restart(name)
+        for handle in handles.values():
+            wait_until_ready(handle, STUCK_START_S)
         return handles
 
     def restart(self, name: str, *, env: dict[str, str] | None = None) -> ServiceHandle:
@@ -125,6 +161,7 @@ class Suite:
             database_url=old.database_url,
             data_dir=self.data_dir,
             env=env or old.extra_env,
+            wrapper=old.wrapper,
         )
         self.started[name] = handle
         return handle
@@ -144,12 +181,18 @@ class Suite:
             env=old.extra_env,
             port=old.port,
             ready_timeout_s=ready_timeout_s,
+            wrapper=old.wrapper,
         )
         self.started[name] = handle
         return handle
 
     def stop_all(self) -> None:
-        for handle in reversed(list(self.started.values())):
+        """Ask every service to stop at once, then wait for each (a clean stop takes a
+        worker a few seconds: leaving its group, flushing its relay)."""
+        handles = list(reversed(list(self.started.values())))
+        for handle in handles:
+            handle.send_signal(signal.SIGTERM)
+        for handle in handles:
             handle.stop()
 
 

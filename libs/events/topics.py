@@ -122,8 +122,7 @@ def create_topics(
     Waits up to ``timeout_s`` for the cluster to answer (it may still be starting).
     """
     from kafka import KafkaAdminClient
-    from kafka.admin import NewPartitions, NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
+    from kafka.admin import NewPartitions
 
     decls = [
         TopicDeclaration(
@@ -140,7 +139,7 @@ def create_topics(
         brokers = len(admin.describe_cluster().get("brokers", [])) or 1
         existing = _partition_counts(admin)
         outcome: dict[str, str] = {}
-        missing = []
+        missing: dict[str, dict[str, Any]] = {}
         for decl in decls:
             if decl.name in existing:
                 have = existing[decl.name]
@@ -151,18 +150,34 @@ def create_topics(
                     outcome[decl.name] = "exists"
                 continue
             replication, config = _fit_to_cluster(decl, brokers)
-            missing.append(NewTopic(decl.name, decl.partitions, replication, topic_configs=config))
-        for topic in missing:
-            try:
-                admin.create_topics([topic])
-                outcome[topic.name] = "created"
-            except TopicAlreadyExistsError:
-                outcome[topic.name] = "exists"  # another creator won the race
-            except KafkaError as exc:
-                raise RuntimeError(f"could not create topic {topic.name}: {exc}") from exc
+            missing[decl.name] = {
+                "num_partitions": decl.partitions,
+                "replication_factor": replication,
+                "configs": config,
+            }
+        if missing:
+            outcome.update(_create_missing(admin, missing))
         return outcome
     finally:
         admin.close()
+
+
+def _create_missing(admin: Any, missing: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Create ``missing`` in one request; a topic another creator made meanwhile is fine."""
+    from kafka.errors import TopicAlreadyExistsError, for_code
+
+    response = admin.create_topics(missing, raise_errors=False)
+    outcome: dict[str, str] = {}
+    for topic in response["topics"]:
+        error = for_code(topic["error_code"])
+        if topic["error_code"] == 0:
+            outcome[topic["name"]] = "created"
+        elif error is TopicAlreadyExistsError:
+            outcome[topic["name"]] = "exists"  # another creator won the race
+        else:
+            message = topic.get("error_message") or error.__name__
+            raise RuntimeError(f"could not create topic {topic['name']}: {message}")
+    return outcome
 
 
 def _connect_admin(factory: Any, bootstrap_servers: str, timeout_s: float) -> Any:
@@ -203,9 +218,13 @@ def missing_topics(bootstrap_servers: str, names: Iterable[str], *, prefix: str 
         admin.close()
 
 
-def delete_topics(bootstrap_servers: str, *, prefix: str) -> list[str]:
-    """Delete every declared topic under namespace ``prefix`` (never the un-prefixed ones)."""
+def delete_topics(bootstrap_servers: str, *, prefix: str, timeout_s: float = 30.0) -> list[str]:
+    """Delete every declared topic under namespace ``prefix`` (never the un-prefixed ones).
+
+    A topic created a moment ago may not have reached the controller's view yet (it answers
+    UNKNOWN_TOPIC_OR_PARTITION): those are asked again until ``timeout_s``."""
     from kafka import KafkaAdminClient
+    from kafka.errors import UnknownTopicOrPartitionError, for_code
 
     if not prefix:
         raise ValueError("refusing to delete the topics of the default namespace")
@@ -219,8 +238,21 @@ def delete_topics(bootstrap_servers: str, *, prefix: str) -> list[str]:
             for d in load_declarations()
             if physical_topic(d.name, prefix) in present
         ]
-        if doomed:
-            admin.delete_topics(doomed)
+        deadline = time.monotonic() + timeout_s
+        remaining = list(doomed)
+        while remaining:
+            response = admin.delete_topics(remaining, raise_errors=False)
+            results = response["topics"]
+            remaining = []
+            for result in results:
+                error = for_code(result["error_code"])
+                if result["error_code"] == 0:
+                    continue
+                if error is not UnknownTopicOrPartitionError or time.monotonic() > deadline:
+                    raise RuntimeError(f"could not delete topic {result['name']}: {error.__name__}")
+                remaining.append(result["name"])
+            if remaining:
+                time.sleep(0.5)
         return doomed
     finally:
         admin.close()

@@ -19,6 +19,8 @@ from jsonschema import Draft201909Validator
 from libs.events.topics import load_declarations
 from libs.launcher.config import SERVICES
 from libs.platform.settings import PlatformSettings
+from tests.support.kafka_cluster import KafkaNode, node_properties
+from tests.support.kafka_setup import IMAGE_VARIABLES, TOPOLOGY, kafka_version, property_name
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -72,12 +74,27 @@ def test_every_image_is_pinned_to_a_version() -> None:
             assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+[\w.-]*", image), line
 
 
+def kafka_brokers() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in SERVICES_IN_COMPOSE.items() if n.startswith("kafka-")}
+
+
+def broker_environment(broker: dict[str, Any]) -> dict[str, str]:
+    """A broker's environment as compose builds it: its env files, then ``environment``."""
+    env: dict[str, str] = {}
+    for name in broker.get("env_file", []):
+        for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                env[key] = value
+    return {**env, **{k: str(v) for k, v in broker.get("environment", {}).items()}}
+
+
 def test_the_cluster_has_three_kraft_brokers_with_replication_3_and_min_isr_2() -> None:
-    brokers = {n: s for n, s in SERVICES_IN_COMPOSE.items() if n.startswith("kafka-")}
+    brokers = kafka_brokers()
     assert len(brokers) == 3
     voters = set()
     for name, broker in brokers.items():
-        env = broker["environment"]
+        env = broker_environment(broker)
         assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
         assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
         assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
@@ -88,7 +105,8 @@ def test_the_cluster_has_three_kraft_brokers_with_replication_3_and_min_isr_2() 
         major, minor = map(int, broker["image"].split(":")[1].split(".")[:2])
         assert (major, minor) >= (3, 9)
     for broker in brokers.values():
-        assert set(broker["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters
+        quorum = broker_environment(broker)["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+        assert set(quorum.split(",")) == voters
     # The topic declarations ask for what the cluster can hold.
     for decl in load_declarations():
         assert decl.replication_factor == 3
@@ -207,3 +225,22 @@ def test_dashboards_are_valid_json_with_panels(dashboard: Path) -> None:
     data = json.loads(dashboard.read_text())
     assert data["uid"]
     assert data["panels"]
+
+
+def test_the_tests_run_the_brokers_of_the_compose_cluster() -> None:
+    """The tests' cluster (tests/support/kafka_cluster.py) is the compose cluster on loopback:
+    the same Kafka version, and every broker setting the same but where each node is."""
+    for name, broker in kafka_brokers().items():
+        assert broker["image"] == f"apache/kafka:{kafka_version()}", name
+        compose = {
+            property_name(k): v
+            for k, v in broker_environment(broker).items()
+            if k.startswith("KAFKA_") and k not in IMAGE_VARIABLES
+        }
+        node = KafkaNode(1, 19092, 19093, Path("/nowhere"))
+        tests = node_properties(node, "1@127.0.0.1:19093")
+        where = set(TOPOLOGY)
+        assert {k: v for k, v in compose.items() if k not in where} == {
+            k: v for k, v in tests.items() if k not in where
+        }, name
+        assert where <= set(tests)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 
 import httpx
+import pytest
 
 from libs.events.codec import decode
 from libs.platform.auth import Role
@@ -33,6 +34,7 @@ def members(reporting, community: str = "QS-MC1", tier: str = "primary") -> int:
     return int(reporting.metric("reporting_member_facilities", community=community, tier=tier))
 
 
+@pytest.mark.parametrize("broker", ["kafka", "tansu"], indirect=True)
 def test_a_facility_registered_over_http_reaches_every_consumer_once(
     suite: Suite, broker: TestBroker
 ) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from libs.events import encode
 from tests.conftest import Suite
 from tests.support.brokers import prefix_of
@@ -43,6 +45,7 @@ def joined(reporting) -> int:
     return int(reporting.metric("reporting_member_facilities", community="QS-MC1", tier="primary"))
 
 
+@pytest.mark.parametrize("broker", ["kafka", "tansu"], indirect=True)
 def test_malformed_records_are_dead_lettered_and_a_fixed_one_replays_once(
     suite: Suite, tmp_path: Path
 ) -> None:

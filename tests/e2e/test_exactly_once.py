@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
 from libs.events.codec import decode
@@ -23,6 +24,7 @@ from tests.support.services import REPO_ROOT
 TOPIC = "organisation.facility"
 
 
+@pytest.mark.parametrize("broker", ["kafka", "tansu"], indirect=True)
 def test_redelivery_after_a_relay_crash_is_skipped_by_the_consumer(
     suite: Suite, make_database
 ) -> None:

@@ -27,6 +27,7 @@ from libs.events.topics import load_declarations
 from libs.platform.auth import Role
 from services.referral.adapters.schema import Referral
 from tests.conftest import Suite
+from tests.support.brokers import topic_on
 from tests.support.county_time import county_today
 from tests.support.kafka import produce, read_all, wait_for
 from tests.support.referral import (
@@ -256,7 +257,9 @@ def test_no_event_metric_or_log_line_contains_a_patient_name_or_national_id(
     # Every record of every topic, dead-letter twins included, read to its end.
     topics = [d.name for d in load_declarations()]
     records = _read_everything(running.suite.bootstrap, topics)
-    referral_events = [r for r in records if r.topic == "referral.referral"]
+    referral_events = [
+        r for r in records if r.topic == topic_on(running.suite.bootstrap, "referral.referral")
+    ]
     assert len(referral_events) >= 10  # the scan below looked at the real traffic
     texts = [_text(r.value) + repr(r.headers) + repr(r.key) for r in records]
     metrics = running.referral.metrics()
@@ -314,11 +317,13 @@ def _read_everything(bootstrap: str, topics: list[str], timeout_s: float = 30.0)
     """Every record on ``topics`` now, with one consumer (to each high watermark)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
+        physical = [topic_on(bootstrap, topic) for topic in topics]
         partitions = [
             TopicPartition(topic, p)
-            for topic in topics
+            for topic in physical
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
+        assert {tp.topic for tp in partitions} == set(physical), "topics without partitions"
         consumer.assign(partitions)
         consumer.seek_to_beginning()
         records: list[_Record] = []

@@ -1,10 +1,12 @@
-"""The broker a test talks to: an embedded Tansu of its own, or an external cluster.
+"""The broker a test talks to: the test run's Kafka cluster, or an embedded Tansu of its own.
 
-Set ``TEST_KAFKA_BOOTSTRAP_SERVERS`` to run the integration and end-to-end tests against a
-broker the fixtures did not start (a Kafka cluster, or a Tansu started beforehand). Each test
-then gets a topic namespace of its own (``KAFKA_TOPIC_PREFIX``, e.g. ``t1a2b3c4d.``): its
-topics and consumer groups cannot see another test's, exactly as with a fresh embedded
-broker, and they are deleted afterwards.
+The cluster is the one ``tests/support/testbed.py`` started for the run, or the one
+``TEST_KAFKA_BOOTSTRAP_SERVERS`` names. Each test gets a topic namespace of its own there
+(``KAFKA_TOPIC_PREFIX``, e.g. ``t1a2b3c4d.``): its topics and consumer groups cannot see
+another test's, and they are deleted afterwards.
+
+A test that needs the embedded broker (it stops the broker, or it checks that something holds
+on both) asks for ``kind="tansu"``; ``TEST_BROKER=tansu`` puts every test on one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from libs.events.topics import create_topics, delete_topics, physical_topic
 from libs.launcher.broker import EmbeddedBroker
 from libs.launcher.ports import free_port
 
-EXTERNAL_BOOTSTRAP = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "")
+
+def cluster_bootstrap() -> str:
+    """The Kafka cluster of this test run (empty when every test runs on Tansu)."""
+    return os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "")
 
 
 class BrokerAddress(str):
@@ -44,6 +49,18 @@ def prefix_of(bootstrap: str) -> str:
 def topic_on(bootstrap: str, topic: str) -> str:
     """The physical name of logical ``topic`` for the test behind ``bootstrap``."""
     return physical_topic(topic, prefix_of(bootstrap))
+
+
+@contextlib.contextmanager
+def namespace_on(bootstrap: str) -> Iterator[BrokerAddress]:
+    """Every declared topic under a new prefix on ``bootstrap``; deleted afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    create_topics(bootstrap, prefix=prefix)
+    try:
+        yield BrokerAddress(bootstrap, prefix)
+    finally:
+        with contextlib.suppress(Exception):  # best effort: the namespace is unique anyway
+            delete_topics(bootstrap, prefix=prefix)
 
 
 class TestBroker:
@@ -74,15 +91,15 @@ class TestBroker:
 
 
 @contextlib.contextmanager
-def test_broker(log_path: Path) -> Iterator[TestBroker]:
-    if EXTERNAL_BOOTSTRAP:
-        prefix = f"t{uuid.uuid4().hex[:8]}."
-        create_topics(EXTERNAL_BOOTSTRAP, prefix=prefix)
-        try:
-            yield TestBroker(BrokerAddress(EXTERNAL_BOOTSTRAP, prefix), None)
-        finally:
-            with contextlib.suppress(Exception):  # best effort: the namespace is unique anyway
-                delete_topics(EXTERNAL_BOOTSTRAP, prefix=prefix)
+def broker_for_test(log_path: Path, kind: str | None = None) -> Iterator[TestBroker]:
+    """A broker for one test: a namespace on the run's cluster, or (``kind="tansu"``, or no
+    cluster) a fresh embedded Tansu."""
+    cluster = cluster_bootstrap()
+    if kind == "kafka" and not cluster:
+        raise RuntimeError("no Kafka cluster for this run (TEST_KAFKA_BOOTSTRAP_SERVERS)")
+    if cluster and kind != "tansu":
+        with namespace_on(cluster) as address:
+            yield TestBroker(address, None)
         return
     with log_path.open("wb") as log, EmbeddedBroker(free_port(), log=log) as embedded:
         create_topics(embedded.bootstrap_servers)

@@ -5,8 +5,9 @@ PostgreSQL comes from one of:
 - ``TEST_DATABASE_URL``: one existing database the fixtures did not create (e.g. a server
   started beforehand on another port). Each service database of each test is a schema of
   its own in it (selected with ``search_path``), dropped afterwards;
-- ``TEST_POSTGRES_ADMIN_URL`` (default: the local server as ``postgres``): a server on
-  which each service database of each test is a database of its own, dropped afterwards.
+- ``TEST_POSTGRES_ADMIN_URL``: a server on which each service database of each test is a
+  database of its own, dropped afterwards. The test run starts a throw-away server and sets
+  it (``tests/support/testbed.py``) unless one of the two is given.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-#: Where tests create (and drop) their PostgreSQL databases. CI runs PostgreSQL locally.
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-EXTERNAL_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+def admin_url() -> str:
+    """Where tests create (and drop) their PostgreSQL databases."""
+    return os.environ.get(
+        "TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+
+
+def external_database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", "")
 
 
 def postgres_available() -> bool:
     try:
-        engine = create_engine(EXTERNAL_DATABASE_URL or POSTGRES_ADMIN_URL)
+        engine = create_engine(external_database_url() or admin_url())
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
@@ -44,7 +50,7 @@ def require_postgres() -> None:
     if postgres_available():
         return
     if os.environ.get("CI"):
-        where = EXTERNAL_DATABASE_URL or POSTGRES_ADMIN_URL
+        where = external_database_url() or admin_url()
         pytest.fail(f"PostgreSQL is required in CI and not reachable at {where}")
     pytest.skip("PostgreSQL not reachable")
 
@@ -53,10 +59,10 @@ def require_postgres() -> None:
 def postgres_schema(prefix: str = "mc_test") -> Iterator[str]:
     """A new, empty schema in the external database, as a URL that selects it."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(EXTERNAL_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    engine = create_engine(external_database_url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    url = make_url(EXTERNAL_DATABASE_URL)
+    url = make_url(external_database_url())
     try:
         yield url.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
             hide_password=False
@@ -70,16 +76,16 @@ def postgres_schema(prefix: str = "mc_test") -> Iterator[str]:
 @contextmanager
 def postgres_database(prefix: str = "mc_test") -> Iterator[str]:
     """A new, empty PostgreSQL database; dropped afterwards (with any open connections)."""
-    if EXTERNAL_DATABASE_URL:
+    if external_database_url():
         with postgres_schema(prefix) as url:
             yield url
         return
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(admin_url()).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

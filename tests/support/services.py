@@ -20,7 +20,7 @@ from tests.support.brokers import prefix_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-#: Short group timeouts for the embedded broker (a join takes about half the session).
+#: Short group timeouts, on both brokers: a killed worker's partitions move after 6 s.
 TEST_KAFKA_ENV = {
     "KAFKA_SESSION_TIMEOUT_S": "6",
     "KAFKA_HEARTBEAT_INTERVAL_S": "1",
@@ -40,6 +40,8 @@ class ServiceHandle:
     log_path: Path
     authority: TokenAuthority
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: ``python -m <wrapper> <name>`` instead of ``python -m services.<name>``
+    wrapper: str | None = None
 
     @property
     def url(self) -> str:
@@ -76,6 +78,11 @@ class ServiceHandle:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` if the process still runs; do not wait."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -97,9 +104,11 @@ def start_service(
     ready_timeout_s: float = 120.0,
     wait_ready: bool = True,
     port: int | None = None,
+    wrapper: str | None = None,
 ) -> ServiceHandle:
     """Start ``services.<name>`` on a free port (or ``port``: a restart after a crash keeps
-    its address, as a supervisor would); its output is appended to ``<data_dir>/<name>.log``."""
+    its address, as a supervisor would); its output is appended to ``<data_dir>/<name>.log``.
+    ``wrapper`` runs it through a test module instead (``python -m <wrapper> <name>``)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
@@ -114,8 +123,9 @@ def start_service(
     }
     log_path = data_dir / f"{name}.log"
     log = log_path.open("ab")
+    command = ["-m", wrapper, name] if wrapper else ["-m", f"services.{name}"]
     process = subprocess.Popen(
-        [sys.executable, "-m", f"services.{name}"],
+        [sys.executable, *command],
         cwd=REPO_ROOT,
         env=full_env,
         stdout=log,
@@ -125,7 +135,9 @@ def start_service(
     authority = TokenAuthority(
         load_signing_keys("", data_dir, production=False), "county-medical-community"
     )
-    handle = ServiceHandle(name, port, database_url, process, log_path, authority, env or {})
+    handle = ServiceHandle(
+        name, port, database_url, process, log_path, authority, env or {}, wrapper
+    )
     if wait_ready:
         wait_until_ready(handle, ready_timeout_s)
     return handle
