@@ -4,6 +4,7 @@ key, exactly as a hospital information system and the people at the desks would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -58,6 +59,8 @@ class Endpoints:
     issuer: str = "county-medical-community"
     pseudonym_secret: bytes = b""
     production: bool = False
+    #: How long the feed's producer keeps trying one record before it resends it itself.
+    delivery_timeout_s: float = 120.0
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> Endpoints:
@@ -262,40 +265,107 @@ class Api:
         return self._client.get("/metrics", timeout=10).text
 
 
+def _abandon(producer: Any) -> None:
+    """Close a producer that may still hold sends it cannot deliver. kafka-python's close()
+    flushes first and raises when that times out, before it reaches its own force-close; so
+    force it, and mark it closed so that its finaliser does not try again."""
+    from kafka.errors import KafkaError
+
+    try:
+        producer.close(timeout=1)
+    except KafkaError:
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+        producer._closed = True
+
+
 class EventSink:
     """A hospital information system's feed: events onto the ingestion topics, keyed by
-    facility, with the business time as the envelope time."""
+    facility, with the business time as the envelope time.
+
+    It delivers as the interface engines in front of hospital systems do: it confirms its
+    feed every ``CHECKPOINT_RECORDS`` messages (a checkpoint), and when a delivery fails it
+    replays everything since the last checkpoint — the same bytes, so the same event ids —
+    with a new connection, until all of it is acknowledged. An outage delays the feed but
+    loses nothing of it; what the broker had already taken arrives twice, and the suite's
+    consumers must notice."""
+
+    CHECKPOINT_RECORDS = 20
+    #: A replay waits this long after a failed round, so an outage is not hammered.
+    RESEND_PAUSE_S = 1.0
 
     def __init__(self, endpoints: Endpoints) -> None:
+        self._prefix = endpoints.topic_prefix
+        self._endpoints = endpoints
+        self._producer = self._new_producer()
+        self.sent: dict[str, int] = {}
+        self.resent = 0
+        #: Everything sent since the last checkpoint: (its future or None, topic, key, value).
+        self._unconfirmed: list[tuple[Any, str, bytes, bytes]] = []
+
+    def _new_producer(self) -> Any:
         from kafka import KafkaProducer
 
-        self._prefix = endpoints.topic_prefix
-        self._producer = KafkaProducer(
-            bootstrap_servers=endpoints.bootstrap,
+        delivery_ms = int(self._endpoints.delivery_timeout_s * 1000)
+        return KafkaProducer(
+            bootstrap_servers=self._endpoints.bootstrap,
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
             client_id="county-simulator",
+            delivery_timeout_ms=delivery_ms,
+            request_timeout_ms=min(30_000, delivery_ms // 2),
+            max_block_ms=min(60_000, delivery_ms),
         )
-        self.sent: dict[str, int] = {}
 
     def send(self, payload: Payload, *, at: datetime, facility_id: str) -> None:
         event = new_event(payload, source=f"/his/{facility_id}", time=at)
-        topic = event.topic
-        self._producer.send(
-            physical_topic(topic, self._prefix),
-            key=event.key.encode(),
-            value=encode(event),
-            headers=[CONTENT_TYPE_HEADER],
-        )
-        self.sent[topic] = self.sent.get(topic, 0) + 1
+        self._send(physical_topic(event.topic, self._prefix), event.key.encode(), encode(event))
+        self.sent[event.topic] = self.sent.get(event.topic, 0) + 1
+        if len(self._unconfirmed) >= self.CHECKPOINT_RECORDS:
+            self.flush()
+
+    def _send(self, topic: str, key: bytes, value: bytes) -> None:
+        from kafka.errors import KafkaError
+
+        try:
+            future = self._producer.send(topic, key=key, value=value, headers=[CONTENT_TYPE_HEADER])
+        except KafkaError:  # e.g. no metadata within max_block_ms: the cluster is away
+            future = None
+        self._unconfirmed.append((future, topic, key, value))
 
     def flush(self) -> None:
-        self._producer.flush(timeout=60)
+        """A checkpoint: until everything sent since the last one is acknowledged, replaying
+        all of it whenever some of it was not.
+
+        Before replaying, the producer is replaced (as the outbox relay does): an idempotent
+        producer whose send expired may refuse to go on with that partition."""
+        from kafka.errors import KafkaTimeoutError
+
+        patience = max(10.0, 2 * self._endpoints.delivery_timeout_s)
+        while True:
+            with contextlib.suppress(KafkaTimeoutError):
+                self._producer.flush(timeout=patience)
+            journal, self._unconfirmed = self._unconfirmed, []
+            if all(f is not None and f.is_done and not f.failed() for f, *_ in journal):
+                return
+            self._replace_producer()
+            time.sleep(self.RESEND_PAUSE_S)
+            for _, topic, key, value in journal:
+                self.resent += 1
+                self._send(topic, key, value)
+
+    def _replace_producer(self) -> None:
+        old, self._producer = self._producer, self._new_producer()
+        _abandon(old)
 
     def close(self) -> None:
-        self._producer.flush(timeout=60)
-        self._producer.close(timeout=10)
+        from kafka.errors import KafkaError
+
+        self.flush()
+        with contextlib.suppress(KafkaError):  # everything was acknowledged: nothing is lost
+            self._producer.close(timeout=10)
 
 
 #: Which services consume each ingestion topic (docs/events.md).

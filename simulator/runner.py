@@ -123,6 +123,8 @@ class Simulation:
             self.play(sink, probe)
         finally:
             sink.close()
+            if sink.resent:
+                self.result.faults["his:resent"] += sink.resent
             for name, api in self.apis.items():
                 self.result.faults.update({f"{name}:{k}": n for k, n in api.faults.items()})
                 api.close()
