@@ -1,0 +1,37 @@
+"""A service process whose consumers believe every event is new: deduplication on the event
+id broken on purpose, to show that a test catches what that lets through (doubled stock
+movements, postings, counts). Never anything else.
+
+    python -m tests.support.without_dedup <service>
+
+Tests start it with ``start_service(..., module="tests.support.without_dedup")``; the fault
+tests do when ``BREAK_DEDUP=1`` is set (see tests/e2e/test_broker_faults.py).
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from libs.events.consuming import batch, processed
+
+
+def claim_everything(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
+    """Record the claims as usual, then report every id as new, seen before or not."""
+    ids = list(event_ids)
+    processed.claim(session, consumer, ids)
+    return set(ids)
+
+
+def main() -> None:
+    service = sys.argv[1]
+    batch.claim = claim_everything
+    sys.argv = [f"services.{service}", *sys.argv[2:]]
+    runpy.run_module(f"services.{service}", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
