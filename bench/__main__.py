@@ -1,7 +1,9 @@
 """``python -m bench``: the suite's numbers on this machine (docs/performance.md).
 
-Starts an embedded broker and staffing, pharmacy, finance and reporting on PostgreSQL, and
-measures, at one county's and at ``--large`` counties' worth of facilities:
+Starts a broker (``--broker tansu``, the embedded one, or ``--broker kafka``, a three-node
+Apache Kafka cluster from tests/support/kafka_cluster.py), a PostgreSQL server (unless
+``TEST_POSTGRES_ADMIN_URL`` names one) and staffing, pharmacy, finance and reporting on it,
+and measures, at one county's and at ``--large`` counties' worth of facilities:
 
 (a) end-to-end prescriptions a second, ingestion → stock, ledger and indicator;
 (b) in the same run, raw produce→consume of the same records with kafka-python and aiokafka
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import http_load, pipeline, raw
-from bench.cluster import PSEUDONYM_SECRET, Cluster, cluster
+from bench.cluster import BROKERS, PSEUDONYM_SECRET, Cluster, cluster, postgres
 from bench.county import LINES_PER_PRESCRIPTION, BenchCounty, Prescriptions, write_county
 from libs.events import utc_now
 from libs.platform.auth import Role
@@ -54,9 +56,13 @@ def measure_scale(
         "STAFFING_LOAD_SEED_STAFF": "false",
         "PHARMACY_OPENING_STOCK": str(county.opening_stock),
     }
-    result: dict[str, Any] = {"counties": counties, "facilities": len(county.facilities)}
+    result: dict[str, Any] = {
+        "broker": args.broker,
+        "counties": counties,
+        "facilities": len(county.facilities),
+    }
     _say(f"[{counties} counties] starting the services, {len(county.facilities)} facilities")
-    with cluster(work / f"run-{counties}", SERVICES, env) as running:
+    with cluster(work / f"run-{counties}", SERVICES, env, broker=args.broker) as running:
         result["setup_s"] = round(_wait_until_stocked(running, county, 1800), 1)
         _say(f"[{counties} counties] {county.lots} opening lots booked in {result['setup_s']} s")
         prescriptions = Prescriptions(county, PSEUDONYM_SECRET.encode(), seed=counties)
@@ -104,6 +110,8 @@ def measure_scale(
         result["peak_memory_mib"] = {
             name: round(mib, 1) for name, mib in running.peak_memory_mib().items()
         }
+        if running.kafka is not None:
+            result["kafka_cluster"] = running.broker_cost()
     return result
 
 
@@ -124,6 +132,7 @@ def _http(running: Cluster, county: BenchCounty, seconds: float) -> dict[str, fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--broker", choices=BROKERS, default="tansu")
     parser.add_argument("--prescriptions", type=int, default=6000)
     parser.add_argument("--large", type=int, default=100, help="large scale; 0 skips")
     parser.add_argument(
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, postgres():
         work = Path(tmp)
         results.append(measure_scale(args, 1, work, full=True))
         if args.large:

@@ -1,33 +1,44 @@
-"""The parts a benchmark runs on: one embedded broker, one PostgreSQL database per service,
-and the service processes, exactly as the tests and the launcher start them."""
+"""The parts a benchmark runs on: a broker (the embedded Tansu or a three-node Apache Kafka
+cluster), one PostgreSQL database per service, and the service processes, exactly as the
+tests and the launcher start them."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from libs.events.topics import create_topics
 from libs.launcher.broker import EmbeddedBroker
 from libs.launcher.ports import free_port
 from tests.support.databases import postgres_database, require_postgres
+from tests.support.kafka_cluster import KafkaCluster
+from tests.support.postgres_server import PostgresServer
 from tests.support.services import ServiceHandle, start_service
 
 #: The secret the benchmark's services and its producer pseudonymise with.
 PSEUDONYM_SECRET = "bench-pseudonym-secret-0123456789"  # noqa: S105 (a benchmark's, not a secret)
+BROKERS = ("tansu", "kafka")
 
 
 @dataclass
 class Cluster:
     bootstrap: str
     data_dir: Path
+    kafka: KafkaCluster | None = None
     services: dict[str, ServiceHandle] = field(default_factory=dict)
 
     def peak_memory_mib(self) -> dict[str, float]:
         """Each service process's peak resident set (VmHWM), in MiB."""
         return {name: _vm_hwm_mib(handle.process.pid) for name, handle in self.services.items()}
+
+    def broker_cost(self) -> dict[str, Any]:
+        """What the Kafka nodes cost so far (resident MiB, CPU seconds); empty on Tansu."""
+        return self.kafka.cost() if self.kafka is not None else {}
 
 
 def _vm_hwm_mib(pid: int) -> float:
@@ -37,20 +48,43 @@ def _vm_hwm_mib(pid: int) -> float:
 
 
 @contextmanager
-def cluster(data_dir: Path, names: tuple[str, ...], env: dict[str, str]) -> Iterator[Cluster]:
+def postgres() -> Iterator[None]:
+    """A durable throw-away PostgreSQL server for the run, unless ``TEST_POSTGRES_ADMIN_URL``
+    (or ``TEST_DATABASE_URL``) names one: a benchmark measures commits as a real server
+    makes them, so this one keeps PostgreSQL's defaults (fsync on)."""
+    if os.environ.get("TEST_POSTGRES_ADMIN_URL") or os.environ.get("TEST_DATABASE_URL"):
+        yield
+        return
+    with PostgresServer(durable=True) as server:
+        os.environ["TEST_POSTGRES_ADMIN_URL"] = server.admin_url
+        try:
+            yield
+        finally:
+            os.environ.pop("TEST_POSTGRES_ADMIN_URL", None)
+
+
+@contextmanager
+def cluster(
+    data_dir: Path, names: tuple[str, ...], env: dict[str, str], *, broker: str = "tansu"
+) -> Iterator[Cluster]:
     """Start the broker, create every topic, and start ``names`` (in order) on PostgreSQL."""
     require_postgres()
     data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        log = stack.enter_context((data_dir / "broker.log").open("wb"))
-        broker = stack.enter_context(EmbeddedBroker(free_port(), log=log))
-        create_topics(broker.bootstrap_servers)
-        running = Cluster(broker.bootstrap_servers, data_dir)
+        kafka: KafkaCluster | None = None
+        if broker == "kafka":
+            kafka = stack.enter_context(KafkaCluster(data_dir / "kafka", quick_jit=False))
+            bootstrap = kafka.bootstrap_servers
+        else:
+            log = stack.enter_context((data_dir / "broker.log").open("wb"))
+            bootstrap = stack.enter_context(EmbeddedBroker(free_port(), log=log)).bootstrap_servers
+        create_topics(bootstrap)
+        running = Cluster(bootstrap, data_dir, kafka)
         for name in names:
             url = stack.enter_context(postgres_database(f"bench_{name}"))
             handle = start_service(
                 name,
-                bootstrap=broker.bootstrap_servers,
+                bootstrap=bootstrap,
                 database_url=url,
                 data_dir=data_dir,
                 env={"PSEUDONYM_SECRET": PSEUDONYM_SECRET, "LOG_LEVEL": "WARNING", **env},

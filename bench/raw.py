@@ -11,16 +11,23 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import KafkaAdminClient
 
 PARTITIONS = 6  # as ingestion.prescription
 
 
 def _new_topic(bootstrap: str, client: str) -> str:
+    """A topic replicated as the ingestion topic is on this broker (3, or 1 on Tansu)."""
     name = f"bench.raw.{client}.{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        admin.create_topics([NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)])
+        brokers = len(admin.describe_cluster()["brokers"])
+        replication = min(3, brokers)
+        config = {"min.insync.replicas": str(max(1, replication - 1))}
+        admin.create_topics(
+            {name: {"num_partitions": PARTITIONS, "replication_factor": replication,
+                    "configs": config}}
+        )  # fmt: skip
     finally:
         admin.close()
     return name
