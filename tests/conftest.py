@@ -7,7 +7,8 @@ that runs or distributes the tests (``tests/support/testbed.py``), and stopped a
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -46,6 +47,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     testbed = terminalreporter.config.stash.get(TESTBED, None)
     if testbed is not None:
         terminalreporter.write_line(f"testbed: {testbed.summary()}")
+
+
+#: Suites alive now, so that a failing test's report carries what their services logged.
+LIVE_SUITES: weakref.WeakSet[Suite] = weakref.WeakSet()
+#: How much of each service's log a failure report shows.
+LOG_TAIL_CHARS = 6000
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, None]:
+    """A failing end-to-end test says little without the services' side of the story (a
+    flake in CI cannot be re-run to look): append each live service's log tail."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for running in list(LIVE_SUITES):
+        for name, handle in running.started.items():
+            tail = handle.log()[-LOG_TAIL_CHARS:]
+            if tail:
+                report.sections.append((f"log of {name} (last {LOG_TAIL_CHARS} chars)", tail))
 
 
 @pytest.fixture
@@ -131,6 +153,7 @@ class Suite:
         self.data_dir = data_dir
         self.wrapper = wrapper  # e.g. tests.support.without_dedup
         self.started: dict[str, ServiceHandle] = {}
+        LIVE_SUITES.add(self)
 
     def start(self, *names: str, env: dict[str, str] | None = None) -> dict[str, ServiceHandle]:
         """Start the named services together and wait until every one is ready."""
@@ -189,6 +212,7 @@ class Suite:
     def stop_all(self) -> None:
         """Ask every service to stop at once, then wait for each (a clean stop takes a
         worker a few seconds: leaving its group, flushing its relay)."""
+        LIVE_SUITES.discard(self)
         handles = list(reversed(list(self.started.values())))
         for handle in handles:
             handle.send_signal(signal.SIGTERM)

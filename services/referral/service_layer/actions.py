@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from sqlalchemy import select
 
 from libs.events.catalogue.referral import (
     FollowUpPlan,
@@ -44,7 +45,7 @@ from services.referral.service_layer.errors import (
     ReferralNotFound,
     RuleViolation,
 )
-from services.referral.service_layer.follow_up import try_book, unbook
+from services.referral.service_layer.follow_up import lock_bookings, try_book, unbook
 from services.referral.service_layer.recording import aware, publish_step, referral_ref
 from services.referral.service_layer.sla import record_breach
 
@@ -236,8 +237,14 @@ def act(
 ) -> ReferralState:
     """Take ``request.action`` on the referral; returns its new state."""
     with uow:
+        to_facility_id = uow.session.scalar(
+            select(Referral.to_facility_id).where(Referral.referral_id == referral_id)
+        )
+        if to_facility_id is None:
+            raise ReferralNotFound(f"referral {referral_id} does not exist")
+        lock_bookings(uow.session, to_facility_id)  # before the referral's: see lock_bookings
         row = uow.session.get(Referral, referral_id, with_for_update=True)
-        if row is None:
+        if row is None:  # cannot happen: referrals are never deleted
             raise ReferralNotFound(f"referral {referral_id} does not exist")
         if not (actor.acts_for(row.from_facility_id) or actor.acts_for(row.to_facility_id)):
             raise NotAParty(f"referral {referral_id} is neither from nor to {actor.facility_id}")

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from libs.directory import KnownFacility
 from libs.events.catalogue.referral import FollowUpBooked, FollowUpUnbooked
 from libs.events.catalogue.staffing import (
     TimetableChange,
@@ -33,6 +34,7 @@ from services.referral.service_layer.recording import aware, publish_step, refer
 __all__ = [
     "BOOKABLE_STATES",
     "book_pending",
+    "lock_bookings",
     "record_timetable",
     "record_timetable_change",
     "try_book",
@@ -49,8 +51,25 @@ BOOKABLE_STATES = (
 )
 
 
+def lock_bookings(session: Session, facility_id: str) -> None:
+    """Take the lock on ``facility_id``'s follow-up bookings (its directory row).
+
+    A clinic's acceptance (which looks for a session) and its timetable arriving (which looks
+    for accepted referrals) must not pass each other unseen: each would find nothing the
+    other has not yet committed and the follow-up would never be booked. Both take this lock
+    first, so the second sees what the first wrote. Taken before any referral's own row lock,
+    in every path, so that the two orders never cross.
+    """
+    session.execute(
+        select(KnownFacility.facility_id)
+        .where(KnownFacility.facility_id == facility_id)
+        .with_for_update()
+    )
+
+
 def try_book(uow: UnitOfWork, row: Referral, *, at: datetime, actor: str) -> bool:
-    """Book ``row``'s follow-up onto the earliest fitting session; False if none fits."""
+    """Book ``row``'s follow-up onto the earliest fitting session; False if none fits.
+    The caller holds :func:`lock_bookings` for ``row.to_facility_id``."""
     if row.follow_up_specialty is None or row.follow_up_from is None or row.follow_up_by is None:
         return False
     if uow.session.get(FollowUpBooking, row.referral_id) is not None:
@@ -172,6 +191,7 @@ def _apply_entry(
 def record_timetable(event: CloudEvent[TimetablePublished], uow: UnitOfWork) -> None:
     """A clinic's week was published: it replaces what was known of that week."""
     data, at = event.data, event.time
+    lock_bookings(uow.session, data.facility_id)
     published = {e.session_id for e in data.entries}
     for entry in data.entries:
         _apply_entry(uow.session, data.facility_id, data.week_start, entry, cancelled=False, at=at)
@@ -196,6 +216,7 @@ def record_timetable(event: CloudEvent[TimetablePublished], uow: UnitOfWork) -> 
 def record_timetable_change(event: CloudEvent[TimetableChanged], uow: UnitOfWork) -> None:
     """One session of a published week was added, cancelled or moved."""
     data, at = event.data, event.time
+    lock_bookings(uow.session, data.facility_id)
     cancelled = data.change is TimetableChange.CANCELLED
     row = _apply_entry(
         uow.session, data.facility_id, data.week_start, data.entry, cancelled=cancelled, at=at

@@ -3,6 +3,7 @@ handlers (HandlerHarness: the worker's BatchProcessor on a real database)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from services.referral.config import ReferralConfig
 from services.referral.domain.lifecycle import Action
 from services.referral.service_layer.actions import ActionRequest, act
 from services.referral.service_layer.errors import Actor, RuleViolation
+from services.referral.service_layer.follow_up import record_timetable
 from services.referral.service_layer.requests import request_referral
 from tests.integration.referral.conftest import DRUGS
 from tests.support.harness import HandlerHarness
@@ -103,6 +105,29 @@ def test_a_referral_waits_for_a_session_and_is_booked_when_the_timetable_brings_
     assert booking(harness, rid) == "T04-CARD"
     harness.apply(published)  # redelivered: nothing more happens
     assert follow_ups(harness, rid) == [("follow_up_booked", "T04-CARD")]
+
+
+def test_an_acceptance_and_its_timetable_arriving_at_once_still_book_the_follow_up(
+    harness: HandlerHarness, cfg: ReferralConfig, module_db_kind: str
+) -> None:
+    """The acceptance looks for a session while the timetable's transaction, not yet
+    committed, looks for accepted referrals: unless one waits for the other, neither sees
+    the other's work and the follow-up is never booked (seen in CI under load)."""
+    if module_db_kind != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the two transactions cannot interleave")
+    clinic, day = "QS-T05", soon(6)
+    rid = send_down(harness, cfg, clinic)
+    week = event(timetable(clinic, monday(day), ("T05-CARD", day, HalfDay.MORNING, "cardiology")))
+    uow = harness.uow()
+    with uow:
+        record_timetable(week, uow)  # the consumer's transaction, open
+        accepting = threading.Thread(target=accept, args=(harness, cfg, rid, clinic))
+        accepting.start()
+        accepting.join(timeout=1.0)
+        assert accepting.is_alive(), "the acceptance did not wait for the timetable"
+        uow.commit()
+    accepting.join(timeout=30)
+    assert booking(harness, rid) == "T05-CARD"
 
 
 def test_a_cancelled_session_moves_its_bookings_and_old_news_never_wins(
