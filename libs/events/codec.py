@@ -39,6 +39,8 @@ DecodeReason = Literal[
     "wrong_topic",
     "schema_violation",
     "future_dated",
+    "undecodable",
+    "forged_source",
 ]
 
 #: How far ahead of our clock an event may claim to be (producers' clocks drift a little).
@@ -107,6 +109,25 @@ def decode(
 ) -> CloudEvent[Payload]:
     """Parse and validate one record value into a typed event.
 
+    Raises only :class:`PermanentDecodeError`: whatever else the parser or a validator
+    raises on some input nobody foresaw (a 5,000-digit integer makes ``json`` raise a plain
+    ``ValueError``) is reported as ``undecodable`` with the exception's type, so a record
+    can never make a consumer exit and read it again for ever.
+    """
+    try:
+        return _decode(raw, topic=topic, now=now)
+    except PermanentDecodeError:
+        raise
+    except Exception as exc:  # the class of failure, not one case: see above
+        detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+        raise PermanentDecodeError("undecodable", detail) from None
+
+
+def _decode(
+    raw: bytes | None, *, topic: str | None = None, now: datetime | None = None
+) -> CloudEvent[Payload]:
+    """:func:`decode`'s checks, in order.
+
     ``topic`` (the topic the record was read from) is checked against the type's declared
     topic, so an event published to the wrong topic is refused rather than half-handled.
     Unknown payload fields are ignored: newer producers may add fields. An event dated more
@@ -120,7 +141,7 @@ def decode(
     try:
         # parse_float=Decimal keeps amounts sent as JSON numbers exact.
         body = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, limits
         raise PermanentDecodeError("bad_json", str(exc)[:500]) from None
     if not isinstance(body, dict):
         raise PermanentDecodeError("bad_envelope", "the record is not a JSON object")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from libs.events.consuming.dead_letters import DLT_HEADER_PREFIX
+from libs.events.consuming.dead_letters import DLT_HEADER_PREFIX, ORIGINAL_OMITTED_HEADER
 from libs.events.consuming.message import REPLAY_HEADER
 from libs.events.topics import DEAD_LETTER_SUFFIX, load_declarations, physical_topic
 
@@ -81,6 +81,18 @@ class DeadLetter:
             "event_id": self.header("dlt-event-id"),
             "replay_of": self.header(REPLAY_HEADER),
             "bytes": len(self.value),
+            "original": self.omitted_original,
+        }
+
+    @property
+    def omitted_original(self) -> dict[str, str | None] | None:
+        """Where the original is, when it was too large to carry (None when carried)."""
+        if self.header(ORIGINAL_OMITTED_HEADER) is None:
+            return None
+        return {
+            "omitted": self.header(ORIGINAL_OMITTED_HEADER),
+            "bytes": self.header("dlt-original-bytes"),
+            "sha256": self.header("dlt-original-sha256"),
         }
 
 
@@ -164,6 +176,11 @@ def replay(
     republished."""
     from kafka import KafkaProducer
 
+    if value is None and (lacking := [x.position for x in letters if x.omitted_original]):
+        raise ValueError(
+            f"{', '.join(lacking)}: the original was too large to carry; it is still at the "
+            "dlt-origin-* position (read it there), or replay a corrected --value-file"
+        )
     producer = KafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",

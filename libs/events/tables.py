@@ -1,8 +1,9 @@
 """The backbone's own tables, present in every service's database.
 
 ``outbox`` holds records waiting to be published; ``processed_events`` remembers which events
-a consumer has already applied. Both are written in the same transaction as the service's
-own state change: that is what makes publishing and consuming exactly-once in effect.
+a consumer has already applied; ``parked_events`` holds events waiting for master data. All
+are written in the same transaction as the service's own state change: that is what makes
+publishing and consuming exactly-once in effect.
 Their migrations are the shared ``delivery`` Alembic branch (``libs/events/migrations``).
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, LargeBinary, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["DeliveryBase", "OutboxRecord", "ProcessedEvent", "delivery_metadata"]
+__all__ = ["DeliveryBase", "OutboxRecord", "ParkedEvent", "ProcessedEvent", "delivery_metadata"]
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -54,5 +55,34 @@ class ProcessedEvent(DeliveryBase):
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(20))
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of what the event said (type, subject, data): a producer reusing an id for
+    other content is refused, not silently taken for a redelivery."""
 
     __table_args__ = (Index("ix_processed_events_processed_at", "processed_at"),)
+
+
+class ParkedEvent(DeliveryBase):
+    """A consumed event set aside, in record order per key (``id``).
+
+    The head of a key waits for master data it names that this service's copy lacks (a
+    facility another service knew of); every later event of that key waits behind it, so
+    the key's order holds while the partition's other keys go on.
+    """
+
+    __tablename__ = "parked_events"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(String(100))
+    park_key: Mapped[str] = mapped_column(String(300))
+    event_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(249))
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(String(100))
+    parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_parked_events_key", "consumer", "park_key", "id"),)

@@ -50,9 +50,12 @@ class PlatformSettings(BaseSettings):
     consume_batch_size: int = 500
     consume_batch_within_s: float = 0.2
     consume_max_attempts: int = 5
-    #: How long a batch waits for master data (a facility) another service's event names
-    #: before that event is dead-lettered as ``unknown_facility`` (NotYetKnown).
+    #: How long an event naming master data (a facility) this service's copy lacks yet, but
+    #: its producing service knew, stays parked (holding only its own key's later events)
+    #: before it is dead-lettered as ``unknown_facility`` (libs/events/consuming/parking.py).
     consume_reference_grace_s: float = 60.0
+    #: How often parked events are tried again.
+    consume_parked_retry_s: float = Field(default=1.0, gt=0)
     #: A worker whose consumers stay unready this long exits for its supervisor to restart it.
     consumer_stuck_exit_s: float = 300.0
     topic_wait_s: float = 120.0

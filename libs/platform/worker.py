@@ -124,6 +124,7 @@ class ServiceProcess:
         )
         self._app: Any = None
         self._processed_offsets: dict[tuple[str, int], int] = {}
+        self._processors: list[BatchProcessor] = []
 
     # --- composition ---------------------------------------------------------------------
 
@@ -261,6 +262,7 @@ class ServiceProcess:
             Periodic("consumer_lag", 5.0, self._update_consumer_lag),
             Periodic("consumer_watchdog", 5.0, self._watch_consumers, first_run_s=5.0),
             Periodic("prune_processed", 3600.0, self._prune_processed),
+            Periodic("retry_parked", p.consume_parked_retry_s, self._retry_parked),
             *self.periodic,
         ]
         services += [http, RelayService(self.relay, self.stop_event), UpkeepService(jobs)]
@@ -328,7 +330,9 @@ class ServiceProcess:
             max_attempts=p.consume_max_attempts,
             stop=self.stop_event,
             reference_grace_s=p.consume_reference_grace_s,
+            topic=topic,
         )
+        self._processors.append(processor)
         prefix = p.kafka_topic_prefix
         channel = app.topic(
             physical_topic(topic, prefix),
@@ -383,6 +387,11 @@ class ServiceProcess:
                 self.metrics.consumer_lag.labels(topic, str(tp.partition)).set(
                     max(0, highwater - position)
                 )
+
+    def _retry_parked(self) -> None:
+        """Events parked while what they name was unknown: apply those whose wait is over."""
+        for processor in self._processors:
+            processor.retry_parked()
 
     def _prune_processed(self) -> None:
         with self.database.sessions() as session:

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from jsonschema import Draft201909Validator
 
+from libs.events.outbox.staging import MAX_RECORD_BYTES
 from libs.events.topics import load_declarations
 from libs.launcher.config import SERVICES
 from libs.platform.settings import PlatformSettings
@@ -244,3 +245,14 @@ def test_the_tests_run_the_brokers_of_the_compose_cluster() -> None:
             k: v for k, v in tests.items() if k not in where
         }, name
         assert where <= set(tests)
+
+
+def test_the_outbox_never_stages_a_record_the_brokers_or_producers_would_refuse() -> None:
+    """A record over either limit is refused on every attempt and holds back every later
+    event of its service: the outbox's own limit must sit below both."""
+    from kafka import KafkaProducer
+
+    node = KafkaNode(1, 19092, 19093, Path("/nowhere"))
+    broker_limit = int(node_properties(node, "1@127.0.0.1:19093")["message.max.bytes"])
+    producer_limit = KafkaProducer.DEFAULT_CONFIG["max_request_size"]
+    assert min(broker_limit, producer_limit) > MAX_RECORD_BYTES

@@ -1,18 +1,73 @@
 """Nothing a hospital system sends can crash a worker: a corpus of 200+ malformed and hostile
 records, sent raw to the ingestion topics between valid ones. Every hostile record is
 dead-lettered with its reason by the service that must refuse it, the valid records around
-them are processed, and every worker stays up."""
+them are processed, and every worker stays up. So it is for the record that once crash-looped
+every worker (on the organisation's topic, which all of them read) and for events forged in
+another producer's name or under another key (``forged_source``)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 
+from libs.events import encode, new_event
+from libs.events.catalogue.organisation import FacilityClosed
+from libs.events.catalogue.pharmacy import StockReceived
+from libs.events.catalogue.referral import ReferralCompleted
 from libs.events.deadletters import DeadLetter, read_dead_letters
+from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from tests.conftest import Suite
 from tests.support.brokers import prefix_of
 from tests.support.hostile import DRUG, FACILITY, PRESCRIPTIONS, VALIDATOR, VISITS, corpus, valid
 from tests.support.kafka import produce, wait_for
+from tests.support.samples import sample_payload
+
+ORGANISATION = "organisation.facility"
+#: json raises a bare ValueError on a number longer than 4,300 digits.
+POISON = b'{"specversion":"1.0","id":' + b"9" * 5000 + b"}"
+
+
+#: The topics of the forgeries each service reads: it must refuse every one on them.
+FORGERY_READERS = {
+    "pharmacy": [ORGANISATION, "referral.referral"],
+    "finance": ["pharmacy.stock", ORGANISATION, "referral.referral"],
+    "reporting": ["pharmacy.stock", ORGANISATION, "referral.referral"],
+}
+
+
+def forgeries() -> dict[str, list[tuple[bytes, bytes]]]:
+    """(value, key) per topic: events from the wrong producer, or keyed off their subject."""
+    receipt = sample_payload(StockReceived).model_copy(update={"facility_id": FACILITY})
+    closure = FacilityClosed(
+        facility_id=FACILITY, closed_on=utc_now().date(), reason="merged", closed_at=utc_now()
+    )
+    completion = sample_payload(ReferralCompleted)
+    as_pharmacy = new_event(closure, source="/services/pharmacy")
+    rekeyed = new_event(closure, source="/services/staffing")
+    return {
+        "pharmacy.stock": [
+            (encode(new_event(receipt, source="/his/QS-T01")), FACILITY.encode()),
+            (encode(new_event(receipt, source="/services/finance")), FACILITY.encode()),
+        ],
+        "organisation.facility": [
+            (encode(as_pharmacy), FACILITY.encode()),
+            (encode(rekeyed), b"QS-ELSEWHERE"),
+        ],
+        "referral.referral": [
+            (encode(new_event(completion, source="/services/finance")), b"x"),
+        ],
+    }
+
+
+def digest(value: bytes) -> str:
+    return hashlib.sha256(value).hexdigest()
+
+
+def original(letter: DeadLetter) -> str:
+    """The digest of the record a dead letter stands for, carried or (too large) named."""
+    omitted = letter.omitted_original
+    return str(omitted["sha256"]) if omitted else digest(letter.value)
 
 
 def letters_of(bootstrap: str, topic: str, consumer: str) -> list[DeadLetter]:
@@ -50,6 +105,14 @@ def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_proce
                 records.append(valid(topic, 5000 + i))
                 valid_sent[topic] += 1
         produce(suite.bootstrap, topic, records)
+    # The record that once crash-looped every worker, on the topic every one of them reads.
+    produce(suite.bootstrap, ORGANISATION, [POISON])
+    # Forgeries: each once made a consumer act (a 99,999,000.00 journal entry, a real clinic
+    # closed, a referral fee paid). Right topic, right shape, wrong producer or key.
+    forged = forgeries()
+    for topic, forgeries_on_topic in forged.items():
+        for value, key in forgeries_on_topic:
+            produce(suite.bootstrap, topic, [value], key=key)
 
     # The validating service refuses everything; reporting refuses what the schema refuses and
     # unknown facilities, but counts prescriptions of drugs it has no list of.
@@ -71,8 +134,27 @@ def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_proce
             ),
             what=f"{consumer} to dead-letter every hostile record of {topic}",
         )
-        assert Counter((letter.value, letter.reason) for letter in letters) == expected
+        assert Counter((original(letter), letter.reason) for letter in letters) == Counter(
+            {(digest(value), reason): n for (value, reason), n in expected.items()}
+        )
         assert all(letter.header("dlt-detail") for letter in letters)
+
+    # Every service reading a topic refuses every forgery on it, and the poison record.
+    for consumer, topics in FORGERY_READERS.items():
+        for topic in topics:
+            refused = [(digest(value), "forged_source") for value, _ in forged[topic]]
+            if topic == ORGANISATION:
+                refused.append((digest(POISON), "bad_json"))
+            wait_for(
+                lambda topic=topic, consumer=consumer, refused=refused: (
+                    Counter(
+                        (original(letter), letter.reason or "")
+                        for letter in letters_of(suite.bootstrap, topic, consumer)
+                    )
+                    == Counter(refused)
+                ),
+                what=f"{consumer} to refuse every forgery on {topic}",
+            )
 
     type_of = {
         VISITS: "ingestion.visit.recorded.v1",

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import itertools
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from libs.events import CloudEvent, Payload, PermanentError, encode
+from libs.events import CloudEvent, Payload, PermanentDecodeError, PermanentError, decode, encode
 from libs.events.catalogue.ingestion import VisitRecorded
 from libs.events.catalogue.organisation import FacilityRegistered
 from libs.events.consuming import REPLAY_HEADER, BatchProcessor, HandlerRegistry, ProcessingStopped
+from libs.events.consuming.dead_letters import ORIGINAL_OMITTED_HEADER
 from libs.events.envelope import new_event
-from libs.events.outbox.staging import decode_headers
+from libs.events.outbox.staging import MAX_RECORD_BYTES, decode_headers, record_size, stage_record
 from libs.events.retry import NotYetKnown
 from libs.events.tables import OutboxRecord, ProcessedEvent
 from libs.events.unit_of_work import UnitOfWork
@@ -287,34 +294,53 @@ def test_a_fault_outside_the_handlers_is_isolated_to_its_record(database: Databa
     assert consumer.process(as_messages(events, first_offset=9)).applied == []
 
 
-def test_a_facility_another_service_names_is_waited_for_before_dead_lettering(
+def test_an_event_naming_what_is_not_known_yet_holds_only_its_own_key(
     database: Database,
 ) -> None:
     """A receipt can overtake the facility's registration (another topic) while the suite
-    starts: the batch waits for the directory copy instead of dead-lettering a valid event."""
-    known_after = time.monotonic() + 0.5
-    handlers = counting_handlers(
-        lambda data: (
-            NotYetKnown("unknown_facility", "not yet") if time.monotonic() < known_after else None
-        )
-    )
-    consumer = processor(database, handlers, reference_grace_s=10.0)
-    internal = event(facility(1))  # organisation.*: published by the staffing service
-    result = consumer.process(as_messages([internal]))
-    assert result.applied == [internal.id]
-    assert result.dead_lettered == []
-    assert joined(database) == 1
+    starts: the event is parked with the later events of its key behind it, the rest of the
+    batch goes on, and the parked ones apply in order once the facility is known."""
+    unknown = {"F-001"}
+    applied: list[tuple[str, str]] = []
+    handlers = HandlerRegistry()
+
+    @handlers.on(FacilityRegistered)
+    def record(ev, uow) -> None:
+        if ev.data.facility_id in unknown:
+            raise NotYetKnown("unknown_facility", "not yet")
+        applied.append((ev.data.facility_id, ev.data.name))
+
+    consumer = processor(database, handlers, reference_grace_s=30.0)
+    first, other = event(facility(1)), event(facility(2))
+    second = event(facility(1).model_copy(update={"name": "更名"}))  # same key, later
+    result = consumer.process(as_messages([first, other, second]))
+    assert result.applied == [other.id]
+    assert result.parked == [first.id, second.id]
+    assert consumer.retry_parked().applied == []  # still unknown: still waiting
+
+    unknown.clear()
+    assert consumer.retry_parked().applied == [first.id, second.id]
+    assert applied == [("F-002", "第2卫生院"), ("F-001", "第1卫生院"), ("F-001", "更名")]
+    # Redelivered after all that: nothing happens twice.
+    assert consumer.process(as_messages([first, other, second])).duplicates == [
+        first.id,
+        other.id,
+        second.id,
+    ]
+    assert consumer.retry_parked().applied == []
 
 
 def test_a_facility_still_unknown_after_the_grace_is_dead_lettered(database: Database) -> None:
     handlers = counting_handlers(lambda data: NotYetKnown("unknown_facility", "never"))
-    started = time.monotonic()
-    result = processor(database, handlers, reference_grace_s=0.3).process(
-        as_messages([event(facility(1))])
-    )
-    assert result.dead_lettered and result.dead_lettered[0][1] == "unknown_facility"
-    assert time.monotonic() - started >= 0.3
+    consumer = processor(database, handlers, reference_grace_s=0.3)
+    parked = event(facility(1))
+    assert consumer.process(as_messages([parked])).parked == [parked.id]
+    assert consumer.retry_parked().dead_lettered == []
+    time.sleep(0.3)
+    assert consumer.retry_parked().dead_lettered == [(parked.id, "unknown_facility")]
     assert joined(database) == 0
+    (letter,) = dead_letters(database)
+    assert letter.value == encode(parked)
 
 
 def test_a_facility_a_hospital_system_names_unknown_is_dead_lettered_at_once(
@@ -327,10 +353,141 @@ def test_a_facility_a_hospital_system_names_unknown_is_dead_lettered_at_once(
     def record(ev, uow) -> None:
         raise NotYetKnown("unknown_facility", "not a member")
 
-    visit = new_event(sample_payload(VisitRecorded), source="/his/QS-GHOST")
+    visit = event(sample_payload(VisitRecorded))
     started = time.monotonic()
     result = processor(database, handlers, reference_grace_s=30.0).process(
         as_messages([visit], topic="ingestion.visit")
     )
     assert result.dead_lettered == [(visit.id, "unknown_facility")]
     assert time.monotonic() - started < 10
+
+
+def test_any_batch_of_hostile_records_is_applied_or_dead_lettered_and_never_raises(
+    database: Database,
+) -> None:
+    """Property: whatever a batch holds (valid events, copies, garbage, parser traps, real
+    envelopes with fields replaced), processing returns, every record is accounted for
+    exactly once (one outcome per record), and every dead letter carries the original bytes."""
+    consumer = processor(database, counting_handlers())
+    offsets = itertools.count()
+    valid = [event(facility(n)) for n in range(3)]
+    poison = b'{"specversion":"1.0","id":' + b"9" * 5000 + b"}"
+    template = json.loads(encode(valid[0]))
+    records = st.one_of(
+        st.sampled_from(valid),
+        st.binary(max_size=64),
+        st.just(poison),
+        st.just(None),
+        st.builds(
+            lambda field, value: json.dumps(template | {field: value}).encode(),
+            st.sampled_from(sorted(template)),
+            st.one_of(st.integers(), st.text(max_size=8), st.none(), st.floats()),
+        ),
+    )
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(st.lists(records, min_size=1, max_size=6))
+    def check(batch: list[CloudEvent[Payload] | bytes | None]) -> None:
+        messages = as_messages(batch, first_offset=next(offsets) * 10)
+        before = len(dead_letters(database))
+        result = consumer.process(messages)
+        outcomes = [*result.applied, *result.duplicates, *result.ignored]
+        outcomes += [key for key, _ in result.dead_lettered]
+        expected = []  # one outcome per record: its event id, or its position if unusable
+        named = {}  # a record refused by position although it has an id (an id reused)
+        for message in messages:
+            try:
+                expected.append(event_id := decode(message.value, topic=message.topic).id)
+                named[f"pos:{message.position}"] = event_id
+            except PermanentDecodeError:
+                expected.append(f"pos:{message.position}")
+        outcomes = [named.get(key, key) for key in outcomes]
+        assert Counter(outcomes) == Counter(expected)
+        letters = dead_letters(database)[before:]
+        assert len(letters) == len(result.dead_lettered)
+        originals = {m.value or b"" for m in messages}
+        assert all(letter.value in originals for letter in letters)
+
+    check()
+
+
+def test_a_record_too_large_to_carry_is_dead_lettered_as_a_reference(database: Database) -> None:
+    """A record just under the broker's limit is refused as oversized; carrying it with the
+    dead-letter headers would make a record no producer can send, jamming the relay."""
+    big = b'{"pad":"' + b"x" * 1_040_000 + b'"}'
+    consumer = processor(database, counting_handlers())
+    result = consumer.process(as_messages([big, event(facility(9))], headers=(("h", b"v"),)))
+
+    assert [reason for _, reason in result.dead_lettered] == ["oversized"]
+    assert joined(database) == 1  # the record after it is applied
+    (letter,) = dead_letters(database)
+    headers = dict(decode_headers(letter.headers))
+    assert letter.value == b""
+    assert headers[ORIGINAL_OMITTED_HEADER] == b"too_large"
+    assert headers["dlt-original-bytes"] == str(len(big)).encode()
+    assert headers["dlt-original-sha256"] == hashlib.sha256(big).hexdigest().encode()
+    assert (headers["dlt-origin-topic"], headers["dlt-origin-offset"]) == (
+        b"organisation.facility",
+        b"0",
+    )
+    assert record_size(letter.key, letter.value, decode_headers(letter.headers)) < MAX_RECORD_BYTES
+
+
+def test_a_handler_that_would_publish_an_unpublishable_event_dead_letters_its_cause(
+    database: Database,
+) -> None:
+    handlers = counting_handlers()
+
+    @handlers.on(FacilityRegistered)
+    def echo_hugely(ev, uow) -> None:
+        stage_record(
+            uow.session, topic="reporting.echo", key=None, value=b"x" * (MAX_RECORD_BYTES + 1)
+        )
+
+    cause = event(facility(1))
+    result = processor(database, handlers).process(as_messages([cause]))
+    assert result.dead_lettered == [(cause.id, "too_large_to_publish")]
+    assert joined(database) == 0  # its other effects undone with it
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxRecord)) == 1  # the letter
+
+
+def test_an_event_id_reused_for_other_content_is_dead_lettered_not_skipped(
+    database: Database,
+) -> None:
+    first = event(facility(1))
+    forged = dataclasses.replace(first, data=facility(2))  # same id, another facility
+    consumer = processor(database, counting_handlers())
+    copy_in_batch = consumer.process(as_messages([first, forged]))
+    later = consumer.process(as_messages([forged, first], first_offset=2))
+
+    assert copy_in_batch.applied == [first.id]
+    assert copy_in_batch.dead_lettered == [
+        ("pos:organisation.facility/0/1", "conflicting_duplicate")
+    ]
+    assert later.dead_lettered == [("pos:organisation.facility/0/2", "conflicting_duplicate")]
+    assert later.duplicates == [first.id]  # an honest resend is still a duplicate
+    assert joined(database) == 1
+    assert [dict(decode_headers(r.headers))["dlt-reason"] for r in dead_letters(database)] == [
+        b"conflicting_duplicate"
+    ] * 2
+    # The same records delivered again: nothing more is dead-lettered.
+    consumer.process(as_messages([forged, first], first_offset=2))
+    assert len(dead_letters(database)) == 2
+
+
+def test_an_event_from_anyone_but_its_producer_or_under_another_key_is_forged(
+    database: Database,
+) -> None:
+    honest = event(facility(1))
+    impostor = new_event(facility(2), source="/services/finance")  # staffing's to publish
+    misfiled = event(facility(3))
+    messages = as_messages([honest, impostor, misfiled])
+    messages[2] = dataclasses.replace(messages[2], key=b"QS-ELSEWHERE")
+    result = processor(database, counting_handlers()).process(messages)
+
+    assert result.applied == [honest.id]
+    assert sorted(result.dead_lettered) == sorted(
+        [(f"pos:{m.position}", "forged_source") for m in messages[1:]]
+    )
+    assert joined(database) == 1

@@ -12,10 +12,12 @@ from libs.events.catalogue.values import FacilityTier, FacilityType
 from libs.events.consuming import ConsumedMessage
 from libs.events.metrics import DeliveryMetrics
 from libs.events.outbox.signal import OutboxSignal
+from libs.events.provenance import producer_source
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.database import Database, create_database
 from libs.platform.migrations import upgrade
 from services.reporting.adapters.schema import MIGRATIONS
+from tests.support.kafka import key_of
 
 
 def reporting_database(url: str) -> Database:
@@ -29,7 +31,9 @@ def metrics(name: str = "testsvc") -> DeliveryMetrics:
 
 
 def uow_factory(database: Database, signal: OutboxSignal | None = None):
-    return lambda: UnitOfWork(database.sessions, source="/services/test", signal=signal)
+    """Units of work publishing as the staffing service: the organisation's events that the
+    delivery tests publish are staffing's, and consumers believe no one else."""
+    return lambda: UnitOfWork(database.sessions, source="/services/staffing", signal=signal)
 
 
 def facility(n: int, community: str = "QS-MC1") -> FacilityRegistered:
@@ -44,7 +48,7 @@ def facility(n: int, community: str = "QS-MC1") -> FacilityRegistered:
 
 
 def event(payload: Payload) -> CloudEvent[Payload]:
-    return new_event(payload, source="/services/staffing")
+    return new_event(payload, source=producer_source(payload))
 
 
 def as_messages(
@@ -59,7 +63,7 @@ def as_messages(
             topic=topic,
             partition=0,
             offset=first_offset + i,
-            key=b"k",
+            key=key_of(v if isinstance(v, bytes | None) else encode(v)),
             value=v if isinstance(v, bytes | None) else encode(v),
             headers=headers,
         )

@@ -12,6 +12,7 @@ savepoints and dead letters behave exactly as in production)::
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,11 +20,13 @@ from sqlalchemy import select
 
 from libs.events import CloudEvent, Payload, decode, encode, new_event
 from libs.events.consuming import BatchProcessor, BatchResult, ConsumedMessage, HandlerRegistry
+from libs.events.provenance import producer_source
 from libs.events.tables import OutboxRecord
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.database import Database, create_database
 from libs.platform.migrations import MigrationPlan, upgrade
 from tests.support.delivery import metrics
+from tests.support.kafka import key_of
 
 
 class HandlerHarness:
@@ -54,6 +57,7 @@ class HandlerHarness:
             reference_grace_s=reference_grace_s,
         )
         self._offset = 0
+        self.reference_grace_s = reference_grace_s
 
     def uow(self) -> UnitOfWork:
         return self.uow_class(self.database.sessions, source=f"/services/{self.service}")
@@ -71,13 +75,19 @@ class HandlerHarness:
                     topic=topic,
                     partition=0,
                     offset=self._offset,
-                    key=b"k",
+                    key=key_of(value),
                     value=value,
                     headers=tuple(headers),
                 )
             )
             self._offset += 1
-        return self.processor.process(messages)
+        result = self.processor.process(messages)
+        if result.parked:  # as the worker's periodic retry does once the grace has passed
+            time.sleep(self.reference_grace_s)
+            retried = self.processor.retry_parked()
+            result.applied += retried.applied
+            result.dead_lettered += retried.dead_lettered
+        return result
 
     def published(self, type_name: str | None = None) -> list[CloudEvent[Any]]:
         """Events this service staged in its outbox (in order), optionally of one type."""
@@ -112,6 +122,6 @@ def _topic_of(value: bytes) -> str:
         return "ingestion.visit"
 
 
-def event_of(payload: Payload, *, source: str = "/services/test", **kwargs: Any) -> CloudEvent[Any]:
-    """Wrap a payload in an envelope, as its producer would."""
-    return new_event(payload, source=source, **kwargs)
+def event_of(payload: Payload, *, source: str | None = None, **kwargs: Any) -> CloudEvent[Any]:
+    """Wrap a payload in an envelope, as its producer would (another ``source`` forges it)."""
+    return new_event(payload, source=source or producer_source(payload), **kwargs)

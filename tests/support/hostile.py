@@ -27,6 +27,8 @@ VISITS, PRESCRIPTIONS = "ingestion.visit", "ingestion.prescription"
 FACILITY, DRUG = "QS-T01", "QSY-W011"  # a township centre and amlodipine, both known
 #: Which service validates what beyond the schema.
 VALIDATOR = {VISITS: "finance", PRESCRIPTIONS: "pharmacy"}
+#: A record the brokers take (message.max.bytes 1,048,588) with a little room for framing.
+JUST_UNDER_BROKER_LIMIT = 1_040_000
 
 INJECTIONS = [
     "'; DROP TABLE visits; --",
@@ -128,6 +130,11 @@ def corpus(seed: int = 7) -> Iterator[Hostile]:
             ]
         ):
             yield Hostile(f"not json #{i}", topic, junk, "bad_json")
+        # Parser limits: a number too long for int() makes json raise a bare ValueError,
+        # which once escaped the consumer and crash-looped it.
+        body = _body(topic, n)
+        poison = _dump(body | {"id": "POISON"}).replace(b'"POISON"', b"9" * 5000)
+        yield Hostile("5,000-digit id", topic, poison, "bad_json")
         # Other encodings of an empty object: JSON, but no event.
         for i, junk in enumerate(["{}".encode("utf-16"), b"\xef\xbb\xbf{}"]):
             yield Hostile(f"not utf-8 #{i}", topic, junk, "bad_envelope")
@@ -233,6 +240,11 @@ def corpus(seed: int = 7) -> Iterator[Hostile]:
         body = _body(topic, n)
         body["data"]["padding"] = "x" * (MAX_EVENT_BYTES + 10)
         yield Hostile("huge record", topic, _dump(body), "oversized")
+        # Just under the broker's limit: its dead letter cannot carry it, only name it.
+        body["data"]["padding"] = "x" * (
+            JUST_UNDER_BROKER_LIMIT - len(_dump(body)) + len(body["data"]["padding"])
+        )
+        yield Hostile("record at the broker's limit", topic, _dump(body), "oversized")
         # Dated in the future, by the fact or by the envelope.
         later = utc_now() + timedelta(days=2)
         payload: Any = (
@@ -254,7 +266,7 @@ def corpus(seed: int = 7) -> Iterator[Hostile]:
             yield Hostile(
                 f"unknown facility #{i}",
                 topic,
-                encode(new_event(payload, source="/his/QS-X")),
+                encode(new_event(payload, source=f"/his/QS-X{i:02d}")),
                 "unknown_facility",
                 decodable=True,
             )

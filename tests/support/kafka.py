@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,17 +22,38 @@ class Record:
     headers: dict[str, bytes]
 
 
+#: The key of a record that has no subject to be keyed by (garbage, a broken envelope).
+JUNK_KEY = b"test"
+
+
+def key_of(value: bytes | None) -> bytes:
+    """The key a producer gives ``value``: its subject (consumers refuse any other), or
+    :data:`JUNK_KEY` when it has none."""
+    try:
+        body = json.loads(value or b"")
+    except ValueError:
+        return JUNK_KEY
+    subject = body.get("subject") if isinstance(body, dict) else None
+    return subject.encode("utf-8") if isinstance(subject, str) else JUNK_KEY
+
+
 def produce(
     bootstrap: str,
     topic: str,
     values: Sequence[bytes | None],
-    key: bytes | None = b"test",
+    key: bytes | None = None,
     headers: Sequence[tuple[str, bytes]] = (),
 ) -> None:
+    """Send ``values`` to logical ``topic``, each keyed by its subject unless ``key`` says."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
         for value in values:
-            producer.send(topic_on(bootstrap, topic), key=key, value=value, headers=list(headers))
+            producer.send(
+                topic_on(bootstrap, topic),
+                key=key if key is not None else key_of(value),
+                value=value,
+                headers=list(headers),
+            )
         producer.flush(timeout=30)
     finally:
         producer.close(timeout=5)

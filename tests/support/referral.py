@@ -19,6 +19,7 @@ from libs.events.catalogue.organisation import FacilityRegistered
 from libs.events.catalogue.pharmacy import DrugListed
 from libs.events.catalogue.staffing import TimetableEntry, TimetablePublished
 from libs.events.catalogue.values import FacilityTier, HalfDay, StaffTitle
+from libs.events.provenance import producer_source
 from libs.platform.database import Database
 from libs.platform.settings import REPO_ROOT, PlatformSettings
 from services.referral.api.schemas import ReferralIn
@@ -74,10 +75,9 @@ def config(data_dir: Path, **settings: Any) -> ReferralConfig:
     return load_config(platform, Settings(patient_data_keys=PATIENT_DATA_KEYS, **settings))
 
 
-def event(
-    payload: Payload, *, source: str = "/services/staffing", **kwargs: Any
-) -> CloudEvent[Any]:
-    return new_event(payload, source=source, **kwargs)
+def event(payload: Payload, *, source: str | None = None, **kwargs: Any) -> CloudEvent[Any]:
+    """``payload`` as its producer publishes it (another ``source`` forges it)."""
+    return new_event(payload, source=source or producer_source(payload), **kwargs)
 
 
 def seed_organisation() -> list[CloudEvent[Any]]:

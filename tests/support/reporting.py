@@ -32,6 +32,7 @@ from libs.events.catalogue.values import (
     ReferralPriority,
     VisitType,
 )
+from libs.events.provenance import producer_source
 from libs.platform.settings import REPO_ROOT
 from services.reporting.domain.periods import CountyCalendar
 from services.reporting.domain.rules import County
@@ -55,8 +56,9 @@ def serial(prefix: str) -> str:
     return f"{prefix}-{next(_serial):05d}"
 
 
-def event(payload: Payload, *, source: str = "/services/test") -> CloudEvent[Any]:
-    return new_event(payload, source=source)
+def event(payload: Payload, *, source: str | None = None) -> CloudEvent[Any]:
+    """``payload`` as its producer publishes it (another ``source`` forges it)."""
+    return new_event(payload, source=source or producer_source(payload))
 
 
 def seed_organisation() -> list[CloudEvent[Any]]:
@@ -93,7 +95,6 @@ def visit(
             eligible_amount=Decimal("100.00"),
             occurred_at=at,
         ),
-        source="/his/test",
     )
 
 
@@ -109,7 +110,6 @@ def prescription(facility_id: str, category: PrescriptionCategory, at: datetime)
             total_amount=Decimal("30.00"),
             issued_at=at,
         ),
-        source="/his/test",
     )
 
 

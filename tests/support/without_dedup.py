@@ -5,25 +5,26 @@ movements, postings, counts). Never anything else.
     python -m tests.support.without_dedup <service>
 
 Tests start it with ``start_service(..., module="tests.support.without_dedup")``; the fault
-tests do when ``BREAK_DEDUP=1`` is set (see tests/e2e/test_broker_faults.py).
+tests do when ``BREAK_DEDUP=1`` is set (see tests/e2e/test_faults.py).
 """
 
 from __future__ import annotations
 
 import runpy
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
 from libs.events.consuming import batch, processed
 
 
-def claim_everything(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
+def claim_everything(
+    session: Session, consumer: str, event_ids: Iterable[str] | Mapping[str, str | None]
+) -> set[str]:
     """Record the claims as usual, then report every id as new, seen before or not."""
-    ids = list(event_ids)
-    processed.claim(session, consumer, ids)
-    return set(ids)
+    processed.claim(session, consumer, event_ids)
+    return set(event_ids)
 
 
 def main() -> None:

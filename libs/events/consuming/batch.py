@@ -3,12 +3,17 @@
 One batch is one transaction: the processed-event claims, every handler's effects, the
 events handlers publish and any dead letters commit together, or none of them do.
 
-- A record that cannot be decoded is dead-lettered at once (its position is claimed, so a
+- A record that cannot be decoded, or whose source or key is not its type's producer's
+  (libs/events/provenance.py), is dead-lettered at once (its position is claimed, so a
   redelivery of the same record is not dead-lettered twice).
 - An event this consumer already applied is skipped and counted as a duplicate; so is a
-  second copy inside the batch.
+  second copy inside the batch. An id seen before with other content (type, subject or data)
+  is no copy: it is dead-lettered as ``conflicting_duplicate``.
 - A handler raising :class:`~libs.events.retry.PermanentError` (or a validation error) has
   its effects rolled back to a savepoint and the event dead-lettered.
+- A handler raising :class:`~libs.events.retry.NotYetKnown` for an event of a service of the
+  suite has its effects rolled back and the event parked, with every later event of its key
+  behind it (libs/events/consuming/parking.py); the rest of the batch goes on.
 - Any other failure rolls the whole batch back and retries it with backoff: forever while
   the database is unreachable (the consumer pauses, it never skips), and up to
   ``max_attempts`` for other errors, after which only the failing event is dead-lettered.
@@ -22,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import structlog
 
@@ -29,16 +36,29 @@ from libs.events.codec import PermanentDecodeError, decode
 from libs.events.consuming.dead_letters import dead_letter
 from libs.events.consuming.handlers import HandlerRegistry
 from libs.events.consuming.message import ConsumedMessage
+from libs.events.consuming.parking import (
+    BEHIND_PARKED,
+    PARKED,
+    message_of,
+    park,
+    park_key,
+    parked,
+    parked_keys,
+    unpark,
+)
 from libs.events.consuming.processed import (
     APPLIED,
     DEAD_LETTERED,
     claim,
+    content_digest,
+    digests_of,
     outcomes_of,
     set_outcome,
 )
-from libs.events.envelope import CloudEvent
+from libs.events.envelope import CloudEvent, utc_now
 from libs.events.metrics import DeliveryMetrics
 from libs.events.payload import Payload
+from libs.events.provenance import EDGE_PRODUCER, check_provenance
 from libs.events.registry import registry
 from libs.events.retry import (
     Backoff,
@@ -51,13 +71,11 @@ from libs.events.unit_of_work import UnitOfWork
 
 __all__ = ["BatchProcessor", "BatchResult", "ProcessingStopped"]
 
-#: Producers outside the suite: what they name unknown is unknown, not late.
-EDGE_PRODUCERS = frozenset({"his"})
-
 
 def _vouched_for(event: CloudEvent[Payload]) -> bool:
-    """The event comes from a service of the suite, which knew what the event names."""
-    return event.type in registry and registry.by_type(event.type).producer not in EDGE_PRODUCERS
+    """The event comes from a service of the suite, which knew what the event names (what a
+    hospital system names unknown is unknown, not late)."""
+    return event.type in registry and registry.by_type(event.type).producer != EDGE_PRODUCER
 
 
 log = structlog.get_logger("consumer")
@@ -72,6 +90,15 @@ class _Item:
     message: ConsumedMessage
     event: CloudEvent[Payload] | None = None
     error: PermanentDecodeError | None = None
+
+    @property
+    def position_key(self) -> str:
+        """The claim key of a record that has no usable event id (or a refused one)."""
+        return f"pos:{self.message.position}"
+
+    @cached_property
+    def digest(self) -> str | None:
+        return content_digest(self.event) if self.event is not None else None
 
     @property
     def type_label(self) -> str:
@@ -90,7 +117,16 @@ class BatchResult:
     ignored: list[str] = field(default_factory=list)
     dead_lettered: list[tuple[str, str]] = field(default_factory=list)
     """``(event id or record position, reason)``."""
+    parked: list[str] = field(default_factory=list)
     attempts: int = 1
+
+
+class _MustWait(Exception):
+    """The event names master data not known yet, and its producer knew it: park it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class BatchProcessor:
@@ -106,14 +142,19 @@ class BatchProcessor:
         max_attempts: int = 5,
         stop: threading.Event | None = None,
         reference_grace_s: float = 60.0,
+        topic: str | None = None,
     ) -> None:
         self.consumer = consumer
+        self.topic = topic
+        """The topic whose parked events :meth:`retry_parked` retries (None: all)."""
         self._handlers = handlers
         self._uow_factory = uow_factory
         self._metrics = metrics
         self._max_attempts = max_attempts
         self._reference_grace_s = reference_grace_s
         self._stop = stop or threading.Event()
+        # A batch and a retry of parked events must not interleave on one key.
+        self._lock = threading.Lock()
 
     def process(self, messages: Sequence[ConsumedMessage]) -> BatchResult:
         """Apply ``messages`` (in order) and commit; retries until it succeeds.
@@ -123,7 +164,8 @@ class BatchProcessor:
         items = [self._decode(message) for message in messages]
         topic = messages[0].topic if messages else ""
         started = time.perf_counter()
-        result = self._process_items(items, topic)
+        with self._lock:
+            result = self._process_items(items, topic)
         self._metrics.batch_seconds.labels(topic).observe(time.perf_counter() - started)
         self._count(items, result)
         return result
@@ -131,27 +173,17 @@ class BatchProcessor:
     def _process_items(self, items: list[_Item], topic: str) -> BatchResult:
         backoff = Backoff(initial_s=0.1, maximum_s=30.0)
         attempt = 0
-        first = time.monotonic()
         while True:
             attempt += 1
-            waited_enough = time.monotonic() - first >= self._reference_grace_s
             try:
                 with self._uow_factory() as uow:
-                    result = self._apply(
-                        uow,
-                        items,
-                        last_chance=attempt >= self._max_attempts,
-                        references_final=waited_enough,
-                    )
+                    result = self._apply(uow, items, last_chance=attempt >= self._max_attempts)
                     uow.commit()
                 result.attempts = attempt
                 return result
             except Exception as exc:
                 infrastructure = is_infrastructure_error(exc)
                 kind = "infrastructure" if infrastructure else "handler"
-                if isinstance(exc, NotYetKnown):
-                    kind = "reference"  # waiting for master data: not a failed attempt
-                    attempt -= 1
                 self._metrics.consume_retries.labels(topic, kind).inc()
                 if not infrastructure and attempt > self._max_attempts:
                     # Even the attempt that dead-letters failing handlers failed: the fault is
@@ -189,13 +221,14 @@ class BatchProcessor:
             merged.duplicates += part.duplicates
             merged.ignored += part.ignored
             merged.dead_lettered += part.dead_lettered
+            merged.parked += part.parked
             merged.attempts = max(merged.attempts, part.attempts)
         return merged
 
     def _dead_letter_alone(self, item: _Item, topic: str, exc: Exception) -> BatchResult:
         """Record ``item`` as dead-lettered in a transaction of its own, without its handlers
         (the base unit of work commits it, not a service's override that may be the fault)."""
-        key = item.event.id if item.event is not None else f"pos:{item.message.position}"
+        key = item.event.id if item.event is not None else item.position_key
         backoff = Backoff(initial_s=0.1, maximum_s=30.0)
         while True:
             result = BatchResult()
@@ -221,9 +254,14 @@ class BatchProcessor:
 
     def _decode(self, message: ConsumedMessage) -> _Item:
         try:
-            return _Item(message, event=decode(message.value, topic=message.topic))
+            event = decode(message.value, topic=message.topic)
+            check_provenance(event, message.key)
+            return _Item(message, event=event)
         except PermanentDecodeError as exc:
             return _Item(message, error=exc)
+        except Exception as exc:  # decode() promises not to; never exit on it anyway
+            detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+            return _Item(message, error=PermanentDecodeError("undecodable", detail))
 
     def _apply(
         self,
@@ -231,23 +269,34 @@ class BatchProcessor:
         items: list[_Item],
         *,
         last_chance: bool,
-        references_final: bool = True,
     ) -> BatchResult:
         result = BatchResult()
         session = uow.session
         # 1. What needs a claim: undecodable records by position, handled events by id
         #    (first copy only). Types this service does not handle are not recorded.
         to_claim: dict[str, _Item] = {}
+        copies: list[_Item] = []  # later records of an id already in this batch
         for item in items:
             if item.event is None:
-                to_claim.setdefault(f"pos:{item.message.position}", item)
+                to_claim.setdefault(item.position_key, item)
             elif not self._handlers.get(item.event.type):
                 result.ignored.append(item.event.id)
             elif item.event.id in to_claim:
-                result.duplicates.append(item.event.id)
+                copies.append(item)
             else:
                 to_claim[item.event.id] = item
-        new = claim(session, self.consumer, to_claim)
+        new = claim(session, self.consumer, {k: item.digest for k, item in to_claim.items()})
+        # What each id said when first processed: before, or first in this batch. A record of
+        # the id saying anything else is no copy (see _refuse_conflicting).
+        said = {key: item.digest for key, item in to_claim.items()}
+        said |= digests_of(session, self.consumer, [k for k in to_claim if k not in new])
+        conflicting = []
+        for item in copies:
+            assert item.event is not None
+            if said[item.event.id] == item.digest:
+                result.duplicates.append(item.event.id)
+            else:
+                conflicting.append(item)
         # A replayed dead letter re-applies an event this consumer dead-lettered before.
         replayed = [
             key
@@ -259,25 +308,97 @@ class BatchProcessor:
             for key, outcome in outcomes_of(session, self.consumer, replayed).items()
             if outcome == DEAD_LETTERED
         }
+        waiting = parked_keys(
+            session, self.consumer, (park_key(i.message) for i in to_claim.values() if i.event)
+        )
         # 2. Apply, in record order.
         for key, item in to_claim.items():
             if key not in new and key not in reopened:
-                result.duplicates.append(key)
+                if said[key] != item.digest:
+                    conflicting.append(item)
+                else:
+                    result.duplicates.append(key)
                 continue
             if item.event is None:
                 assert item.error is not None
                 self._dead_letter(uow, item, key, item.error.reason, item.error.detail, result)
                 continue
-            outcome = self._apply_one(
-                uow, item.event, last_chance=last_chance, references_final=references_final
-            )
+            if park_key(item.message) in waiting:
+                self._park(uow, item, BEHIND_PARKED, result)
+                continue
+            try:
+                outcome = self._apply_one(uow, item.event, last_chance=last_chance)
+            except _MustWait as wait:
+                self._park(uow, item, wait.reason, result)
+                waiting.add(park_key(item.message))
+                continue
             if outcome is None:
-                if key in reopened:
-                    set_outcome(session, self.consumer, key, APPLIED)
+                if key in reopened:  # a replay, perhaps of a corrected event
+                    set_outcome(session, self.consumer, key, APPLIED, item.digest)
                 result.applied.append(key)
             else:
                 self._dead_letter(uow, item, key, outcome[0], outcome[1], result)
+        self._refuse_conflicting(uow, conflicting, result)
         return result
+
+    def _park(self, uow: UnitOfWork, item: _Item, reason: str, result: BatchResult) -> None:
+        assert item.event is not None
+        park(uow.session, self.consumer, item.message, item.event.id, reason)
+        set_outcome(uow.session, self.consumer, item.event.id, PARKED)
+        result.parked.append(item.event.id)
+        log.info("event parked", consumer=self.consumer, reason=reason, event_id=item.event.id)
+
+    def retry_parked(self) -> BatchResult:
+        """Apply parked events whose wait is over, per key in record order, in one
+        transaction; a head still waiting after the grace period is dead-lettered and those
+        behind it go on. Raises (the caller retries later) if the database fails."""
+        result, counted = BatchResult(), []
+        with self._lock, self._uow_factory() as uow:
+            blocked: set[str] = set()  # keys whose head still waits
+            for row in parked(uow.session, self.consumer, self.topic):
+                if row.park_key in blocked:
+                    continue
+                item = self._decode(message_of(row))
+                try:
+                    outcome = self._retry_one(uow, item, row.parked_at)
+                except _MustWait:
+                    blocked.add(row.park_key)
+                    continue
+                unpark(uow.session, row)
+                if outcome is None:
+                    set_outcome(uow.session, self.consumer, row.event_id, APPLIED)
+                    result.applied.append(row.event_id)
+                else:
+                    self._dead_letter(uow, item, row.event_id, *outcome, result)
+                counted.append((row.topic, item.type_label, outcome))
+            uow.commit()
+        for topic, type_label, outcome in counted:  # after the commit: what really happened
+            done = "applied" if outcome is None else "dead_lettered"
+            self._metrics.events_consumed.labels(topic, type_label, f"unparked_{done}").inc()
+            if outcome is not None:
+                self._metrics.dead_lettered.labels(topic, outcome[0]).inc()
+        return result
+
+    def _retry_one(
+        self, uow: UnitOfWork, item: _Item, parked_at: datetime
+    ) -> tuple[str, str] | None:
+        if item.event is None:  # it decoded when parked: only a changed rule can refuse it now
+            return (item.error.reason, item.error.detail) if item.error else ("undecodable", "")
+        waited = utc_now() - parked_at.replace(tzinfo=parked_at.tzinfo or UTC)
+        final = waited >= timedelta(seconds=self._reference_grace_s)
+        return self._apply_one(uow, item.event, last_chance=final, final=final)
+
+    def _refuse_conflicting(self, uow: UnitOfWork, items: list[_Item], result: BatchResult) -> None:
+        """An event id reused for other content is a broken (or lying) producer, not a
+        redelivery: dead-letter the record (claimed by its position, once) so it is seen."""
+        new = claim(uow.session, self.consumer, [item.position_key for item in items])
+        for item in items:
+            if item.position_key not in new:
+                result.duplicates.append(item.position_key)
+                continue
+            detail = f"event id {item.event.id if item.event else '?'} was processed before "
+            detail += "with other content (type, subject or data)"
+            self._dead_letter(uow, item, item.position_key, "conflicting_duplicate", detail, result)
 
     def _apply_one(
         self,
@@ -285,9 +406,12 @@ class BatchProcessor:
         event: CloudEvent[Payload],
         *,
         last_chance: bool,
-        references_final: bool = True,
+        final: bool = False,
     ) -> tuple[str, str] | None:
-        """Run the handler under a savepoint; ``(reason, detail)`` if it must be dead-lettered."""
+        """Run the handler under a savepoint; ``(reason, detail)`` if it must be dead-lettered.
+
+        Raises :class:`_MustWait` if it names master data not known yet and its producer
+        knew it (unless ``final``: the wait is over)."""
         handlers = self._handlers.get(event.type)
         structlog.contextvars.bind_contextvars(
             event_id=event.id, event_type=event.type, correlation_id=event.correlation_id
@@ -302,8 +426,8 @@ class BatchProcessor:
             return None
         except Exception as exc:
             savepoint.rollback()
-            if isinstance(exc, NotYetKnown) and not references_final and _vouched_for(event):
-                raise
+            if isinstance(exc, NotYetKnown) and not final and _vouched_for(event):
+                raise _MustWait(exc.reason) from exc
             if isinstance(exc, PermanentError):
                 return exc.reason, exc.detail
             if is_permanent_error(exc):
@@ -355,14 +479,16 @@ class BatchProcessor:
     def _count(self, items: list[_Item], result: BatchResult) -> None:
         by_key: dict[str, _Item] = {}
         for item in items:
-            key = item.event.id if item.event else f"pos:{item.message.position}"
-            by_key.setdefault(key, item)
+            if item.event is not None:
+                by_key.setdefault(item.event.id, item)
+            by_key.setdefault(item.position_key, item)
         consumed = self._metrics.events_consumed
         for outcome, keys in (
             ("applied", result.applied),
             ("duplicate", result.duplicates),
             ("ignored", result.ignored),
             ("dead_lettered", [k for k, _ in result.dead_lettered]),
+            ("parked", result.parked),
         ):
             for key in keys:
                 item = by_key[key]

@@ -1,33 +1,63 @@
-"""The processed-events table: which events a consumer has applied.
+"""The processed-events table: which events a consumer has applied, and what they said.
 
 Claiming ids is one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch, inside the
-batch's transaction: the ids it returns are new, every other id was applied before.
+batch's transaction: the ids it returns are new, every other id was applied before. Each
+claim keeps a digest of the event's content, so that an id arriving again with other
+content can be told from a redelivery (:func:`digests_of`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from libs.events.envelope import utc_now
+from libs.events.envelope import CloudEvent, utc_now
+from libs.events.payload import Payload
 from libs.events.tables import ProcessedEvent
 
-__all__ = ["APPLIED", "DEAD_LETTERED", "claim", "outcomes_of", "prune", "set_outcome"]
+__all__ = [
+    "APPLIED",
+    "DEAD_LETTERED",
+    "claim",
+    "content_digest",
+    "digests_of",
+    "outcomes_of",
+    "prune",
+    "set_outcome",
+]
 
 APPLIED = "applied"
 DEAD_LETTERED = "dead_lettered"
 
 
-def claim(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
+def content_digest(event: CloudEvent[Payload]) -> str:
+    """SHA-256 of what ``event`` says: its type, subject and data, in a canonical form (the
+    envelope's time and the producer's serialisation may differ between honest resends)."""
+    body = {
+        "type": event.type,
+        "subject": event.subject,
+        "data": event.data.model_dump(mode="json"),
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def claim(
+    session: Session, consumer: str, event_ids: Iterable[str] | Mapping[str, str | None]
+) -> set[str]:
     """Record ``event_ids`` as processed by ``consumer``; returns the ids that were new.
 
     ``event_ids`` must be distinct: a duplicate within one statement would be claimed once
-    but applied twice by a caller that trusts the input order.
+    but applied twice by a caller that trusts the input order. A mapping gives each id's
+    :func:`content_digest` to keep.
     """
+    digests = dict(event_ids) if isinstance(event_ids, Mapping) else dict.fromkeys(event_ids)
     ids = list(event_ids)
     if not ids:
         return set()
@@ -35,7 +65,13 @@ def claim(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]
         raise ValueError("claim() needs distinct event ids")
     now = utc_now()
     rows = [
-        {"consumer": consumer, "event_id": event_id, "outcome": APPLIED, "processed_at": now}
+        {
+            "consumer": consumer,
+            "event_id": event_id,
+            "outcome": APPLIED,
+            "processed_at": now,
+            "content_digest": digests[event_id],
+        }
         for event_id in ids
     ]
     dialect = session.get_bind().dialect.name
@@ -69,11 +105,33 @@ def outcomes_of(session: Session, consumer: str, event_ids: Iterable[str]) -> di
     return {event_id: outcome for event_id, outcome in rows}
 
 
-def set_outcome(session: Session, consumer: str, event_id: str, outcome: str) -> None:
+def digests_of(session: Session, consumer: str, event_ids: Iterable[str]) -> dict[str, str]:
+    """The content digest kept for each of ``event_ids`` (those claimed with one)."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ProcessedEvent.event_id, ProcessedEvent.content_digest).where(
+            ProcessedEvent.consumer == consumer,
+            ProcessedEvent.event_id.in_(ids),
+            ProcessedEvent.content_digest.is_not(None),
+        )
+    )
+    return {event_id: digest for event_id, digest in rows if digest is not None}
+
+
+def set_outcome(
+    session: Session, consumer: str, event_id: str, outcome: str, digest: str | None = None
+) -> None:
+    """Record how ``event_id`` ended; ``digest`` replaces the kept content digest (a replay
+    may carry a corrected event under the same id)."""
+    values: dict[str, object] = {"outcome": outcome, "processed_at": utc_now()}
+    if digest is not None:
+        values["content_digest"] = digest
     session.execute(
         update(ProcessedEvent)
         .where(ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == event_id)
-        .values(outcome=outcome, processed_at=utc_now())
+        .values(**values)
     )
 
 

@@ -193,7 +193,6 @@ def prescription(
             total_amount=Decimal("0.00"),
             issued_at=now(),
         ),
-        source="/his/test",
     )
 
 
