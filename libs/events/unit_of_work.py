@@ -9,6 +9,7 @@ transaction. If the transaction rolls back, the event never existed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
@@ -19,7 +20,14 @@ from libs.events.outbox.signal import OutboxSignal
 from libs.events.outbox.staging import stage_event
 from libs.events.payload import Payload
 
-__all__ = ["OutboxSignal", "UnitOfWork"]
+__all__ = ["COMMIT_HOOKS", "OutboxSignal", "UnitOfWork"]
+
+#: Work the caller's context adds to every unit of work committed within it, in the same
+#: transaction: e.g. an HTTP request's idempotency key (libs/platform/http/idempotency.py),
+#: recorded with the effects it guards or not at all.
+COMMIT_HOOKS: ContextVar[tuple[Callable[[Session], None], ...]] = ContextVar(
+    "commit_hooks", default=()
+)
 
 
 class UnitOfWork:
@@ -85,7 +93,10 @@ class UnitOfWork:
         return event
 
     def commit(self) -> None:
-        """Commit state and staged events together, then wake the relay."""
+        """Commit state, staged events and the context's :data:`COMMIT_HOOKS` together, then
+        wake the relay."""
+        for hook in COMMIT_HOOKS.get():
+            hook(self.session)
         self.session.commit()
         staged, self._staged = self._staged, 0
         if staged and self._signal is not None:

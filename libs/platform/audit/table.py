@@ -1,13 +1,14 @@
-"""The audit_log table (branch ``audit`` in every service database)."""
+"""The admin API's own tables (branch ``audit`` in every service database): the audit trail
+and the idempotency keys of creates (libs/platform/http/idempotency.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String
+from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["AuditBase", "AuditEntry", "audit_metadata"]
+__all__ = ["AuditBase", "AuditEntry", "IdempotencyRecord", "audit_metadata"]
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -43,3 +44,17 @@ class AuditEntry(AuditBase):
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_subject", "subject"),
     )
+
+
+class IdempotencyRecord(AuditBase):
+    """One key a caller used on one path, what it asked, and (once sent) what it got."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of caller, method, path and key: one caller's key never meets another's."""
+    request_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)

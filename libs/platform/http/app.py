@@ -14,6 +14,7 @@ from libs.platform.audit.middleware import AuditMiddleware
 from libs.platform.auth import TokenAuthority
 from libs.platform.http.errors import install_error_handlers
 from libs.platform.http.health import ReadinessCheck, install_health_endpoints
+from libs.platform.http.idempotency import IdempotencyMiddleware
 from libs.platform.http.limits import BodySizeLimitMiddleware, RateLimitMiddleware
 from libs.platform.http.metrics import HttpMetricsMiddleware
 
@@ -50,10 +51,22 @@ def create_admin_app(
         app.include_router(router)
     app.include_router(audit_router)
     # Added innermost first: the audit sees every outcome, including refusals by the limits.
+    app.add_middleware(
+        IdempotencyMiddleware, sessions=sessions, authority=token_authority
+    )  # innermost: a replayed answer is still audited, limited and measured
     app.add_middleware(HttpMetricsMiddleware, namespace=service, registry=registry)
     app.add_middleware(
-        RateLimitMiddleware, per_minute=limits.rate_per_minute, burst=limits.rate_burst
+        RateLimitMiddleware,
+        per_minute=limits.rate_per_minute,
+        burst=limits.rate_burst,
+        authority=token_authority,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=limits.max_body_bytes)
-    app.add_middleware(AuditMiddleware, sessions=sessions)
+    app.add_middleware(
+        AuditMiddleware,
+        sessions=sessions,
+        authority=token_authority,
+        namespace=service,
+        registry=registry,
+    )
     return app

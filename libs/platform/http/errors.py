@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from libs.platform.http.idempotency import KeyInUse
+
 __all__ = ["ApiError", "install_error_handlers"]
 
 log = structlog.get_logger("http")
@@ -84,6 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return JSONResponse(error_body("invalid_input", "the request is not valid", details), 422)
+
+    @app.exception_handler(KeyInUse)
+    async def _key_in_use(_: Request, exc: KeyInUse) -> JSONResponse:
+        message = "another request with this Idempotency-Key was applied first"
+        return JSONResponse(error_body("idempotency_key_in_use", message), 409)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

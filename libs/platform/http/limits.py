@@ -1,13 +1,14 @@
-"""Input limits every admin API enforces: request size, and a request rate per token."""
+"""Input limits every admin API enforces: request size, and a request rate per caller."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from libs.platform.auth import InvalidToken, TokenAuthority
 
 __all__ = ["BodySizeLimitMiddleware", "RateLimitMiddleware"]
 
@@ -86,20 +87,39 @@ class BodySizeLimitMiddleware:
 
 
 class RateLimitMiddleware:
-    """A token bucket per bearer token (or per client address without one) for mutating
-    requests: ``burst`` at once, refilled at ``per_minute``; 429 with Retry-After beyond."""
+    """A token bucket per caller for mutating requests: ``burst`` at once, refilled at
+    ``per_minute``; 429 with Retry-After beyond.
 
-    def __init__(self, app: ASGIApp, *, per_minute: int, burst: int, max_keys: int = 10_000):
+    The caller is who the bearer token *verifiably* is (its subject: one person's tokens share
+    a bucket), and the client address for a request without a valid token. Keyed on the raw
+    token string instead, every fresh junk token would get a fresh bucket and never be limited.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        per_minute: int,
+        burst: int,
+        authority: TokenAuthority,
+        max_keys: int = 10_000,
+    ):
         self.app = app
         self.rate = per_minute / 60.0
         self.burst = float(burst)
+        self.authority = authority
         self.max_keys = max_keys
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def _key(self, scope: Scope) -> str:
         auth = dict(scope.get("headers", [])).get(b"authorization", b"")
         if auth.lower().startswith(b"bearer "):
-            return "t:" + hashlib.sha256(auth[7:].strip()).hexdigest()
+            try:
+                principal = self.authority.verify(auth[7:].strip().decode("latin-1"))
+            except InvalidToken:
+                pass  # limited by where it comes from, like a request without a token
+            else:
+                return f"p:{principal.subject}"
         client = scope.get("client")
         return f"c:{client[0] if client else '?'}"
 
@@ -129,7 +149,7 @@ class RateLimitMiddleware:
                 send,
                 429,
                 "rate_limited",
-                "too many changes from this token; slow down",
+                "too many changes from this caller; slow down",
                 headers=[(b"retry-after", retry)],
             )
             return

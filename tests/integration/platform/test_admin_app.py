@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from libs.events.catalogue.organisation import FacilityRegistered
+from libs.events.tables import OutboxRecord
 from libs.events.unit_of_work import UnitOfWork
-from libs.platform.audit.table import AuditEntry
+from libs.platform.audit.table import AuditEntry, IdempotencyRecord
 from libs.platform.auth import Role, TokenAuthority
 from libs.platform.database import Database, create_database
 from libs.platform.http.app import HttpLimits, create_admin_app
 from libs.platform.http.security import CurrentPrincipal, ensure_facility
 from libs.platform.migrations import upgrade
 from services.staffing.adapters.schema import MIGRATIONS
+from tests.support.samples import sample_payload
 
 AUTHORITY = TokenAuthority([("k", b"k" * 40)], "test")
 
@@ -30,6 +33,18 @@ class Note(BaseModel):
 
 def routes() -> APIRouter:
     router = APIRouter()
+
+    @router.post("/facilities/{facility_id}/registrations", status_code=201)
+    def register(
+        facility_id: str, body: Note, principal: CurrentPrincipal, request: Request
+    ) -> dict[str, str]:
+        """A create with an effect: an event in the outbox."""
+        ensure_facility(principal, facility_id)
+        uow = request.app.state.uow_factory()
+        with uow:
+            event = uow.publish(sample_payload(FacilityRegistered, name=body.text))
+            uow.commit()
+        return {"event_id": event.id}
 
     @router.post("/facilities/{facility_id}/notes", status_code=201)
     def add_note(facility_id: str, body: Note, principal: CurrentPrincipal) -> dict[str, str]:
@@ -48,14 +63,16 @@ def database(make_database: Callable[[str], str]) -> Iterator[Database]:
     db.dispose()
 
 
-def client(database: Database, **limits: int) -> TestClient:
+def client(
+    database: Database, *, registry: CollectorRegistry | None = None, **limits: int
+) -> TestClient:
     app = create_admin_app(
         service="testsvc",
         title="t",
         description="t",
         routers=[routes()],
         checks={},
-        registry=CollectorRegistry(),
+        registry=registry or CollectorRegistry(),
         token_authority=AUTHORITY,
         sessions=database.sessions,
         limits=HttpLimits(**limits),
@@ -149,7 +166,12 @@ def test_oversized_bodies_are_refused_with_413_declared_or_streamed(database: Da
         headers={**bearer(), "Content-Type": "application/json"},
     )
     assert small.status_code == 201 and small.json()["text"] == "fine"
-    assert [r.status for r in audit_rows(database)] == [413, 413, 201]
+    # The first refusal is on record with who sent it (its token, verified); a repeat within
+    # the minute is counted, not recorded: refusals by the limits must not fill the trail.
+    assert [(r.subject, r.status) for r in audit_rows(database)] == [
+        ("user-clinic_staff", 413),
+        ("user-clinic_staff", 201),
+    ]
 
 
 def test_each_token_has_its_own_rate_limit_on_changes(database: Database) -> None:
@@ -177,3 +199,94 @@ def test_bad_input_gets_a_json_error_never_a_500(database: Database) -> None:
         assert response.status_code == 422
         assert response.json()["error"] == "invalid_input"
     assert api.get("/nowhere").json() == {"error": "not_found", "message": "Not Found"}
+
+
+def test_fresh_junk_tokens_are_limited_by_where_they_come_from(database: Database) -> None:
+    """Keyed on the raw bearer string, each junk token got a bucket of its own and was never
+    limited; unverified callers now share their client address's."""
+    api = client(database, rate_per_minute=60, rate_burst=3)
+    statuses = [
+        api.post(
+            "/facilities/QS-T01/notes",
+            json={"text": "x"},
+            headers={"Authorization": f"Bearer junk-{n}"},
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    # One person's tokens share a bucket too: a new token is not a new allowance.
+    mine = [
+        api.post("/facilities/QS-T01/notes", json={"text": "x"}, headers=bearer()).status_code
+        for _ in range(4)
+    ]
+    assert mine == [201, 201, 201, 429]
+
+
+def test_a_flood_of_unverified_requests_leaves_a_sample_in_the_trail_and_a_count(
+    database: Database,
+) -> None:
+    registry = CollectorRegistry()
+    api = client(database, rate_per_minute=6000, rate_burst=50, registry=registry)
+    for n in range(200):
+        api.post("/facilities/QS-T01/notes", json={}, headers={"Authorization": f"Bearer x{n}"})
+    assert sorted(r.status for r in audit_rows(database)) == [401, 429]
+    unrecorded = sum(
+        sample.value
+        for metric in registry.collect()
+        if metric.name == "testsvc_audit_unrecorded"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+    assert unrecorded == 198
+    assert api.post("/facilities/QS-T01/notes", json={"text": "ok"}, headers=bearer()).status_code
+    assert audit_rows(database)[-1].subject == "user-clinic_staff"  # real callers: every one
+
+
+def outbox_size(database: Database) -> int:
+    with database.sessions() as session:
+        return len(session.scalars(select(OutboxRecord.id)).all())
+
+
+def test_a_create_retried_under_its_idempotency_key_is_applied_once(database: Database) -> None:
+    api = client(database)
+    path = "/facilities/QS-T01/registrations"
+    keyed = {**bearer(), "Idempotency-Key": "HIS-RX-0001"}
+    first = api.post(path, json={"text": "卫生院"}, headers=keyed)
+    again = api.post(path, json={"text": "卫生院"}, headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert outbox_size(database) == 1
+
+    other = api.post(path, json={"text": "别的"}, headers=keyed)
+    assert other.status_code == 409 and other.json()["error"] == "idempotency_key_reused"
+    # The key is the caller's own: another caller's same key is another request.
+    theirs = {**bearer(Role.COUNTY_ADMIN, None), "Idempotency-Key": "HIS-RX-0001"}
+    assert api.post(path, json={"text": "卫生院"}, headers=theirs).status_code == 201
+    assert outbox_size(database) == 2
+    # A refused request changed nothing and kept no key: it may be sent again.
+    elsewhere = {**bearer(), "Idempotency-Key": "HIS-RX-0002"}
+    for _ in range(2):
+        refused = api.post(
+            "/facilities/QS-T02/registrations", json={"text": "x"}, headers=elsewhere
+        )
+        assert refused.status_code == 403
+    assert outbox_size(database) == 2
+    assert (
+        api.post(path, json={"text": "y"}, headers={**bearer(), "Idempotency-Key": ""}).status_code
+        == 400
+    )
+
+
+def test_a_key_whose_first_request_is_unfinished_is_refused_not_applied_again(
+    database: Database,
+) -> None:
+    api = client(database)
+    path = "/facilities/QS-T01/registrations"
+    keyed = {**bearer(), "Idempotency-Key": "K-IN-FLIGHT"}
+    assert api.post(path, json={"text": "a"}, headers=keyed).status_code == 201
+    with database.sessions() as session:  # as if the answer were lost in a crash
+        session.execute(update(IdempotencyRecord).values(status=None, body=None))
+        session.commit()
+    again = api.post(path, json={"text": "a"}, headers=keyed)
+    assert again.status_code == 409 and again.json()["error"] == "idempotency_key_in_use"
+    assert outbox_size(database) == 1
