@@ -19,7 +19,7 @@ from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
 from services.pharmacy.bootstrap import build
 from services.pharmacy.settings import Settings
-from tests.integration.pharmacy.builders import NO_VILLAGE, TODAY, World, prescription
+from tests.integration.pharmacy.builders import NO_VILLAGE, TODAY, World, lots, prescription
 from tests.support.harness import HandlerHarness
 
 with warnings.catch_warnings():
@@ -355,3 +355,33 @@ def test_lists_levels_and_metrics(world_and_api) -> None:
         "pharmacy_dispense_latency_seconds_bucket",
     ):
         assert name in metrics, name
+
+
+def test_a_receipt_posted_twice_under_one_idempotency_key_is_booked_once(world_and_api) -> None:
+    """The finding: a stock keeper's retry (same receipt, same reference) booked it twice."""
+    world, api = world_and_api
+    drug = world.drug("AML", "2.5000")
+    expiry = (TODAY + timedelta(days=300)).isoformat()
+    receipt = {
+        "drug_code": drug,
+        "lot_number": "A1",
+        "expiry_date": expiry,
+        "quantity": 10,
+        "reference_id": "PO-2026-0042",
+    }
+    path = f"/stock/{world.township}/receipts"
+
+    def post(body: dict[str, Any]) -> Any:
+        token = api.process.token_authority.mint(
+            subject="keeper", role=Role.CLINIC_STAFF, facility_id=world.township
+        )
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "PO-2026-0042/1"}
+        return api.client.post(path, json=body, headers=headers)
+
+    first, again = post(receipt), post(receipt)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["receipt_id"] == first.json()["receipt_id"]
+    assert lots(world.harness, world.township, drug) == {"A1": 10}
+    changed = post({**receipt, "quantity": 100})
+    assert changed.status_code == 409 and changed.json()["error"] == "idempotency_key_reused"
+    assert lots(world.harness, world.township, drug) == {"A1": 10}
