@@ -50,6 +50,7 @@ def test_the_alert_rules_cover_platform_and_business() -> None:
         "ServiceDown",
         "OutboxBacklog",
         "DeadLettersAppearing",
+        "ForgedOrConflictingEvents",
         "ConsumerLagGrowing",
         "BudgetRunningAhead",
         "StockOuts",
