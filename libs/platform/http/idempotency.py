@@ -21,7 +21,6 @@ served as before: creates that have a business reference of their own check it t
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -34,6 +33,7 @@ from libs.events.envelope import utc_now
 from libs.events.unit_of_work import COMMIT_HOOKS
 from libs.platform.audit.table import IdempotencyRecord
 from libs.platform.auth import InvalidToken, TokenAuthority
+from libs.platform.http.asgi import replaying, send_json, send_json_error
 
 __all__ = ["HEADER", "IdempotencyMiddleware", "KeyInUse"]
 
@@ -87,7 +87,9 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)  # unauthenticated: refused downstream
             return
         if not 0 < len(key) <= MAX_KEY_LENGTH:
-            await _answer(send, 400, "bad_idempotency_key", f"1 to {MAX_KEY_LENGTH} characters")
+            await send_json_error(
+                send, 400, "bad_idempotency_key", f"1 to {MAX_KEY_LENGTH} characters"
+            )
             return
         body, replay = await _read_body(receive)
         path = str(scope.get("path", ""))
@@ -121,17 +123,17 @@ class IdempotencyMiddleware:
     async def _repeat(self, stored: IdempotencyRecord, pending: _Pending, send: Send) -> None:
         if stored.request_digest != pending.request_digest:
             message = "this Idempotency-Key was used for another request; use a new key"
-            await _answer(send, 409, "idempotency_key_reused", message)
+            await send_json_error(send, 409, "idempotency_key_reused", message)
         elif stored.status is None:
             message = "a request with this Idempotency-Key is in progress or its answer was lost"
-            await _answer(send, 409, "idempotency_key_in_use", message)
+            await send_json_error(send, 409, "idempotency_key_in_use", message)
         else:
-            await _send(
+            await send_json(
                 send,
                 stored.status,
                 stored.body or b"",
                 (stored.content_type or "application/json").encode("latin-1"),
-                extra=[(b"idempotent-replayed", b"true")],
+                headers=[(b"idempotent-replayed", b"true")],
             )
 
     def _stored(self, scope: str) -> IdempotencyRecord | None:
@@ -189,32 +191,5 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    body, sent = b"".join(chunks), False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
-
-
-async def _answer(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": code, "message": message}).encode()
-    await _send(send, status, body, b"application/json")
-
-
-async def _send(
-    send: Send,
-    status: int,
-    body: bytes,
-    content_type: bytes,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
-    )
-    await send({"type": "http.response.body", "body": body})
+    body = b"".join(chunks)
+    return body, replaying(body, receive)

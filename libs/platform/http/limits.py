@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import OrderedDict
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.platform.auth import InvalidToken, TokenAuthority
+from libs.platform.http.asgi import replaying, send_json_error
 
 __all__ = ["BodySizeLimitMiddleware", "RateLimitMiddleware"]
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-async def _error(
-    send: Send,
-    status: int,
-    code: str,
-    message: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    body = json.dumps({"error": code, "message": message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimitMiddleware:
@@ -54,7 +32,7 @@ class BodySizeLimitMiddleware:
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > self.max_bytes:
-                await _error(send, 413, "payload_too_large", message)
+                await send_json_error(send, 413, "payload_too_large", message)
                 return
             await self.app(scope, receive, send)
             return
@@ -70,20 +48,11 @@ class BodySizeLimitMiddleware:
             chunks.append(incoming.get("body", b""))
             size += len(chunks[-1])
             if size > self.max_bytes:
-                await _error(send, 413, "payload_too_large", message)
+                await send_json_error(send, 413, "payload_too_large", message)
                 return
             if not incoming.get("more_body", False):
                 break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
 
 class RateLimitMiddleware:
@@ -145,7 +114,7 @@ class RateLimitMiddleware:
         wait = self.take(self._key(scope))
         if wait > 0:
             retry = str(max(1, int(wait + 0.999))).encode()
-            await _error(
+            await send_json_error(
                 send,
                 429,
                 "rate_limited",
