@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from libs.events.outbox.staging import RecordTooLarge
 from libs.platform.http.idempotency import KeyInUse
 
 __all__ = ["ApiError", "install_error_handlers"]
@@ -86,6 +87,11 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return JSONResponse(error_body("invalid_input", "the request is not valid", details), 422)
+
+    @app.exception_handler(RecordTooLarge)
+    async def _too_large(_: Request, exc: RecordTooLarge) -> JSONResponse:
+        # What the request would publish could never be sent: nothing was written.
+        return JSONResponse(error_body("too_large_to_publish", exc.detail), 413)
 
     @app.exception_handler(KeyInUse)
     async def _key_in_use(_: Request, exc: KeyInUse) -> JSONResponse:

@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from libs.events.catalogue.organisation import FacilityRegistered
+from libs.events.outbox.staging import MAX_RECORD_BYTES, stage_record
 from libs.events.tables import OutboxRecord
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.audit.table import AuditEntry, IdempotencyRecord
@@ -43,6 +44,8 @@ def routes() -> APIRouter:
         uow = request.app.state.uow_factory()
         with uow:
             event = uow.publish(sample_payload(FacilityRegistered, name=body.text))
+            if body.text == "huge":  # as if the event were too large to publish
+                stage_record(uow.session, topic="t", key=None, value=b"x" * MAX_RECORD_BYTES * 2)
             uow.commit()
         return {"event_id": event.id}
 
@@ -290,3 +293,12 @@ def test_a_key_whose_first_request_is_unfinished_is_refused_not_applied_again(
     again = api.post(path, json={"text": "a"}, headers=keyed)
     assert again.status_code == 409 and again.json()["error"] == "idempotency_key_in_use"
     assert outbox_size(database) == 1
+
+
+def test_a_request_that_would_publish_something_unpublishable_is_refused_whole(
+    database: Database,
+) -> None:
+    api = client(database)
+    refused = api.post("/facilities/QS-T01/registrations", json={"text": "huge"}, headers=bearer())
+    assert refused.status_code == 413 and refused.json()["error"] == "too_large_to_publish"
+    assert outbox_size(database) == 0  # the event it would have published went with it
