@@ -5,6 +5,7 @@ scenarios use their own ids and periods.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,10 @@ import httpx
 import pytest
 
 from libs.events import CloudEvent, Payload, decode, encode
+from libs.events.catalogue.organisation import FacilityRegistered
+from libs.events.catalogue.pharmacy import ReceiptSource, StockReceived
+from libs.events.catalogue.values import FacilityTier, FacilityType
+from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from tests.conftest import Suite
 from tests.support import finance as f
@@ -208,3 +213,54 @@ def test_a_period_close_allocates_the_performance_fund_to_the_cent(
         what="the allocation on the broker",
     )
     assert sum(a.amount for a in announced[0].allocations) == Decimal("34000.00")
+
+
+def test_a_receipt_at_a_facility_not_yet_known_waits_alone_and_is_posted_once_known(
+    finance: ServiceHandle, module_suite: Suite
+) -> None:
+    """Pharmacy's receipt at a new member overtakes the member's registration: finance parks
+    it (and only its facility's events) instead of holding the partition, and posts it the
+    moment the registration arrives."""
+    newcomer, known = "QS-T99", "QS-T03"
+    early = event_of(receipt(newcomer, "RCV-E2E-EARLY"))
+    other = event_of(receipt(known, "RCV-E2E-OTHER"))
+    send(module_suite.bootstrap, early, other)
+
+    def posted(receipt_id: str) -> bool:
+        entries = journal(finance, entry_type="stock_receipt", limit=200)["items"]
+        return any(receipt_id in (entry.get("memo") or "") for entry in entries)
+
+    wait_for(lambda: posted("RCV-E2E-OTHER"), what="the other facility's receipt", timeout_s=30)
+    parked = finance.metric(
+        "finance_events_consumed_total",
+        topic="pharmacy.stock",
+        type="pharmacy.stock.received.v1",
+        outcome="parked",
+    )
+    assert parked == 1 and not posted("RCV-E2E-EARLY")
+
+    registration = FacilityRegistered(
+        facility_id=newcomer,
+        name="新建卫生院",
+        community_id="QS-MC1",
+        county_code="QS",
+        tier=FacilityTier.PRIMARY,
+        facility_type=FacilityType.TOWNSHIP_CENTRE,
+    )
+    send(module_suite.bootstrap, event_of(registration))
+    wait_for(lambda: posted("RCV-E2E-EARLY"), what="the parked receipt, once its facility is known")
+    assert finance.process.poll() is None and finance.ready()
+
+
+def receipt(facility_id: str, receipt_id: str) -> StockReceived:
+    return StockReceived(
+        receipt_id=receipt_id,
+        facility_id=facility_id,
+        drug_code="QSY-W011",
+        lot_number="L-E2E",
+        expiry_date=date.today() + timedelta(days=400),
+        quantity=10,
+        unit_cost=Decimal("3.9000"),
+        source=ReceiptSource.PURCHASE,
+        received_at=utc_now(),
+    )
