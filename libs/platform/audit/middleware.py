@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.events.envelope import utc_now
 from libs.platform.audit.table import AuditEntry
-from libs.platform.auth import InvalidToken, Principal, TokenAuthority
+from libs.platform.auth import Principal, TokenAuthority
+from libs.platform.http.asgi import bearer_caller
 
 __all__ = ["MUTATING_METHODS", "AuditMiddleware", "UnverifiedSampler"]
 
@@ -103,13 +104,7 @@ class AuditMiddleware:
         principal = scope.get("state", {}).get("principal")
         if isinstance(principal, Principal):
             return principal
-        auth = dict(scope.get("headers", [])).get(b"authorization", b"")
-        if self.authority is None or not auth.lower().startswith(b"bearer "):
-            return None
-        try:
-            return self.authority.verify(auth[7:].strip().decode("latin-1"))
-        except InvalidToken:
-            return None
+        return bearer_caller(scope, self.authority) if self.authority is not None else None
 
     async def _record(self, entry: AuditEntry) -> None:
         if entry.subject is None or entry.status in REFUSED_BY_LIMITS:

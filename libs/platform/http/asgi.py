@@ -1,12 +1,34 @@
-"""Small pieces the admin API's ASGI middlewares share: a JSON error, a body read once."""
+"""Small pieces the admin API's ASGI middlewares share: the verified caller, a JSON error, a
+body read once."""
 
 from __future__ import annotations
 
 import json
 
-from starlette.types import Message, Receive, Send
+from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["replaying", "send_json", "send_json_error"]
+from libs.platform.auth import InvalidToken, Principal, TokenAuthority
+
+__all__ = ["bearer_caller", "replaying", "send_json", "send_json_error"]
+
+_CALLER = "bearer_caller"
+
+
+def bearer_caller(scope: Scope, authority: TokenAuthority) -> Principal | None:
+    """Who the request's bearer token verifiably is; None without a valid one. Verified once
+    per request and kept in its state: the rate limit, idempotency and audit all ask."""
+    state = scope.setdefault("state", {})
+    if _CALLER not in state:
+        auth = dict(scope.get("headers", [])).get(b"authorization", b"")
+        caller = None
+        if auth.lower().startswith(b"bearer "):
+            try:
+                caller = authority.verify(auth[7:].strip().decode("latin-1"))
+            except InvalidToken:
+                caller = None
+        state[_CALLER] = caller
+    found: Principal | None = state[_CALLER]
+    return found
 
 
 async def send_json(

@@ -32,8 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from libs.events.envelope import utc_now
 from libs.events.unit_of_work import COMMIT_HOOKS
 from libs.platform.audit.table import IdempotencyRecord
-from libs.platform.auth import InvalidToken, TokenAuthority
-from libs.platform.http.asgi import replaying, send_json, send_json_error
+from libs.platform.auth import TokenAuthority
+from libs.platform.http.asgi import bearer_caller, replaying, send_json, send_json_error
 
 __all__ = ["HEADER", "IdempotencyMiddleware", "KeyInUse"]
 
@@ -82,7 +82,7 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
         key = headers.get(HEADER)
-        caller = self._caller(headers) if key is not None else None
+        caller = bearer_caller(scope, self.authority) if key is not None else None
         if scope.get("method") != "POST" or key is None or caller is None:
             await self.app(scope, receive, send)  # unauthenticated: refused downstream
             return
@@ -94,7 +94,7 @@ class IdempotencyMiddleware:
         body, replay = await _read_body(receive)
         path = str(scope.get("path", ""))
         pending = _Pending(
-            scope=_digest(caller, "POST", path, key.decode("latin-1")),
+            scope=_digest(caller.subject, "POST", path, key.decode("latin-1")),
             request_digest=hashlib.sha256(body).hexdigest(),
         )
         stored = await to_thread.run_sync(self._stored, pending.scope)
@@ -110,15 +110,6 @@ class IdempotencyMiddleware:
             COMMIT_HOOKS.reset(token)
         if pending.recorded:
             await to_thread.run_sync(self._keep, pending.scope, status, answer)
-
-    def _caller(self, headers: dict[bytes, bytes]) -> str | None:
-        auth = headers.get(b"authorization", b"")
-        if not auth.lower().startswith(b"bearer "):
-            return None
-        try:
-            return self.authority.verify(auth[7:].strip().decode("latin-1")).subject
-        except InvalidToken:
-            return None
 
     async def _repeat(self, stored: IdempotencyRecord, pending: _Pending, send: Send) -> None:
         if stored.request_digest != pending.request_digest:

@@ -7,8 +7,8 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from libs.platform.auth import InvalidToken, TokenAuthority
-from libs.platform.http.asgi import replaying, send_json_error
+from libs.platform.auth import TokenAuthority
+from libs.platform.http.asgi import bearer_caller, replaying, send_json_error
 
 __all__ = ["BodySizeLimitMiddleware", "RateLimitMiddleware"]
 
@@ -81,14 +81,9 @@ class RateLimitMiddleware:
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def _key(self, scope: Scope) -> str:
-        auth = dict(scope.get("headers", [])).get(b"authorization", b"")
-        if auth.lower().startswith(b"bearer "):
-            try:
-                principal = self.authority.verify(auth[7:].strip().decode("latin-1"))
-            except InvalidToken:
-                pass  # limited by where it comes from, like a request without a token
-            else:
-                return f"p:{principal.subject}"
+        caller = bearer_caller(scope, self.authority)
+        if caller is not None:
+            return f"p:{caller.subject}"
         client = scope.get("client")
         return f"c:{client[0] if client else '?'}"
 
