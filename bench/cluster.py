@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from libs.events.topics import create_topics
 from libs.launcher.broker import EmbeddedBroker
 from libs.launcher.ports import free_port
+from tests.support.brokers import BrokerAddress, provision
 from tests.support.databases import postgres_database, require_postgres
 from tests.support.kafka_cluster import KafkaCluster
 from tests.support.postgres_server import PostgresServer
@@ -74,11 +74,13 @@ def cluster(
         kafka: KafkaCluster | None = None
         if broker == "kafka":
             kafka = stack.enter_context(KafkaCluster(data_dir / "kafka", quick_jit=False))
-            bootstrap = kafka.bootstrap_servers
+            # Authenticated as production is: each service its own principal, under ACLs.
+            bootstrap = BrokerAddress(kafka.bootstrap_servers, "", kafka.secret)
         else:
             log = stack.enter_context((data_dir / "broker.log").open("wb"))
-            bootstrap = stack.enter_context(EmbeddedBroker(free_port(), log=log)).bootstrap_servers
-        create_topics(bootstrap)
+            embedded = stack.enter_context(EmbeddedBroker(free_port(), log=log))
+            bootstrap = BrokerAddress(embedded.bootstrap_servers)
+        provision(bootstrap)
         running = Cluster(bootstrap, data_dir, kafka)
         for name in names:
             url = stack.enter_context(postgres_database(f"bench_{name}"))

@@ -19,8 +19,10 @@ from sqlalchemy import create_engine, text
 from bench.cluster import Cluster
 from bench.county import Prescriptions
 from libs.events import utc_now
+from libs.events.provenance import EDGE_PRODUCER
 from libs.events.topics import physical_topic
 from libs.platform.exposition import sample_total
+from tests.support.brokers import principal_of
 from tests.support.services import ServiceHandle
 
 TOPIC = "ingestion.prescription"
@@ -49,7 +51,11 @@ def applied(handle: ServiceHandle, event_type: str) -> int:
 def _producer(cluster: Cluster) -> KafkaProducer:
     # As a hospital information system would publish: acknowledged by every replica.
     return KafkaProducer(
-        bootstrap_servers=cluster.bootstrap, acks="all", linger_ms=5, batch_size=256 * 1024
+        bootstrap_servers=cluster.bootstrap,
+        acks="all",
+        linger_ms=5,
+        batch_size=256 * 1024,
+        **principal_of(cluster.bootstrap, EDGE_PRODUCER).client_options(),
     )
 
 

@@ -13,13 +13,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 
+from tests.support.brokers import credentials_of
+
 PARTITIONS = 6  # as ingestion.prescription
 
 
 def _new_topic(bootstrap: str, client: str) -> str:
     """A topic replicated as the ingestion topic is on this broker (3, or 1 on Tansu)."""
     name = f"bench.raw.{client}.{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, **credentials_of(bootstrap).client_options()
+    )
     try:
         brokers = len(admin.describe_cluster()["brokers"])
         replication = min(3, brokers)
@@ -43,11 +47,16 @@ def kafka_python(bootstrap: str, records: Sequence[tuple[bytes, bytes]]) -> floa
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_poll_records=2000,
+        **credentials_of(bootstrap).client_options(),
     )
     while not consumer.assignment():
         consumer.poll(timeout_ms=200)
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=256 * 1024
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        batch_size=256 * 1024,
+        **credentials_of(bootstrap).client_options(),
     )
     started = time.monotonic()
     for key, value in records:
@@ -72,9 +81,14 @@ async def _aiokafka(bootstrap: str, records: Sequence[tuple[bytes, bytes]]) -> f
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_poll_records=2000,
+        **credentials_of(bootstrap).client_options(),
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        **credentials_of(bootstrap).client_options(),
     )
     await consumer.start()
     await producer.start()

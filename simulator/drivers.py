@@ -19,6 +19,7 @@ import httpx
 
 from libs.events import Payload, encode, new_event
 from libs.events.codec import CONTENT_TYPE_HEADER
+from libs.events.credentials import KafkaCredentials
 from libs.events.pseudonym import pseudonymise
 from libs.events.topics import physical_topic
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
@@ -61,6 +62,9 @@ class Endpoints:
     production: bool = False
     #: How long the feed's producer keeps trying one record before it resends it itself.
     delivery_timeout_s: float = 120.0
+    #: Who the feed is to the broker: the hospital systems' principal (``his``) on a cluster
+    #: with ACLs, which may write the ingestion topics only.
+    kafka_credentials: KafkaCredentials = field(default_factory=KafkaCredentials)
 
     @classmethod
     def from_environment(cls, **overrides: Any) -> Endpoints:
@@ -80,6 +84,7 @@ class Endpoints:
             "issuer": settings.auth_issuer,
             "pseudonym_secret": settings.pseudonym_key(),
             "production": settings.environment == "production",
+            "kafka_credentials": settings.kafka_credentials(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -314,6 +319,7 @@ class EventSink:
             enable_idempotence=True,
             linger_ms=5,
             client_id="county-simulator",
+            **self._endpoints.kafka_credentials.client_options(),
             delivery_timeout_ms=delivery_ms,
             request_timeout_ms=min(30_000, delivery_ms // 2),
             max_block_ms=min(60_000, delivery_ms),

@@ -25,6 +25,7 @@ from typing import Any
 
 from libs.events.consuming.dead_letters import DLT_HEADER_PREFIX, ORIGINAL_OMITTED_HEADER
 from libs.events.consuming.message import REPLAY_HEADER
+from libs.events.credentials import KafkaCredentials
 from libs.events.topics import DEAD_LETTER_SUFFIX, load_declarations, physical_topic
 
 __all__ = ["DeadLetter", "read_dead_letters", "replay"]
@@ -107,6 +108,7 @@ def read_dead_letters(
     *,
     prefix: str = "",
     timeout_s: float = 30.0,
+    credentials: KafkaCredentials | None = None,
 ) -> list[DeadLetter]:
     """Every record currently on the given dead-letter topics (logical names; default: all
     of them) under topic namespace ``prefix``.
@@ -123,6 +125,7 @@ def read_dead_letters(
         group_id=None,
         enable_auto_commit=False,
         client_id="dead-letter-reader",
+        **(credentials or KafkaCredentials.from_env()).client_options(),
     )
     try:
         available = consumer.topics()
@@ -170,6 +173,7 @@ def replay(
     *,
     value: bytes | None = None,
     prefix: str = "",
+    credentials: KafkaCredentials | None = None,
 ) -> int:
     """Republish ``letters`` to their origin topics (under namespace ``prefix``); ``value``
     replaces the record value (a corrected event) when given. Returns how many were
@@ -186,6 +190,7 @@ def replay(
         acks="all",
         enable_idempotence=True,
         client_id="dead-letter-replay",
+        **(credentials or KafkaCredentials.from_env()).client_options(),
     )
     try:
         futures = []

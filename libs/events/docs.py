@@ -6,8 +6,6 @@ A contract test regenerates it and fails when the committed file differs.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import types
 import typing
 from collections.abc import Iterable
@@ -21,7 +19,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from libs.events import catalogue
-from libs.events.consuming.handlers import HandlerRegistry
+from libs.events.access import service_handlers
 from libs.events.registry import EventSpec, registry
 from libs.events.topics import load_declarations
 
@@ -40,18 +38,10 @@ _DOMAIN_TITLES = {
 
 def consumers_by_type() -> dict[str, list[str]]:
     """Which services handle each type, discovered from ``services.<name>.handlers.HANDLERS``."""
-    import services
-
     found: dict[str, list[str]] = {}
-    for module in sorted(pkgutil.iter_modules(services.__path__), key=lambda m: m.name):
-        try:
-            handlers_module = importlib.import_module(f"services.{module.name}.handlers")
-        except ModuleNotFoundError:
-            continue
-        handlers = getattr(handlers_module, "HANDLERS", None)
-        if isinstance(handlers, HandlerRegistry):
-            for type_name in handlers.types():
-                found.setdefault(type_name, []).append(module.name)
+    for name, handlers in service_handlers().items():
+        for type_name in handlers.types():
+            found.setdefault(type_name, []).append(name)
     return found
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from libs.events.credentials import KafkaCredentials
+
 __all__ = [
     "DEAD_LETTER_SUFFIX",
     "TopicDeclaration",
@@ -115,6 +117,7 @@ def create_topics(
     *,
     prefix: str = "",
     timeout_s: float = 60.0,
+    credentials: KafkaCredentials | None = None,
 ) -> dict[str, str]:
     """Create missing topics and grow partition counts; returns ``{topic: what happened}``
     (physical names, under namespace ``prefix``).
@@ -134,7 +137,7 @@ def create_topics(
         )
         for d in (declarations if declarations is not None else load_declarations())
     ]
-    admin = _connect_admin(KafkaAdminClient, bootstrap_servers, timeout_s)
+    admin = _connect_admin(KafkaAdminClient, bootstrap_servers, timeout_s, credentials)
     try:
         brokers = len(admin.describe_cluster().get("brokers", [])) or 1
         existing = _partition_counts(admin)
@@ -180,9 +183,12 @@ def _create_missing(admin: Any, missing: dict[str, dict[str, Any]]) -> dict[str,
     return outcome
 
 
-def _connect_admin(factory: Any, bootstrap_servers: str, timeout_s: float) -> Any:
+def _connect_admin(
+    factory: Any, bootstrap_servers: str, timeout_s: float, credentials: KafkaCredentials | None
+) -> Any:
     from kafka.errors import KafkaError
 
+    options = (credentials or KafkaCredentials.from_env()).client_options()
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -190,6 +196,7 @@ def _connect_admin(factory: Any, bootstrap_servers: str, timeout_s: float) -> An
                 bootstrap_servers=bootstrap_servers,
                 client_id="topic-admin",
                 request_timeout_ms=10_000,
+                **options,
             )
         except KafkaError:
             if time.monotonic() > deadline:
@@ -204,12 +211,22 @@ def _partition_counts(admin: Any) -> dict[str, int]:
     return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(names)}
 
 
-def missing_topics(bootstrap_servers: str, names: Iterable[str], *, prefix: str = "") -> set[str]:
-    """Which of the logical ``names`` the cluster does not have under namespace ``prefix``."""
+def missing_topics(
+    bootstrap_servers: str,
+    names: Iterable[str],
+    *,
+    prefix: str = "",
+    credentials: KafkaCredentials | None = None,
+) -> set[str]:
+    """Which of the logical ``names`` the cluster does not have under namespace ``prefix``
+    (or does not show this client: a principal sees only the topics it may use)."""
     from kafka import KafkaAdminClient
 
     admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, client_id="topic-check", request_timeout_ms=5_000
+        bootstrap_servers=bootstrap_servers,
+        client_id="topic-check",
+        request_timeout_ms=5_000,
+        **(credentials or KafkaCredentials.from_env()).client_options(),
     )
     try:
         present = set(admin.list_topics())
@@ -218,7 +235,13 @@ def missing_topics(bootstrap_servers: str, names: Iterable[str], *, prefix: str 
         admin.close()
 
 
-def delete_topics(bootstrap_servers: str, *, prefix: str, timeout_s: float = 30.0) -> list[str]:
+def delete_topics(
+    bootstrap_servers: str,
+    *,
+    prefix: str,
+    timeout_s: float = 30.0,
+    credentials: KafkaCredentials | None = None,
+) -> list[str]:
     """Delete every declared topic under namespace ``prefix`` (never the un-prefixed ones).
 
     A topic created a moment ago may not have reached the controller's view yet (it answers
@@ -229,7 +252,10 @@ def delete_topics(bootstrap_servers: str, *, prefix: str, timeout_s: float = 30.
     if not prefix:
         raise ValueError("refusing to delete the topics of the default namespace")
     admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, client_id="topic-admin", request_timeout_ms=10_000
+        bootstrap_servers=bootstrap_servers,
+        client_id="topic-admin",
+        request_timeout_ms=10_000,
+        **(credentials or KafkaCredentials.from_env()).client_options(),
     )
     try:
         present = set(admin.list_topics())

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from libs.events.credentials import KafkaCredentials
 
 __all__ = ["PlatformSettings", "ServiceSettings"]
 
@@ -35,6 +37,12 @@ class PlatformSettings(BaseSettings):
         pattern=r"^[a-z0-9._-]{0,40}$",
         description="Namespace for every topic and consumer group on a shared cluster, e.g. 'qs.'.",
     )
+    # Who this process is to the broker (libs/events/credentials.py): its own principal, which
+    # may write only its topics and read only what it consumes (libs/events/access.py).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
     # Kafka's own defaults. The launcher and the tests set short ones so that a crashed
     # worker's partitions move to another within seconds (docs/architecture.md).
     kafka_session_timeout_s: float = 45.0
@@ -92,6 +100,15 @@ class PlatformSettings(BaseSettings):
             raise ValueError("PSEUDONYM_SECRET must be at least 16 bytes")
         return secret
 
+    def kafka_credentials(self) -> KafkaCredentials:
+        """This process's identity to the broker (a ValueError names what is missing)."""
+        return KafkaCredentials(
+            security_protocol=self.kafka_security_protocol,
+            mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password.get_secret_value(),
+        )
+
     @model_validator(mode="after")
     def _request_within_delivery(self) -> PlatformSettings:
         if self.kafka_request_timeout_s >= self.kafka_delivery_timeout_s:
@@ -104,6 +121,12 @@ class PlatformSettings(BaseSettings):
             missing = [n for n in ("auth_keys", "pseudonym_secret") if not getattr(self, n)]
             if missing:
                 raise ValueError(f"production mode needs {', '.join(n.upper() for n in missing)}")
+            if self.kafka_security_protocol == "PLAINTEXT":
+                raise ValueError(
+                    "production mode needs an authenticated broker connection: "
+                    "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL with KAFKA_SASL_*"
+                )
+        self.kafka_credentials()  # refuses a SASL protocol without a principal
         return self
 
 

@@ -35,6 +35,7 @@ from faust.contrib.asgi import AsgiService
 from mode import Service
 from prometheus_client import CollectorRegistry
 
+from libs.events.access import grant_for
 from libs.events.consuming import (
     BatchProcessor,
     ConsumedMessage,
@@ -114,6 +115,7 @@ class ServiceProcess:
             kafka_producer_factory(
                 self.platform.kafka_bootstrap_servers,
                 f"{self.name}-relay",
+                credentials=self.platform.kafka_credentials(),
                 request_timeout_ms=int(self.platform.kafka_request_timeout_s * 1000),
                 delivery_timeout_ms=int(self.platform.kafka_delivery_timeout_s * 1000),
             ),
@@ -226,7 +228,10 @@ class ServiceProcess:
         worker.execute_from_commandline()
 
     def _wait_for_topics(self) -> None:
-        wanted = [d.name for d in load_declarations()]
+        """Until the topics this service writes and reads exist (the only ones its principal
+        may see on a cluster with ACLs)."""
+        used = grant_for(self.name, self.handlers).topics
+        wanted = [d.name for d in load_declarations() if d.name in used]
         deadline = time.monotonic() + self.platform.topic_wait_s
         while True:
             try:
@@ -234,9 +239,10 @@ class ServiceProcess:
                     self.platform.kafka_bootstrap_servers,
                     wanted,
                     prefix=self.platform.kafka_topic_prefix,
+                    credentials=self.platform.kafka_credentials(),
                 )
             except Exception as exc:
-                missing = {f"(broker unreachable: {exc!r})"}
+                missing = {f"(broker unreachable, or our credentials refused: {exc!r})"}
             if not missing:
                 return
             if time.monotonic() > deadline:
@@ -285,6 +291,7 @@ class ServiceProcess:
             # The app id is the consumer group: namespaced like the topics on a shared cluster.
             p.kafka_topic_prefix + self.name,
             broker=[f"kafka://{s.strip()}" for s in p.kafka_bootstrap_servers.split(",")],
+            broker_credentials=p.kafka_credentials().faust_credentials(),
             store="memory://",
             datadir=str(datadir),
             autodiscover=False,

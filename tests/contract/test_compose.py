@@ -100,7 +100,7 @@ def test_the_cluster_has_three_kraft_brokers_with_replication_3_and_min_isr_2() 
         assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
         assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
         assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-        assert f"PLAINTEXT://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+        assert f"BROKER://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
         voters.add(f"{env['KAFKA_NODE_ID']}@{name}:9093")
         assert broker["image"].startswith("apache/kafka:")
         major, minor = map(int, broker["image"].split(":")[1].split(".")[:2])
@@ -111,10 +111,37 @@ def test_the_cluster_has_three_kraft_brokers_with_replication_3_and_min_isr_2() 
     # The topic declarations ask for what the cluster can hold.
     for decl in load_declarations():
         assert decl.replication_factor == 3
+    access_init = SERVICES_IN_COMPOSE["access-init"]
+    assert access_init["command"] == ["libs.events.access", "apply"]
+    assert set(access_init["depends_on"]) == set(brokers)
+    assert all(c["condition"] == "service_healthy" for c in access_init["depends_on"].values())
     topic_init = SERVICES_IN_COMPOSE["topic-init"]
     assert topic_init["command"] == ["libs.events.topics", "create"]
-    assert set(topic_init["depends_on"]) == set(brokers)
-    assert all(c["condition"] == "service_healthy" for c in topic_init["depends_on"].values())
+    assert topic_init["depends_on"] == {
+        "access-init": {"condition": "service_completed_successfully"}
+    }
+
+
+def test_every_client_authenticates_as_its_own_principal() -> None:
+    """Services log in as themselves (SCRAM), the init jobs as the operator; the operator
+    creates every principal the catalogue implies, each password from .env."""
+    from libs.events.access import password_variable, principals
+
+    for service in SERVICES:
+        env = SERVICES_IN_COMPOSE[service]["environment"]
+        assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert env["KAFKA_SASL_USERNAME"] == service
+        assert env["KAFKA_SASL_PASSWORD"] == "${" + password_variable(service) + "}"
+    operator = SERVICES_IN_COMPOSE["access-init"]["environment"]
+    assert operator["KAFKA_SASL_USERNAME"] == "admin"
+    assert operator["KAFKA_SASL_MECHANISM"] == "PLAIN"
+    for principal in principals():
+        assert operator[password_variable(principal)].startswith(
+            "${" + password_variable(principal) + ":?"
+        )
+        assert f"{password_variable(principal)}=" in (ROOT / ".env.example").read_text()
+    assert SERVICES_IN_COMPOSE["topic-init"]["environment"] == operator
 
 
 def test_every_service_of_the_suite_runs_after_its_topics_and_migrations() -> None:
@@ -142,11 +169,19 @@ def test_every_service_of_the_suite_runs_after_its_topics_and_migrations() -> No
     init = (ROOT / "infra/postgres/initdb/01-service-databases.sh").read_text()
     for service in SERVICES:
         assert f"CREATE DATABASE {service} OWNER medcommunity;" in init
-    assert set(app_services()) == {*SERVICES, *(f"migrate-{s}" for s in SERVICES), "topic-init"}
+    assert set(app_services()) == {
+        *SERVICES,
+        *(f"migrate-{s}" for s in SERVICES),
+        "access-init",
+        "topic-init",
+    }
 
 
 def known_variables(service: str | None) -> set[str]:
+    from libs.events.access import password_variable, principals
+
     names = {name.upper() for name in PlatformSettings.model_fields}
+    names |= {password_variable(p) for p in principals()}  # read by `access apply`
     services = [service] if service else list(SERVICES)
     for name in services:
         settings = importlib.import_module(f"services.{name}.settings").Settings
@@ -183,6 +218,9 @@ def test_every_interpolated_variable_is_documented_in_env_example() -> None:
         "GRAFANA_ADMIN_PASSWORD",
         "KAFKA_CLUSTER_ID",
         "REFERRAL_PATIENT_DATA_KEYS",
+        "KAFKA_ADMIN_PASSWORD",
+        "HIS_KAFKA_PASSWORD",
+        *(f"{service.upper()}_KAFKA_PASSWORD" for service in SERVICES),
     ):
         assert re.search(rf"\$\{{{secret}:\?", text), secret
     assert SERVICES_IN_COMPOSE["pharmacy"]["environment"]["ENVIRONMENT"] == "production"
@@ -239,8 +277,9 @@ def test_the_tests_run_the_brokers_of_the_compose_cluster() -> None:
             if k.startswith("KAFKA_") and k not in IMAGE_VARIABLES
         }
         node = KafkaNode(1, 19092, 19093, Path("/nowhere"))
-        tests = node_properties(node, "1@127.0.0.1:19093")
-        where = set(TOPOLOGY)
+        tests = node_properties(node, "1@127.0.0.1:19093", "secret")
+        # Where a node is, and the operator's password (each cluster has its own).
+        where = set(TOPOLOGY) | {k for k in tests if k.endswith("plain.sasl.jaas.config")}
         assert {k: v for k, v in compose.items() if k not in where} == {
             k: v for k, v in tests.items() if k not in where
         }, name
@@ -253,6 +292,6 @@ def test_the_outbox_never_stages_a_record_the_brokers_or_producers_would_refuse(
     from kafka import KafkaProducer
 
     node = KafkaNode(1, 19092, 19093, Path("/nowhere"))
-    broker_limit = int(node_properties(node, "1@127.0.0.1:19093")["message.max.bytes"])
+    broker_limit = int(node_properties(node, "1@127.0.0.1:19093", "s")["message.max.bytes"])
     producer_limit = KafkaProducer.DEFAULT_CONFIG["max_request_size"]
     assert min(broker_limit, producer_limit) > MAX_RECORD_BYTES

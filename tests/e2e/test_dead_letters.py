@@ -4,6 +4,7 @@ a fixed dead letter, replayed with the CLI, is applied once."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from libs.events import encode
 from tests.conftest import Suite
-from tests.support.brokers import prefix_of
+from tests.support.brokers import credentials_of, prefix_of
 from tests.support.delivery import event, facility
 from tests.support.kafka import produce, wait_for
 from tests.support.services import REPO_ROOT
@@ -33,6 +34,7 @@ def cli(bootstrap: str, *args: str) -> list[dict]:
             *args,
         ],
         cwd=REPO_ROOT,
+        env={**os.environ, **credentials_of(bootstrap).environment()},
         capture_output=True,
         text=True,
         timeout=60,

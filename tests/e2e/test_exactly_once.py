@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from libs.platform.database import create_database
 from libs.platform.migrations import upgrade
 from services.staffing.adapters.schema import MIGRATIONS as STAFFING_MIGRATIONS
 from tests.conftest import Suite
-from tests.support.brokers import prefix_of
+from tests.support.brokers import prefix_of, principal_env, principal_of
 from tests.support.delivery import facility, metrics, uow_factory
 from tests.support.kafka import read_all, wait_for
 from tests.support.services import REPO_ROOT
@@ -48,6 +49,7 @@ def test_redelivery_after_a_relay_crash_is_skipped_by_the_consumer(
             prefix_of(suite.bootstrap),
         ],
         cwd=REPO_ROOT,
+        env={**os.environ, **principal_env(suite.bootstrap, "staffing")},
         capture_output=True,
         text=True,
         timeout=60,
@@ -74,7 +76,9 @@ def test_redelivery_after_a_relay_crash_is_skipped_by_the_consumer(
     relay = OutboxRelay(
         producer.sessions,
         producer.engine,
-        kafka_producer_factory(suite.bootstrap, "staffing-relay"),
+        kafka_producer_factory(
+            suite.bootstrap, "staffing-relay", credentials=principal_of(suite.bootstrap, "staffing")
+        ),
         name="staffing",
         metrics=metrics("staffing"),
         topic_prefix=prefix_of(suite.bootstrap),

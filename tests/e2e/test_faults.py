@@ -208,7 +208,7 @@ def suite_on(
     cluster: KafkaCluster, directory: Path, *, wrapper: str | None = None
 ) -> Iterator[Suite]:
     """A fresh suite: a topic namespace of its own on ``cluster``, PostgreSQL databases."""
-    with namespace_on(cluster.bootstrap_servers) as address, ExitStack() as stack:
+    with namespace_on(cluster.bootstrap_servers, cluster.secret) as address, ExitStack() as stack:
         suite = Suite(
             address,
             lambda name: stack.enter_context(database_url("postgresql", directory, name)),

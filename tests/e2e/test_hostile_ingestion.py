@@ -18,7 +18,7 @@ from libs.events.deadletters import DeadLetter, read_dead_letters
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from tests.conftest import Suite
-from tests.support.brokers import prefix_of
+from tests.support.brokers import credentials_of, prefix_of
 from tests.support.hostile import DRUG, FACILITY, PRESCRIPTIONS, VALIDATOR, VISITS, corpus, valid
 from tests.support.kafka import produce, wait_for
 from tests.support.samples import sample_payload
@@ -71,7 +71,12 @@ def original(letter: DeadLetter) -> str:
 
 
 def letters_of(bootstrap: str, topic: str, consumer: str) -> list[DeadLetter]:
-    found = read_dead_letters(bootstrap, [f"{topic}.dlt"], prefix=prefix_of(bootstrap))
+    found = read_dead_letters(
+        bootstrap,
+        [f"{topic}.dlt"],
+        prefix=prefix_of(bootstrap),
+        credentials=credentials_of(bootstrap),
+    )
     return [letter for letter in found if letter.consumer == consumer]
 
 

@@ -31,7 +31,7 @@ from libs.launcher.config import SERVICES
 from libs.platform.auth import Role
 from libs.platform.http.metrics import HttpMetricsMiddleware
 from tests.conftest import Suite
-from tests.support.brokers import TestBroker, topic_on
+from tests.support.brokers import TestBroker, credentials_of, topic_on
 from tests.support.databases import database_url
 from tests.support.kafka import wait_for
 from tests.support.prometheus import Prometheus, running_prometheus
@@ -67,7 +67,9 @@ class Monitored:
 
 
 def publish(bootstrap: str, events: list[CloudEvent[Any]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", **credentials_of(bootstrap).client_options()
+    )
     try:
         for e in events:
             producer.send(topic_on(bootstrap, e.topic), key=e.key.encode(), value=encode(e))

@@ -27,7 +27,7 @@ from libs.events.topics import load_declarations
 from libs.platform.auth import Role
 from services.referral.adapters.schema import Referral
 from tests.conftest import Suite
-from tests.support.brokers import topic_on
+from tests.support.brokers import credentials_of, topic_on
 from tests.support.county_time import county_today
 from tests.support.kafka import produce, read_all, wait_for
 from tests.support.referral import (
@@ -315,7 +315,12 @@ class _Record:
 
 def _read_everything(bootstrap: str, topics: list[str], timeout_s: float = 30.0) -> list[_Record]:
     """Every record on ``topics`` now, with one consumer (to each high watermark)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **credentials_of(bootstrap).client_options(),
+    )
     try:
         physical = [topic_on(bootstrap, topic) for topic in topics]
         partitions = [

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from libs.events import encode
-from libs.events.topics import create_topics
-from tests.support.brokers import BrokerAddress, TestBroker
+from tests.support.brokers import BrokerAddress, TestBroker, provision
 from tests.support.delivery import event, facility
 from tests.support.kafka import produce, read_all, wait_for
 from tests.support.services import start_service
@@ -17,8 +16,12 @@ from tests.support.services import start_service
 def test_a_service_in_a_namespace_uses_only_its_own_topics(
     broker: TestBroker, make_database: Callable[[str], str], tmp_path: Path
 ) -> None:
-    county = BrokerAddress(broker.bootstrap_servers, broker.topic_prefix + "qs.")
-    create_topics(county, prefix=county.topic_prefix)
+    county = BrokerAddress(
+        broker.bootstrap_servers,
+        broker.topic_prefix + "qs.",
+        broker.bootstrap_servers.secret,
+    )
+    provision(county)
     reporting = start_service(
         "reporting", bootstrap=county, database_url=make_database("r"), data_dir=tmp_path / "data"
     )

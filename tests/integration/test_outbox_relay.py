@@ -12,7 +12,7 @@ from libs.events.codec import decode
 from libs.events.outbox import OutboxRelay, OutboxSignal, kafka_producer_factory
 from libs.events.tables import OutboxRecord
 from libs.platform.database import Database
-from tests.support.brokers import TestBroker
+from tests.support.brokers import TestBroker, credentials_of
 from tests.support.delivery import facility, metrics, reporting_database, uow_factory
 from tests.support.kafka import read_all, wait_for
 
@@ -35,6 +35,7 @@ def make_relay(
         kafka_producer_factory(
             broker.bootstrap_servers,
             "test-relay",
+            credentials=credentials_of(broker.bootstrap_servers),
             max_block_ms=2000,
             bootstrap_timeout_ms=2000,
             request_timeout_ms=3000,

@@ -5,6 +5,11 @@ The cluster is the one ``tests/support/testbed.py`` started for the run, or the 
 (``KAFKA_TOPIC_PREFIX``, e.g. ``t1a2b3c4d.``): its topics and consumer groups cannot see
 another test's, and they are deleted afterwards.
 
+On the cluster every client authenticates (``tests/support/kafka_cluster.py``): the test
+helpers as the operator (``BrokerAddress.credentials``, a super user: a test may forge what no
+service could), each service it starts as its own principal (:func:`principal_env`), under
+the ACLs ``libs/events/access.py`` derives, granted per namespace.
+
 A test that needs the embedded broker (it stops the broker, or it checks that something holds
 on both) asks for ``kind="tansu"``; ``TEST_BROKER=tansu`` puts every test on one.
 """
@@ -13,13 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from libs.events.topics import create_topics, delete_topics, physical_topic
+from libs.events.access import apply_access, revoke_access
+from libs.events.credentials import KafkaCredentials
+from libs.events.topics import create_topics, delete_topics, load_declarations, physical_topic
 from libs.launcher.broker import EmbeddedBroker
 from libs.launcher.ports import free_port
+from tests.support.kafka_cluster import operator, password_for
 
 
 def cluster_bootstrap() -> str:
@@ -27,23 +36,62 @@ def cluster_bootstrap() -> str:
     return os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "")
 
 
+def cluster_secret() -> str:
+    """The secret the run's cluster derives its passwords from (empty: no authentication)."""
+    return os.environ.get("TEST_KAFKA_SECRET", "")
+
+
 class BrokerAddress(str):
-    """A bootstrap address that also carries the topic namespace of the test using it.
+    """A bootstrap address that also carries the topic namespace of the test using it and
+    the secret of its cluster (empty for a broker without authentication).
 
     It is a ``str`` so it goes wherever a bootstrap address goes; the test helpers
-    (``produce``, ``read_all``, ``start_service``) read ``topic_prefix`` from it.
+    (``produce``, ``read_all``, ``start_service``) read ``topic_prefix`` and the
+    credentials from it.
     """
 
     topic_prefix: str
+    secret: str
 
-    def __new__(cls, bootstrap: str, topic_prefix: str = "") -> BrokerAddress:
+    def __new__(cls, bootstrap: str, topic_prefix: str = "", secret: str = "") -> BrokerAddress:
         address = super().__new__(cls, bootstrap)
         address.topic_prefix = topic_prefix
+        address.secret = secret
         return address
+
+    @property
+    def credentials(self) -> KafkaCredentials:
+        """The operator's: what the test helpers connect as."""
+        return operator(self.secret) if self.secret else KafkaCredentials()
+
+    def principal(self, name: str) -> KafkaCredentials:
+        """The credentials of the suite's principal ``name`` (a service, or ``his``)."""
+        if not self.secret:
+            return KafkaCredentials()
+        return KafkaCredentials(
+            "SASL_PLAINTEXT", "SCRAM-SHA-512", name, password_for(self.secret, name)
+        )
 
 
 def prefix_of(bootstrap: str) -> str:
     return getattr(bootstrap, "topic_prefix", "")
+
+
+def credentials_of(bootstrap: str) -> KafkaCredentials:
+    """What a test helper connects to ``bootstrap`` as (the operator on the cluster)."""
+    return bootstrap.credentials if isinstance(bootstrap, BrokerAddress) else KafkaCredentials()
+
+
+def principal_of(bootstrap: str, name: str) -> KafkaCredentials:
+    """The credentials of principal ``name`` (a service, or ``his``) on ``bootstrap``."""
+    if isinstance(bootstrap, BrokerAddress):
+        return bootstrap.principal(name)
+    return KafkaCredentials()
+
+
+def principal_env(bootstrap: str, name: str) -> dict[str, str]:
+    """The environment that makes a child process principal ``name`` on ``bootstrap``."""
+    return principal_of(bootstrap, name).environment()
 
 
 def topic_on(bootstrap: str, topic: str) -> str:
@@ -51,16 +99,55 @@ def topic_on(bootstrap: str, topic: str) -> str:
     return physical_topic(topic, prefix_of(bootstrap))
 
 
+def provision(address: BrokerAddress) -> None:
+    """Every declared topic in ``address``'s namespace, and the suite's ACLs there when its
+    cluster authenticates."""
+    # ACLs first: a broker applies the cluster's metadata in order, so one that knows a topic
+    # already enforces (and allows) what was granted on it.
+    if address.secret:
+        apply_access(address, address.credentials, prefix=address.topic_prefix)
+    create_topics(address, prefix=address.topic_prefix, credentials=address.credentials)
+    if address.secret:
+        _wait_until_every_broker_knows(address)
+
+
+def _wait_until_every_broker_knows(address: BrokerAddress, timeout_s: float = 30.0) -> None:
+    """Until each broker's metadata has the namespace's topics (and so its ACLs): the
+    controller answered, but a broker that has not caught up would refuse a granted read
+    as unauthorized (it does not know the grant yet), which is never retried."""
+    from kafka import KafkaConsumer
+
+    wanted = {physical_topic(d.name, address.topic_prefix) for d in load_declarations()}
+    deadline = time.monotonic() + timeout_s
+    for node in address.split(","):
+        while True:
+            # A fresh client asks its bootstrap node first, and only it.
+            consumer = KafkaConsumer(bootstrap_servers=node, **address.credentials.client_options())
+            try:
+                known = consumer.topics()
+            finally:
+                consumer.close()
+            if wanted <= known:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{node} does not know {sorted(wanted - known)[:3]} yet")
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
-def namespace_on(bootstrap: str) -> Iterator[BrokerAddress]:
-    """Every declared topic under a new prefix on ``bootstrap``; deleted afterwards."""
-    prefix = f"t{uuid.uuid4().hex[:8]}."
-    create_topics(bootstrap, prefix=prefix)
+def namespace_on(bootstrap: str, secret: str = "") -> Iterator[BrokerAddress]:
+    """A new namespace on ``bootstrap`` (:func:`provision`); its topics and ACLs are deleted
+    afterwards."""
+    address = BrokerAddress(bootstrap, f"t{uuid.uuid4().hex[:8]}.", secret)
+    admin = address.credentials
+    provision(address)
     try:
-        yield BrokerAddress(bootstrap, prefix)
+        yield address
     finally:
         with contextlib.suppress(Exception):  # best effort: the namespace is unique anyway
-            delete_topics(bootstrap, prefix=prefix)
+            if secret:
+                revoke_access(bootstrap, admin, prefix=address.topic_prefix)
+            delete_topics(bootstrap, prefix=address.topic_prefix, credentials=admin)
 
 
 class TestBroker:
@@ -87,7 +174,7 @@ class TestBroker:
         """Start the embedded broker again on the same port, empty, and recreate topics."""
         assert self.embedded is not None
         self.embedded.start()
-        create_topics(self.bootstrap_servers)
+        create_topics(self.bootstrap_servers, credentials=KafkaCredentials())
 
 
 @contextlib.contextmanager
@@ -98,9 +185,9 @@ def broker_for_test(log_path: Path, kind: str | None = None) -> Iterator[TestBro
     if kind == "kafka" and not cluster:
         raise RuntimeError("no Kafka cluster for this run (TEST_KAFKA_BOOTSTRAP_SERVERS)")
     if cluster and kind != "tansu":
-        with namespace_on(cluster) as address:
+        with namespace_on(cluster, cluster_secret()) as address:
             yield TestBroker(address, None)
         return
     with log_path.open("wb") as log, EmbeddedBroker(free_port(), log=log) as embedded:
-        create_topics(embedded.bootstrap_servers)
+        create_topics(embedded.bootstrap_servers, credentials=KafkaCredentials())
         yield TestBroker(BrokerAddress(embedded.bootstrap_servers), embedded)

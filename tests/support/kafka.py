@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from tests.support.brokers import topic_on
+from tests.support.brokers import credentials_of, topic_on
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,9 @@ def produce(
     headers: Sequence[tuple[str, bytes]] = (),
 ) -> None:
     """Send ``values`` to logical ``topic``, each keyed by its subject unless ``key`` says."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", **credentials_of(bootstrap).client_options()
+    )
     try:
         for value in values:
             producer.send(
@@ -61,7 +63,12 @@ def produce(
 
 def read_all(bootstrap: str, topic: str, *, timeout_s: float = 20.0) -> list[Record]:
     """Every record on logical ``topic`` now (to the high watermark from fetch responses)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **credentials_of(bootstrap).client_options(),
+    )
     try:
         name = topic_on(bootstrap, topic)
         partitions = [

@@ -1,6 +1,12 @@
 """A real Apache Kafka cluster for the tests and the benchmark: KRaft nodes that are each
 broker and controller, on free loopback ports, from Maven Central's jars and with the compose
-cluster's settings (``tests/support/kafka_setup.py``).
+cluster's settings (``tests/support/kafka_setup.py``), authentication and ACLs included.
+
+Every client authenticates: the harness and the test helpers as the operator ``admin``
+(PLAIN, a super user), each service and the hospital systems as their own SCRAM principal,
+whose password is derived from the cluster's ``secret`` (:func:`password_for`); the
+principals are created when the cluster starts, the ACLs per topic namespace
+(``tests/support/brokers.py``).
 
 Faults: a node can be killed, stopped, frozen (SIGSTOP), thawed and started again on its own
 data, as the fault tests need.
@@ -10,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import hmac
 import os
 import re
 import shutil
@@ -22,10 +30,26 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from libs.events.access import create_principals, principals
+from libs.events.credentials import KafkaCredentials
 from libs.launcher.ports import free_port, listening_pids
 from tests.support.kafka_setup import broker_jars, shared_broker_settings
 
-__all__ = ["KafkaCluster", "KafkaNode", "node_properties"]
+__all__ = ["OPERATOR", "KafkaCluster", "KafkaNode", "node_properties", "operator", "password_for"]
+
+#: The cluster's super user (``super.users`` in infra/kafka/broker.env).
+OPERATOR = "admin"
+
+
+def password_for(secret: str, principal: str) -> str:
+    """The password of ``principal`` on a test cluster whose secret is ``secret``."""
+    return hmac.new(secret.encode(), principal.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def operator(secret: str) -> KafkaCredentials:
+    """The operator's credentials on a test cluster (PLAIN on the BROKER listener)."""
+    return KafkaCredentials("SASL_PLAINTEXT", "PLAIN", OPERATOR, password_for(secret, OPERATOR))
+
 
 #: Heap of each node. Kafka's own scripts give 1 GiB; a test cluster's topics and rates fit
 #: in a quarter of that (docs/performance.md measures what three nodes cost).
@@ -78,15 +102,23 @@ class KafkaNode:
         return self.process is not None and self.process.poll() is None
 
 
-def node_properties(node: KafkaNode, voters: str) -> dict[str, str]:
-    """One node's server.properties: the shared settings, then where this node is."""
+def node_properties(node: KafkaNode, voters: str, secret: str) -> dict[str, str]:
+    """One node's server.properties: the shared settings, where this node is, and the
+    operator's password (the PLAIN login of the BROKER and CONTROLLER listeners)."""
+    password = password_for(secret, OPERATOR)
+    plain = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{OPERATOR}" password="{password}" user_{OPERATOR}="{password}";'
+    )
     return {
         **shared_broker_settings(),
         "node.id": str(node.node_id),
-        "listeners": f"PLAINTEXT://{node.address},CONTROLLER://127.0.0.1:{node.controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{node.address}",
+        "listeners": f"BROKER://{node.address},CONTROLLER://127.0.0.1:{node.controller_port}",
+        "advertised.listeners": f"BROKER://{node.address}",
         "controller.quorum.voters": voters,
         "log.dirs": str(node.data_dir),
+        "listener.name.broker.plain.sasl.jaas.config": plain,
+        "listener.name.controller.plain.sasl.jaas.config": plain,
     }
 
 
@@ -117,6 +149,9 @@ class KafkaCluster:
         self.heap = heap
         self.jvm_options = JVM_OPTIONS + (QUICK_JIT if quick_jit else ())
         self.cluster_id = _cluster_id()
+        #: Every principal's password derives from it (:func:`password_for`).
+        self.secret = uuid.uuid4().hex
+        self.operator = operator(self.secret)
         self.nodes = [KafkaNode(i, 0, 0, directory / f"node-{i}") for i in range(1, nodes + 1)]
         self._jars: Path | None = None
 
@@ -140,6 +175,7 @@ class KafkaCluster:
                 self._launch(node)
             try:
                 self.wait_ready(timeout_s=timeout_s)
+                self._create_principals()
                 return
             except _PortTaken:
                 self._stop_all(signal.SIGKILL)
@@ -149,6 +185,18 @@ class KafkaCluster:
                 self.stop()
                 raise
 
+    def _create_principals(self) -> None:
+        """Each service's and the hospital systems' SCRAM principal (the ACLs come per
+        namespace)."""
+        passwords = {name: password_for(self.secret, name) for name in principals()}
+        create_principals(self.bootstrap_servers, passwords, self.operator)
+
+    def credentials_of(self, principal: str) -> KafkaCredentials:
+        """The SCRAM credentials of one of the suite's principals on this cluster."""
+        return KafkaCredentials(
+            "SASL_PLAINTEXT", "SCRAM-SHA-512", principal, password_for(self.secret, principal)
+        )
+
     def _place_nodes(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
         for node in self.nodes:
@@ -157,7 +205,7 @@ class KafkaCluster:
             (node.directory / "log4j.properties").write_text(LOG4J)
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
         for node in self.nodes:
-            lines = [f"{k}={v}" for k, v in node_properties(node, voters).items()]
+            lines = [f"{k}={v}" for k, v in node_properties(node, voters, self.secret).items()]
             node.properties_file.write_text("\n".join(lines) + "\n")
 
     def _java(self, node: KafkaNode, main: str, *args: str, heap: str) -> list[str]:
@@ -233,14 +281,16 @@ class KafkaCluster:
                 raise TimeoutError(f"kafka node {node.node_id} never listened on {node.port}")
             time.sleep(0.1)
 
-    @staticmethod
-    def _brokers_seen_by(node: KafkaNode) -> set[int]:
+    def _brokers_seen_by(self, node: KafkaNode) -> set[int]:
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
 
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=node.address, request_timeout_ms=3000, client_id="harness"
+                bootstrap_servers=node.address,
+                request_timeout_ms=3000,
+                client_id="harness",
+                **self.operator.client_options(),
             )
         except (KafkaError, OSError):
             return set()
@@ -302,7 +352,9 @@ class KafkaCluster:
         deadline = time.monotonic() + timeout_s
         while True:
             live = [n.address for n in self.nodes if n.alive()]
-            admin = KafkaAdminClient(bootstrap_servers=live, request_timeout_ms=5000)
+            admin = KafkaAdminClient(
+                bootstrap_servers=live, request_timeout_ms=5000, **self.operator.client_options()
+            )
             try:
                 (described,) = admin.describe_topics([topic])
             finally:
@@ -326,7 +378,9 @@ class KafkaCluster:
         from kafka import KafkaAdminClient
 
         live = [n.address for n in self.nodes if n.alive()]
-        admin = KafkaAdminClient(bootstrap_servers=live, request_timeout_ms=5000)
+        admin = KafkaAdminClient(
+            bootstrap_servers=live, request_timeout_ms=5000, **self.operator.client_options()
+        )
         try:
             described = admin.describe_topics()
         finally:

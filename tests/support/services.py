@@ -16,7 +16,7 @@ import httpx
 from libs.launcher.ports import free_port
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
 from libs.platform.exposition import sample_total
-from tests.support.brokers import prefix_of
+from tests.support.brokers import prefix_of, principal_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,6 +119,7 @@ def start_service(
         "KAFKA_TOPIC_PREFIX": prefix_of(bootstrap),
         f"{name.upper()}_HTTP_PORT": str(port),
         f"{name.upper()}_DATABASE_URL": database_url,
+        **principal_env(bootstrap, name),
         **(env or {}),
     }
     log_path = data_dir / f"{name}.log"

@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from libs.events.deadletters import DeadLetter, read_dead_letters
+from libs.events.provenance import EDGE_PRODUCER
 from libs.platform.auth import Role
 from simulator.activity import Knobs, Plan, plan_period
 from simulator.clock import SimClock
 from simulator.county import County, load_county
 from simulator.drivers import Endpoints, Settler
 from simulator.runner import RunResult, Simulation
-from tests.support.brokers import prefix_of
+from tests.support.brokers import credentials_of, prefix_of, principal_of
 from tests.support.services import ServiceHandle
 
 COUNTY_TZ = ZoneInfo("Asia/Shanghai")
@@ -56,6 +57,7 @@ def endpoints_of(
         topic_prefix=prefix_of(bootstrap),
         data_dir=data_dir,
         delivery_timeout_s=delivery_timeout_s,
+        kafka_credentials=principal_of(bootstrap, EDGE_PRODUCER),
     )
 
 
@@ -229,4 +231,6 @@ def _stock_problems(stock: httpx.Client, facility_id: str) -> list[str]:
 
 def dead_letters(bootstrap: str) -> list[DeadLetter]:
     """Every record on every dead-letter topic of the test's namespace."""
-    return read_dead_letters(bootstrap, prefix=prefix_of(bootstrap))
+    return read_dead_letters(
+        bootstrap, prefix=prefix_of(bootstrap), credentials=credentials_of(bootstrap)
+    )

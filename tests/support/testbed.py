@@ -5,7 +5,8 @@ and a PostgreSQL server, both on free loopback ports, both stopped when the run 
 Either is left out when the environment names one to use instead:
 
 - ``TEST_KAFKA_BOOTSTRAP_SERVERS``: an existing Kafka cluster (each test still gets a topic
-  namespace of its own there, see ``tests/support/brokers.py``);
+  namespace of its own there, see ``tests/support/brokers.py``); with ``TEST_KAFKA_SECRET``
+  when it authenticates as the tests' own cluster does (``tests/support/kafka_cluster.py``);
 - ``TEST_POSTGRES_ADMIN_URL`` or ``TEST_DATABASE_URL``: an existing PostgreSQL server or
   database (``tests/support/databases.py``).
 
@@ -78,6 +79,7 @@ class Testbed:
         self.kafka = KafkaCluster(self.directory / "kafka")
         self.kafka.start()
         os.environ["TEST_KAFKA_BOOTSTRAP_SERVERS"] = self.kafka.bootstrap_servers
+        os.environ["TEST_KAFKA_SECRET"] = self.kafka.secret
 
     def _start_postgres(self) -> None:
         self.postgres = PostgresServer()
@@ -95,6 +97,7 @@ class Testbed:
         if self.kafka is not None:
             self.kafka.stop()
             os.environ.pop("TEST_KAFKA_BOOTSTRAP_SERVERS", None)
+            os.environ.pop("TEST_KAFKA_SECRET", None)
         if self.postgres is not None:
             self.postgres.stop()
             os.environ.pop("TEST_POSTGRES_ADMIN_URL", None)

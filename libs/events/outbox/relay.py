@@ -24,6 +24,7 @@ import structlog
 from sqlalchemy import Connection, Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from libs.events.credentials import KafkaCredentials
 from libs.events.envelope import utc_now
 from libs.events.metrics import DeliveryMetrics
 from libs.events.outbox.signal import OutboxSignal
@@ -90,9 +91,15 @@ class RelayLease:
 
 
 def kafka_producer_factory(
-    bootstrap_servers: str, client_id: str, **overrides: Any
+    bootstrap_servers: str,
+    client_id: str,
+    *,
+    credentials: KafkaCredentials | None = None,
+    **overrides: Any,
 ) -> ProducerFactory:
-    """A factory of kafka-python producers configured for ordered, idempotent delivery."""
+    """A factory of kafka-python producers configured for ordered, idempotent delivery, as
+    ``credentials``' principal (default: the environment's)."""
+    identity = (credentials or KafkaCredentials.from_env()).client_options()
 
     def create() -> Any:
         from kafka import KafkaProducer
@@ -110,6 +117,7 @@ def kafka_producer_factory(
             "bootstrap_timeout_ms": 10_000,
             "request_timeout_ms": 15_000,
             "delivery_timeout_ms": 30_000,
+            **identity,
         }
         options.update(overrides)
         return KafkaProducer(**options)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from libs.events.credentials import KafkaCredentials
 from libs.events.topics import physical_topic
 
 __all__ = ["TopicRecord", "read_topic"]
@@ -32,9 +33,11 @@ def read_topic(
     prefix: str = "",
     timeout_s: float = 300.0,
     client_id: str = "reporting-rebuild",
+    credentials: KafkaCredentials | None = None,
 ) -> Iterator[TopicRecord]:
     """Every record of logical ``topic`` now on the broker (in offset order within each
-    partition); ``TimeoutError`` if the end is not reached in time."""
+    partition); ``TimeoutError`` if the end is not reached in time. Reads as ``credentials``'
+    principal (default: the environment's, i.e. the reporting service's own)."""
     from kafka import KafkaConsumer, TopicPartition
 
     name = physical_topic(topic, prefix)
@@ -43,6 +46,7 @@ def read_topic(
         group_id=None,
         enable_auto_commit=False,
         client_id=client_id,
+        **(credentials or KafkaCredentials.from_env()).client_options(),
     )
     try:
         partitions = [

@@ -26,11 +26,17 @@ from sqlalchemy import create_engine, select, text
 from libs.events import CloudEvent, decode, encode
 from libs.events.catalogue.reporting import IndicatorCellUpdated
 from libs.events.catalogue.values import PrescriptionCategory
-from libs.events.topics import create_topics
 from services.reporting.adapters.schema import IndicatorCell, MemberCount, StationingSpan
 from tests.conftest import Suite
 from tests.integration.reporting.test_known_batch import KNOWN_VALUES
-from tests.support.brokers import BrokerAddress, TestBroker, topic_on
+from tests.support.brokers import (
+    BrokerAddress,
+    TestBroker,
+    credentials_of,
+    principal_env,
+    provision,
+    topic_on,
+)
 from tests.support.databases import database_url
 from tests.support.kafka import read_all, wait_for
 from tests.support.reporting import (
@@ -46,7 +52,9 @@ from tests.support.services import REPO_ROOT, ServiceHandle
 
 def publish(bootstrap: str, events: list[CloudEvent[Any]]) -> None:
     """Send events as their producers would: on their topic, keyed by their aggregate."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", **credentials_of(bootstrap).client_options()
+    )
     try:
         for e in events:
             producer.send(topic_on(bootstrap, e.topic), key=e.key.encode(), value=encode(e))
@@ -90,9 +98,11 @@ def county(
     module_broker: TestBroker, module_db_kind: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[County]:
     address = BrokerAddress(
-        module_broker.bootstrap_servers, f"{module_broker.topic_prefix}{module_db_kind[:2]}."
+        module_broker.bootstrap_servers,
+        f"{module_broker.topic_prefix}{module_db_kind[:2]}.",
+        module_broker.bootstrap_servers.secret,
     )
-    create_topics(address, prefix=address.topic_prefix)
+    provision(address)
     directory = tmp_path_factory.mktemp("reporting")
     with ExitStack() as stack:
         suite = Suite(
@@ -167,6 +177,7 @@ def rebuild(county: County, url: str) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": str(county.bootstrap),
         "KAFKA_TOPIC_PREFIX": county.bootstrap.topic_prefix,
+        **principal_env(county.bootstrap, "reporting"),
         "DATA_DIR": str(county.directory / "rebuild"),
         "LOG_FORMAT": "json",
     }

@@ -120,6 +120,9 @@ def test_the_service_refuses_weak_or_missing_secrets(
         environment="production",
         auth_keys="k:" + "s" * 40,
         pseudonym_secret="p" * 32,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="referral",
+        kafka_sasl_password="x" * 24,
         data_dir=tmp_path,
     )
     with pytest.raises(ValueError, match="REFERRAL_PATIENT_DATA_KEYS is required"):

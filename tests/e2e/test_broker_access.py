@@ -1,0 +1,159 @@
+"""Who may write and read where, enforced by the real cluster's authentication and ACLs.
+
+Each principal of the suite tries every topic of its namespace: a service may produce only
+to the topics it owns and to the dead-letter twins of what it consumes, the hospital systems
+only to the ingestion topics; reads and consumer groups likewise; a client that does not
+authenticate, or authenticates wrongly, gets nothing. (The embedded Tansu broker enforces
+none of this: README, "Who may publish what".)
+"""
+
+from __future__ import annotations
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import (
+    GroupAuthorizationFailedError,
+    KafkaError,
+    TopicAuthorizationFailedError,
+)
+
+from libs.events.access import Grant, grants
+from libs.events.credentials import KafkaCredentials
+from libs.events.topics import load_declarations
+from tests.support.brokers import BrokerAddress, TestBroker, topic_on
+
+pytestmark = pytest.mark.parametrize("broker", ["kafka"], indirect=True)
+
+TOPICS = [d.name for d in load_declarations()]
+GRANTS = {grant.principal: grant for grant in grants()}
+
+
+def producer(
+    address: BrokerAddress, credentials: KafkaCredentials, *, bootstrap_timeout_ms: int = 5_000
+) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=address,
+        acks="all",
+        max_block_ms=5_000,
+        bootstrap_timeout_ms=bootstrap_timeout_ms,
+        request_timeout_ms=5_000,
+        client_id="access-test",
+        **credentials.client_options(),
+    )
+
+
+def may_write(address: BrokerAddress, credentials: KafkaCredentials, topic: str) -> bool:
+    """One producer per topic: a refused topic stays in a client's metadata and spoils it."""
+    client = producer(address, credentials)
+    try:
+        client.send(topic_on(address, topic), key=b"access-test", value=b"{}").get(timeout=10)
+    except TopicAuthorizationFailedError:
+        return False
+    finally:
+        client.close(timeout=5)
+    return True
+
+
+def may_read(address: BrokerAddress, credentials: KafkaCredentials, topic: str) -> bool:
+    consumer = KafkaConsumer(
+        bootstrap_servers=address,
+        group_id=None,
+        enable_auto_commit=False,
+        request_timeout_ms=6_000,
+        **credentials.client_options(),
+    )
+    try:
+        partition = TopicPartition(topic_on(address, topic), 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning()
+        consumer.position(partition)  # DESCRIBE (which WRITE implies) is enough for this
+        for _ in range(2):
+            consumer.poll(timeout_ms=200)  # a fetch: READ, or refused
+    except TopicAuthorizationFailedError:
+        return False
+    finally:
+        consumer.close()
+    return True
+
+
+@pytest.fixture
+def address(broker: TestBroker) -> BrokerAddress:
+    assert broker.bootstrap_servers.secret, "the run's cluster authenticates"
+    return broker.bootstrap_servers
+
+
+@pytest.mark.parametrize("principal", sorted(GRANTS))
+def test_each_principal_produces_only_to_the_topics_it_owns(
+    address: BrokerAddress, principal: str
+) -> None:
+    grant: Grant = GRANTS[principal]
+    credentials = address.principal(principal)
+    allowed = {topic for topic in TOPICS if may_write(address, credentials, topic)}
+    assert allowed == set(grant.writes)
+    assert len(TOPICS) - len(allowed) > len(TOPICS) // 2, "most topics are someone else's"
+
+
+def test_hospital_systems_write_the_ingestion_topics_and_read_nothing(
+    address: BrokerAddress,
+) -> None:
+    his = address.principal("his")
+    assert GRANTS["his"].writes == {"ingestion.visit", "ingestion.prescription"}
+    assert not may_read(address, his, "ingestion.visit")
+    assert not may_read(address, his, "pharmacy.stock")
+
+
+@pytest.mark.parametrize("principal", ["pharmacy", "finance"])
+def test_a_service_reads_what_it_consumes_and_nothing_else(
+    address: BrokerAddress, principal: str
+) -> None:
+    grant = GRANTS[principal]
+    credentials = address.principal(principal)
+    readable = {topic for topic in TOPICS if may_read(address, credentials, topic)}
+    assert readable == set(grant.reads)
+
+
+def test_a_service_cannot_join_another_service_s_consumer_group(address: BrokerAddress) -> None:
+    pharmacy = address.principal("pharmacy")
+    topic = topic_on(address, "organisation.facility")
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=address,
+        group_id=address.topic_prefix + "finance",
+        request_timeout_ms=6_000,
+        **pharmacy.client_options(),
+    )
+    try:
+        with pytest.raises(GroupAuthorizationFailedError):
+            poll_for(consumer, seconds=10)
+    finally:
+        consumer.close()
+
+
+def poll_for(consumer: KafkaConsumer, *, seconds: float) -> None:
+    for _ in range(int(seconds * 2)):
+        consumer.poll(timeout_ms=500)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        KafkaCredentials(),  # no SASL at all
+        KafkaCredentials("SASL_PLAINTEXT", "SCRAM-SHA-512", "pharmacy", "not-the-password"),
+        KafkaCredentials("SASL_PLAINTEXT", "SCRAM-SHA-512", "mallory", "made-up"),
+        KafkaCredentials("SASL_PLAINTEXT", "PLAIN", "pharmacy", "guessing"),
+    ],
+    ids=["plaintext", "wrong-password", "unknown-principal", "plain-as-a-service"],
+)
+def test_a_client_that_does_not_authenticate_gets_nothing(
+    address: BrokerAddress, credentials: KafkaCredentials
+) -> None:
+    with pytest.raises(KafkaError):
+        send_one(address, credentials)
+
+
+def send_one(address: BrokerAddress, credentials: KafkaCredentials) -> None:
+    client = producer(address, credentials, bootstrap_timeout_ms=2_000)
+    try:
+        client.send(topic_on(address, "ingestion.visit"), key=b"k", value=b"{}").get(timeout=10)
+    finally:
+        client.close(timeout=1)
