@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from libs.events.access import apply_access, revoke_access
 from libs.events.credentials import KafkaCredentials
-from libs.events.topics import create_topics, delete_topics, load_declarations, physical_topic
+from libs.events.topics import create_topics, delete_topics, physical_topic
 from libs.launcher.broker import EmbeddedBroker
 from libs.launcher.ports import free_port
 from tests.support.kafka_cluster import operator, password_for
@@ -107,31 +106,6 @@ def provision(address: BrokerAddress) -> None:
     if address.secret:
         apply_access(address, address.credentials, prefix=address.topic_prefix)
     create_topics(address, prefix=address.topic_prefix, credentials=address.credentials)
-    if address.secret:
-        _wait_until_every_broker_knows(address)
-
-
-def _wait_until_every_broker_knows(address: BrokerAddress, timeout_s: float = 30.0) -> None:
-    """Until each broker's metadata has the namespace's topics (and so its ACLs): the
-    controller answered, but a broker that has not caught up would refuse a granted read
-    as unauthorized (it does not know the grant yet), which is never retried."""
-    from kafka import KafkaConsumer
-
-    wanted = {physical_topic(d.name, address.topic_prefix) for d in load_declarations()}
-    deadline = time.monotonic() + timeout_s
-    for node in address.split(","):
-        while True:
-            # A fresh client asks its bootstrap node first, and only it.
-            consumer = KafkaConsumer(bootstrap_servers=node, **address.credentials.client_options())
-            try:
-                known = consumer.topics()
-            finally:
-                consumer.close()
-            if wanted <= known:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{node} does not know {sorted(wanted - known)[:3]} yet")
-            time.sleep(0.1)
 
 
 @contextlib.contextmanager
