@@ -10,7 +10,7 @@ from libs.directory.lookup import FacilityDirectory
 from libs.directory.tables import KnownFacility
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
-from libs.platform.http.security import CurrentPrincipal
+from libs.platform.http.security import AnyRole
 
 __all__ = ["router"]
 
@@ -32,14 +32,14 @@ def _view(row: KnownFacility) -> dict[str, Any]:
 
 @router.get("/facilities", summary="This service's copy of the member facilities")
 def list_facilities(
-    _: CurrentPrincipal, uow: UnitOfWorkDep, community_id: str | None = None
+    _: AnyRole, uow: UnitOfWorkDep, community_id: str | None = None
 ) -> list[dict[str, Any]]:
     with uow:
         return [_view(f) for f in FacilityDirectory(uow.session).all(community_id=community_id)]
 
 
 @router.get("/facilities/{facility_id}", summary="One facility as this service knows it")
-def get_facility(facility_id: str, _: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+def get_facility(facility_id: str, _: AnyRole, uow: UnitOfWorkDep) -> dict[str, Any]:
     with uow:
         row = FacilityDirectory(uow.session).get(facility_id)
         if row is None:

@@ -58,7 +58,12 @@ class Principal:
     token_id: str
 
     def can_act_for(self, facility_id: str) -> bool:
-        """Whether the holder may see or act for ``facility_id``."""
+        """Whether the holder may see or act for ``facility_id``: clinic staff for their own
+        facility only (none if the token names none); the county's central roles for every
+        member. Which roles may call a route at all is the route's own rule (its
+        ``require_roles``), never this."""
+        if self.role is Role.CLINIC_STAFF:
+            return self.facility_id is not None and self.facility_id == facility_id
         return self.facility_id is None or self.facility_id == facility_id
 
 

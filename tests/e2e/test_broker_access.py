@@ -94,7 +94,28 @@ def granted(allows: Callable[[str], bool], grant: frozenset[str]) -> set[str]:
 @pytest.fixture
 def address(broker: TestBroker) -> BrokerAddress:
     assert broker.bootstrap_servers.secret, "the run's cluster authenticates"
+    wait_until_every_broker_knows(broker.bootstrap_servers)
     return broker.bootstrap_servers
+
+
+def wait_until_every_broker_knows(address: BrokerAddress, timeout_s: float = 30.0) -> None:
+    """Until each broker's metadata has the new namespace's topics (and so its ACLs, created
+    before them): the controller has answered, but a broker that has not caught up yet
+    answers "unknown topic", which says nothing about who may use it."""
+    wanted = {topic_on(address, topic) for topic in TOPICS}
+    deadline = time.monotonic() + timeout_s
+    for node in address.split(","):
+        while True:
+            # A fresh client asks its bootstrap node, and only it, for the first metadata.
+            consumer = KafkaConsumer(bootstrap_servers=node, **address.credentials.client_options())
+            try:
+                known = consumer.topics()
+            finally:
+                consumer.close()
+            if wanted <= known:
+                break
+            assert time.monotonic() < deadline, f"{node} lacks {sorted(wanted - known)[:3]}"
+            time.sleep(0.2)
 
 
 @pytest.mark.parametrize("principal", sorted(GRANTS))

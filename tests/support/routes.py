@@ -52,3 +52,20 @@ def mutating_operations(app: FastAPI) -> list[Operation]:
         for method in methods:
             operations.add(Operation(method, context.path, _roles(dependant)))
     return sorted(operations, key=lambda o: (o.path, o.method))
+
+
+#: Routes anyone may read without a token: probes, metrics, the API's own description, and
+#: the residents' public timetable.
+PUBLIC_READS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/public/")
+
+
+def read_operations(app: FastAPI) -> list[Operation]:
+    """Every GET operation of ``app`` that needs a token, with the roles it admits."""
+    operations = set()
+    for context in _contexts(app):
+        if "GET" not in (getattr(context, "methods", None) or ()):
+            continue
+        if context.path.startswith(PUBLIC_READS):
+            continue
+        operations.add(Operation("GET", context.path, _roles(getattr(context, "dependant", None))))
+    return sorted(operations, key=lambda o: o.path)

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from libs.platform.auth import InvalidToken, Principal, Role, TokenAuthority
 from libs.platform.http.errors import ApiError
 
-__all__ = ["CurrentPrincipal", "ensure_facility", "require_roles"]
+__all__ = ["AnyRole", "CurrentPrincipal", "ensure_facility", "require_roles"]
 
 _bearer = HTTPBearer(
     auto_error=False, description="A token from `python -m libs.platform.auth mint`."
@@ -66,3 +66,8 @@ def ensure_facility(principal: Principal, facility_id: str) -> None:
         raise ApiError(
             403, "forbidden", f"this token acts for {principal.facility_id}, not {facility_id}"
         )
+
+
+#: Every role of the county (reference data such as the formulary and the organisation, and
+#: the indicators): a route declares it so that the read matrix knows it was decided.
+AnyRole = Annotated[Principal, Depends(require_roles(*Role))]

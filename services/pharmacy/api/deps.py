@@ -19,6 +19,8 @@ __all__ = [
     "PharmacyCentre",
     "PharmacyUow",
     "StockKeeper",
+    "StockReader",
+    "StockValueReader",
     "act_for",
     "translated",
 ]
@@ -34,6 +36,22 @@ PharmacyUow = Annotated[PharmacyUnitOfWork, Depends(_pharmacy_uow)]
 PharmacyCentre = Annotated[Principal, Depends(require_roles(Role.PHARMACY_CENTRE))]
 #: Who moves stock at a facility: the central pharmacy anywhere, clinic staff at their own.
 StockKeeper = Annotated[Principal, Depends(require_roles(Role.PHARMACY_CENTRE, Role.CLINIC_STAFF))]
+
+#: Who reads stock, lots, transfers, shortages and reservations: the central pharmacy and the
+#: management centre everywhere, clinic staff at their own facility (each route scopes them).
+StockReader = Annotated[
+    Principal,
+    Depends(require_roles(Role.PHARMACY_CENTRE, Role.COUNTY_ADMIN, Role.CLINIC_STAFF)),
+]
+#: The value of near-expiry and expired stock is also the finance centre's (write-offs).
+StockValueReader = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.PHARMACY_CENTRE, Role.COUNTY_ADMIN, Role.CLINIC_STAFF, Role.FINANCE_CENTRE
+        )
+    ),
+]
 
 _STATUS: list[tuple[type[PharmacyError], int]] = [(NotFound, 404), (Invalid, 422), (Conflict, 409)]
 

@@ -12,7 +12,7 @@ from libs.events.catalogue.pharmacy import DrugSnapshot
 from libs.events.payload import Code
 from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
+from libs.platform.http.security import AnyRole
 from services.pharmacy.adapters.schema import DrugRow
 from services.pharmacy.api.deps import PharmacyCentre, PharmacyUow, translated
 from services.pharmacy.service_layer import formulary
@@ -38,7 +38,7 @@ def drug_view(row: DrugRow) -> dict[str, Any]:
 
 @router.get("/drugs", summary="The formulary, filtered and paginated")
 def list_drugs(
-    _: CurrentPrincipal,
+    _: AnyRole,
     uow: PharmacyUow,
     page: PageDep,
     q: str | None = Query(default=None, max_length=100, description="Code or name contains"),
@@ -72,7 +72,7 @@ def list_drugs(
 
 
 @router.get("/drugs/{drug_code}", summary="One formulary entry")
-def get_drug(drug_code: str, _: CurrentPrincipal, uow: PharmacyUow) -> dict[str, Any]:
+def get_drug(drug_code: str, _: AnyRole, uow: PharmacyUow) -> dict[str, Any]:
     with uow:
         row = uow.session.get(DrugRow, drug_code)
         if row is None:

@@ -13,9 +13,14 @@ from sqlalchemy import func, select
 from libs.events.payload import cents
 from libs.platform.auth import Principal
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
 from services.pharmacy.adapters.schema import ExpiryScanRow, ReservationRow, ShortageRow, StockLot
-from services.pharmacy.api.deps import PharmacyCentre, PharmacyUow, act_for
+from services.pharmacy.api.deps import (
+    PharmacyCentre,
+    PharmacyUow,
+    StockReader,
+    StockValueReader,
+    act_for,
+)
 from services.pharmacy.service_layer.expiry import scan_all
 
 router = APIRouter(tags=["reports"])
@@ -30,7 +35,7 @@ def _scope(principal: Principal, facility_id: str | None) -> str | None:
 
 @router.get("/shortages", summary="Shortages (缺药登记), newest first")
 def shortages(
-    principal: CurrentPrincipal,
+    principal: StockReader,
     uow: PharmacyUow,
     page: PageDep,
     facility_id: str | None = Query(default=None, max_length=64),
@@ -71,7 +76,7 @@ def shortages(
     "/expiry/lots", summary="Lots expiring within the horizon (and expired ones), soonest first"
 )
 def expiring_lots(
-    principal: CurrentPrincipal,
+    principal: StockReader,
     uow: PharmacyUow,
     page: PageDep,
     facility_id: str | None = Query(default=None, max_length=64),
@@ -110,7 +115,7 @@ def expiring_lots(
 
 @router.get("/expiry/value", summary="Near-expiry and expired value per facility, at cost")
 def expiring_value(
-    principal: CurrentPrincipal,
+    principal: StockValueReader,
     uow: PharmacyUow,
     facility_id: str | None = Query(default=None, max_length=64),
 ) -> list[dict[str, Any]]:
@@ -154,7 +159,7 @@ def run_scan(_: PharmacyCentre, request: Request) -> dict[str, int]:
 
 @router.get("/reservations", summary="Stock reserved for patients referred down")
 def reservations(
-    principal: CurrentPrincipal,
+    principal: StockReader,
     uow: PharmacyUow,
     page: PageDep,
     facility_id: str | None = Query(default=None, max_length=64),

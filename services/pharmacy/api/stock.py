@@ -16,9 +16,8 @@ from sqlalchemy import case, func, select
 from libs.events.catalogue.pharmacy import AdjustmentReason, ReceiptSource, WriteOffReason
 from libs.events.payload import Count, Identifier, Quantity, UnitPrice
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
 from services.pharmacy.adapters.schema import StockCardLine, StockItem, StockLot
-from services.pharmacy.api.deps import PharmacyUow, StockKeeper, act_for, translated
+from services.pharmacy.api.deps import PharmacyUow, StockKeeper, StockReader, act_for, translated
 from services.pharmacy.domain.stock import CardKind, available, summarise
 from services.pharmacy.service_layer import stock
 from services.pharmacy.service_layer.formulary import require_drug
@@ -84,7 +83,7 @@ def _facility(uow: PharmacyUow, facility_id: str) -> None:
 
 @router.get("/{facility_id}", summary="Stock on hand per drug at a facility")
 def on_hand(
-    facility_id: str, principal: CurrentPrincipal, uow: PharmacyUow, page: PageDep
+    facility_id: str, principal: StockReader, uow: PharmacyUow, page: PageDep
 ) -> Page[dict[str, Any]]:
     act_for(principal, facility_id)
     with uow:
@@ -126,7 +125,7 @@ def on_hand(
 
 @router.get("/{facility_id}/drugs/{drug_code}", summary="One drug at a facility, by lot")
 def drug_stock(
-    facility_id: str, drug_code: str, principal: CurrentPrincipal, uow: PharmacyUow
+    facility_id: str, drug_code: str, principal: StockReader, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
     with uow, translated():
@@ -185,7 +184,7 @@ def _line_view(line: StockCardLine) -> dict[str, Any]:
 def stock_card(
     facility_id: str,
     drug_code: str,
-    principal: CurrentPrincipal,
+    principal: StockReader,
     uow: PharmacyUow,
     page: PageDep,
     lot_number: str | None = Query(default=None, max_length=64),
@@ -214,7 +213,7 @@ def stock_card(
 def reconciliation(
     facility_id: str,
     drug_code: str,
-    principal: CurrentPrincipal,
+    principal: StockReader,
     uow: PharmacyUow,
     since: Annotated[datetime | None, Query(description="Period start (default: ever)")] = None,
 ) -> dict[str, Any]:

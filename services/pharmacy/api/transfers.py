@@ -18,12 +18,12 @@ from libs.events.payload import Code, Count, Identifier, Quantity
 from libs.platform.auth import Principal, Role
 from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
 from services.pharmacy.adapters.schema import TransferLineRow, TransferLotRow, TransferRow
 from services.pharmacy.api.deps import (
     PharmacyCentre,
     PharmacyUow,
     StockKeeper,
+    StockReader,
     act_for,
     translated,
 )
@@ -146,7 +146,7 @@ def _parties(uow: PharmacyUow, transfer_id: str) -> tuple[str, str]:
 
 @router.get("", summary="Transfer orders, newest first")
 def list_transfers(
-    principal: CurrentPrincipal,
+    principal: StockReader,
     uow: PharmacyUow,
     page: PageDep,
     state: TransferState | None = None,
@@ -177,7 +177,7 @@ def list_transfers(
 
 
 @router.get("/{transfer_id}", summary="One transfer order with its lines and lots")
-def get_transfer(transfer_id: str, principal: CurrentPrincipal, uow: PharmacyUow) -> dict[str, Any]:
+def get_transfer(transfer_id: str, principal: StockReader, uow: PharmacyUow) -> dict[str, Any]:
     with uow:
         row = uow.session.get(TransferRow, transfer_id)
         if row is None:

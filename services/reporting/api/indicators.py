@@ -18,7 +18,7 @@ from libs.platform.auth import Principal
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
+from libs.platform.http.security import AnyRole
 from services.reporting.api.views import (
     IndicatorView,
     SeriesView,
@@ -141,13 +141,13 @@ def _range(
 
 
 @router.get("", summary="The indicator catalogue")
-def catalogue(_: CurrentPrincipal, page: PageDep) -> Page[IndicatorView]:
+def catalogue(_: AnyRole, page: PageDep) -> Page[IndicatorView]:
     views = [indicator_view(i) for i in INDICATORS]
     return page.of(views[page.offset : page.offset + page.limit], total=len(views))
 
 
 @router.get("/member-facilities", summary="Member facilities per community and tier")
-def member_facilities(_: CurrentPrincipal, uow: UnitOfWorkDep) -> list[dict[str, int | str]]:
+def member_facilities(_: AnyRole, uow: UnitOfWorkDep) -> list[dict[str, int | str]]:
     with uow:
         return member_counts(uow.session)
 
@@ -160,7 +160,7 @@ def member_facilities(_: CurrentPrincipal, uow: UnitOfWorkDep) -> list[dict[str,
 )
 def export_csv(
     code: str,
-    principal: CurrentPrincipal,
+    principal: AnyRole,
     uow: UnitOfWorkDep,
     level: LevelQuery = None,
     unit_id: UnitQuery = None,
@@ -193,7 +193,7 @@ def export_csv(
 )
 def indicator_series(
     code: str,
-    principal: CurrentPrincipal,
+    principal: AnyRole,
     uow: UnitOfWorkDep,
     page: PageDep,
     level: Annotated[OrgUnitLevel, Query()] = OrgUnitLevel.COUNTY,
@@ -240,7 +240,7 @@ def indicator_series(
 )
 def indicator_values(
     code: str,
-    principal: CurrentPrincipal,
+    principal: AnyRole,
     uow: UnitOfWorkDep,
     page: PageDep,
     level: LevelQuery = None,

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from libs.events.catalogue.values import HalfDay
 from libs.events.payload import Identifier
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
 from services.staffing.adapters.schema import Leave, Stationing
-from services.staffing.api.common import Planner, StaffingRoute, StaffingUow
+from services.staffing.api.common import PersonnelReader, Planner, StaffingRoute, StaffingUow
 from services.staffing.service_layer import coverage, leave, stationing
 from services.staffing.service_layer.lookup import aware
 from services.staffing.service_layer.views import session_view
@@ -123,7 +122,7 @@ def withdraw_leave(leave_id: str, _: Planner, uow: StaffingUow) -> dict[str, Any
 
 @router.get("/stationings", summary="Stationings (filter by facility, or those on a day)")
 def list_stationings(
-    _: CurrentPrincipal,
+    _: PersonnelReader,
     uow: StaffingUow,
     page: PageDep,
     facility_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -70,6 +70,9 @@ AttendanceRecorder = Annotated[
     Principal, Depends(require_roles(Role.CLINIC_STAFF, Role.COUNTY_ADMIN))
 ]
 #: Who reads a facility's timetable as JSON (clinic staff: their own facility only).
+#: The registry, positions, stationings and the weeks' states are personnel records: HR's
+#: and the management centre's, not every clinic's (a clinic reads its own timetable).
+PersonnelReader = Annotated[Principal, Depends(require_roles(Role.HR, Role.COUNTY_ADMIN))]
 TimetableReader = Annotated[
     Principal, Depends(require_roles(Role.CLINIC_STAFF, Role.HR, Role.COUNTY_ADMIN))
 ]

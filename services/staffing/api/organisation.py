@@ -14,7 +14,7 @@ from libs.events.payload import Identifier, Name
 from libs.platform.auth import Principal, Role
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
-from libs.platform.http.security import CurrentPrincipal, require_roles
+from libs.platform.http.security import AnyRole, require_roles
 from services.staffing.adapters.schema import Community, Facility
 from services.staffing.service_layer import organisation
 
@@ -71,7 +71,7 @@ def _county_code(uow: UnitOfWorkDep, community_id: str) -> str:
 
 
 @router.get("/communities", summary="The medical communities")
-def list_communities(_: CurrentPrincipal, uow: UnitOfWorkDep) -> list[dict[str, str]]:
+def list_communities(_: AnyRole, uow: UnitOfWorkDep) -> list[dict[str, str]]:
     with uow:
         return [
             {
@@ -85,7 +85,7 @@ def list_communities(_: CurrentPrincipal, uow: UnitOfWorkDep) -> list[dict[str, 
 
 
 @router.get("/facilities", summary="The member facilities")
-def list_facilities(_: CurrentPrincipal, uow: UnitOfWorkDep) -> list[dict[str, Any]]:
+def list_facilities(_: AnyRole, uow: UnitOfWorkDep) -> list[dict[str, Any]]:
     with uow:
         return [
             _view(f) for f in uow.session.scalars(select(Facility).order_by(Facility.facility_id))
@@ -93,7 +93,7 @@ def list_facilities(_: CurrentPrincipal, uow: UnitOfWorkDep) -> list[dict[str, A
 
 
 @router.get("/facilities/{facility_id}", summary="One member facility")
-def get_facility(facility_id: str, _: CurrentPrincipal, uow: UnitOfWorkDep) -> dict[str, Any]:
+def get_facility(facility_id: str, _: AnyRole, uow: UnitOfWorkDep) -> dict[str, Any]:
     with uow:
         row = uow.session.get(Facility, facility_id)
         if row is None:

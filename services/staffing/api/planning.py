@@ -20,9 +20,9 @@ from libs.events.payload import Code, Identifier
 from libs.platform.auth import Role
 from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal, ensure_facility
+from libs.platform.http.security import ensure_facility
 from services.staffing.adapters.schema import Rotation
-from services.staffing.api.common import Planner, StaffingRoute, StaffingUow
+from services.staffing.api.common import Planner, StaffingRoute, StaffingUow, TimetableReader
 from services.staffing.domain.calendar import Weekday, week_start
 from services.staffing.domain.rotations import RotationPattern, WeeklySlot
 from services.staffing.domain.sessions import SessionStatus
@@ -89,7 +89,7 @@ def _rotation_view(row: Rotation) -> dict[str, Any]:
 
 @router.get("/sessions", summary="Sessions (clinic staff see their own facility's)")
 def sessions(
-    principal: CurrentPrincipal,
+    principal: TimetableReader,
     uow: StaffingUow,
     page: PageDep,
     staff_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -101,8 +101,6 @@ def sessions(
     if principal.role is Role.CLINIC_STAFF:
         facility_id = facility_id or principal.facility_id
         ensure_facility(principal, facility_id or "")
-    elif principal.role not in (Role.HR, Role.COUNTY_ADMIN):
-        raise ApiError(403, "forbidden", f"role {principal.role.value} may not list sessions")
     wanted = SessionFilter(
         staff_id=staff_id,
         facility_id=facility_id,

@@ -13,9 +13,8 @@ from libs.events.catalogue.staffing import StaffSnapshot
 from libs.events.catalogue.values import StaffTitle
 from libs.events.payload import Identifier, Name
 from libs.platform.http.pagination import Page, PageDep
-from libs.platform.http.security import CurrentPrincipal
 from services.staffing.adapters.schema import Position, StaffMember
-from services.staffing.api.common import Planner, StaffingRoute, StaffingUow
+from services.staffing.api.common import PersonnelReader, Planner, StaffingRoute, StaffingUow
 from services.staffing.domain.registry import PositionSpec, is_active
 from services.staffing.service_layer import registry
 from services.staffing.service_layer.errors import NotFound
@@ -72,7 +71,7 @@ def _snapshot(staff_id: str, body: StaffChange) -> StaffSnapshot:
 
 @router.get("/staff", summary="The staff registry (filter by facility, title, active)")
 def list_staff(
-    _: CurrentPrincipal,
+    _: PersonnelReader,
     uow: StaffingUow,
     page: PageDep,
     facility_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -102,7 +101,7 @@ def list_staff(
 
 
 @router.get("/staff/{staff_id}", summary="One member of staff")
-def get_staff(staff_id: str, _: CurrentPrincipal, uow: StaffingUow) -> dict[str, Any]:
+def get_staff(staff_id: str, _: PersonnelReader, uow: StaffingUow) -> dict[str, Any]:
     with uow:
         row = uow.session.get(StaffMember, staff_id)
         if row is None:
@@ -158,7 +157,7 @@ def _position_view(uow: StaffingUow, row: Position) -> dict[str, Any]:
 
 @router.get("/positions", summary="Positions of the establishment (filter vacant ones)")
 def list_positions(
-    _: CurrentPrincipal,
+    _: PersonnelReader,
     uow: StaffingUow,
     page: PageDep,
     facility_id: Annotated[str | None, Query(max_length=64)] = None,

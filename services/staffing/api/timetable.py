@@ -8,8 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from libs.platform.http.security import CurrentPrincipal, ensure_facility
-from services.staffing.api.common import Planner, StaffingRoute, StaffingUow, TimetableReader
+from libs.platform.http.security import ensure_facility
+from services.staffing.api.common import (
+    PersonnelReader,
+    Planner,
+    StaffingRoute,
+    StaffingUow,
+    TimetableReader,
+)
 from services.staffing.domain.calendar import week_start
 from services.staffing.domain.coverage import WeekCoverage
 from services.staffing.domain.timetable import week_status
@@ -81,7 +87,7 @@ def publish_week(week_start: date, principal: Planner, uow: StaffingUow) -> dict
 
 @router.get("/timetable/weeks", summary="Which weeks are draft, published or closed")
 def weeks(
-    _: CurrentPrincipal,
+    _: PersonnelReader,
     uow: StaffingUow,
     start: Annotated[
         date | None, Query(alias="from", description="Any day of the first week")

@@ -10,6 +10,7 @@ import pytest
 
 from libs.platform.auth import (
     InvalidToken,
+    Principal,
     Role,
     TokenAuthority,
     load_signing_keys,
@@ -103,3 +104,10 @@ def test_ttls_parse() -> None:
     assert parse_ttl("8h") == timedelta(hours=8)
     with pytest.raises(ValueError, match="TTL"):
         parse_ttl("forever")
+
+
+def test_clinic_staff_act_for_their_own_facility_only_and_central_roles_for_every_member() -> None:
+    clinic = Principal("s", Role.CLINIC_STAFF, "QS-T01", "t")
+    assert clinic.can_act_for("QS-T01") and not clinic.can_act_for("QS-T02")
+    assert not Principal("s", Role.CLINIC_STAFF, None, "t").can_act_for("QS-T01")
+    assert Principal("s", Role.HR, None, "t").can_act_for("QS-T02")
