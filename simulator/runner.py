@@ -50,6 +50,7 @@ TRANSFER_AFTER = {
     "ship": frozenset({"shipped", "received"}),
     "receive": frozenset({"received"}),
     "cancel": frozenset({"cancelled"}),
+    "reject": frozenset({"rejected"}),
 }
 
 
@@ -542,17 +543,7 @@ class Simulation:
         shipped_now: set[str] = set()
         for transfer in sorted(requested, key=lambda t: (t["to_facility_id"], t["transfer_id"])):
             tid = transfer["transfer_id"]
-            try:
-                pharmacy.post(
-                    f"/transfers/{tid}/approve",
-                    role=Role.PHARMACY_CENTRE,
-                    json={},
-                    actor="approver",
-                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["approve"]),
-                )
-                self.result.counts["transfers_approved"] += 1
-            except ApiError as exc:
-                self.result.problems.append(f"approve {tid}: {exc}")
+            if not self._approve(pharmacy, transfer):
                 continue
             try:
                 pharmacy.post(
@@ -579,6 +570,45 @@ class Simulation:
         self._shipped_before = shipped_now
         if final:
             self._receive(pharmacy, only=None)
+
+    def _approve(self, pharmacy: Api, transfer: dict[str, Any]) -> bool:
+        """Approve as requested or, when the sender lacks some of it, what it can offer; a
+        request it can offer nothing of is rejected. True if approved."""
+        tid = transfer["transfer_id"]
+        body: dict[str, Any] = {}
+        for attempt in ("as requested", "what is on offer"):
+            try:
+                pharmacy.post(
+                    f"/transfers/{tid}/approve",
+                    role=Role.PHARMACY_CENTRE,
+                    json=body,
+                    actor="approver",
+                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["approve"]),
+                )
+                self.result.counts["transfers_approved"] += 1
+                return True
+            except ApiError as exc:
+                on_offer = (exc.body.get("details") or {}).get("available")
+                if exc.code != "insufficient_stock" or attempt != "as requested" or not on_offer:
+                    self.result.problems.append(f"approve {tid}: {exc}")
+                    return False
+                lines = [{"drug_code": d, "quantity": q} for d, q in sorted(on_offer.items())]
+                if all(q == 0 for q in on_offer.values()) and len(on_offer) == len(
+                    transfer["lines"]
+                ):
+                    break
+                body = {"lines": lines}
+        try:
+            pharmacy.post(
+                f"/transfers/{tid}/reject",
+                role=Role.PHARMACY_CENTRE,
+                json={"reason": "insufficient_stock"},
+                confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["reject"]),
+            )
+            self.result.counts["transfers_rejected"] += 1
+        except ApiError as exc:
+            self.result.problems.append(f"reject {tid}: {exc}")
+        return False
 
     def _receive(self, pharmacy: Api, only: set[str] | None) -> None:
         shipped = pharmacy.all_items("/transfers", role=Role.PHARMACY_CENTRE, state="shipped")

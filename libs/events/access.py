@@ -22,9 +22,7 @@ sharing a cluster cannot touch each other's topics.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import pkgutil
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -66,19 +64,10 @@ class Grant:
 
 
 def service_handlers() -> dict[str, HandlerRegistry]:
-    """Each service's consumed types, from ``services.<name>.handlers.HANDLERS``."""
-    import services
+    """Each declared service's handlers (libs/platform/service.py)."""
+    from libs.platform.service import definitions  # the platform builds on the events
 
-    found: dict[str, HandlerRegistry] = {}
-    for module in sorted(pkgutil.iter_modules(services.__path__), key=lambda m: m.name):
-        try:
-            handlers_module = importlib.import_module(f"services.{module.name}.handlers")
-        except ModuleNotFoundError:
-            continue
-        handlers = getattr(handlers_module, "HANDLERS", None)
-        if isinstance(handlers, HandlerRegistry):
-            found[module.name] = handlers
-    return found
+    return {name: d.handlers for name, d in definitions().items()}
 
 
 def grant_for(service: str, handlers: HandlerRegistry) -> Grant:

@@ -133,6 +133,12 @@ def render(consumers: dict[str, list[str]] | None = None) -> str:
         "`data`. Money is a decimal string with two places. Unknown `data` fields are ignored by "
         "consumers; producers never send them. Each topic has a dead-letter twin `<topic>.dlt`.",
         "",
+        "A type with an *identity* states a fact that happens once: every consumer applies it "
+        "once per identity, whatever event id it arrives under (a hospital system resending a "
+        "visit under a new id is a duplicate; the same identity with other content is "
+        "dead-lettered as `conflicting_fact`). Types without one are snapshots or state that "
+        "may be sent again with other content.",
+        "",
         f"{len(list(registry))} event types on {len(registry.topics())} topics.",
         "",
         "| type | topic (partitions) | key | producer | consumers |",
@@ -159,7 +165,8 @@ def render(consumers: dict[str, list[str]] | None = None) -> str:
                 " ".join((spec.payload.__doc__ or "").split()),
                 "",
                 f"Topic `{spec.topic}`, key `{spec.key}`, produced by {spec.producer}; consumed by "
-                f"{', '.join(consumers.get(spec.type, [])) or 'no service yet'}.",
+                f"{', '.join(consumers.get(spec.type, [])) or 'no service yet'}."
+                + _identity_sentence(spec),
                 "",
                 *_fields_table(spec.payload, nested),
                 "",
@@ -172,6 +179,12 @@ def render(consumers: dict[str, list[str]] | None = None) -> str:
             model = nested[name]
             out += [f"### {name}", "", *_fields_table(model, nested), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _identity_sentence(spec: EventSpec) -> str:
+    if not spec.identity:
+        return ""
+    return " Identity: " + ", ".join(f"`{name}`" for name in spec.identity) + "."
 
 
 def _anchor(spec: EventSpec) -> str:

@@ -42,6 +42,11 @@ class EventSpec:
     time_field: str | None = None
     """The payload field holding when the fact happened (for edge checks such as a fact
     dated in the future), where the producer's clock is not ours."""
+    identity: tuple[str, ...] = ()
+    """The payload fields naming the fact the way the business does (a visit by its facility
+    and visit id): a second event of this type with the same values is the same fact, under
+    whatever event id it arrives, and every consumer applies it once. Empty for snapshots and
+    state that may legitimately be sent again with other content (master data, timetables)."""
 
     @property
     def domain(self) -> str:
@@ -55,6 +60,12 @@ class EventSpec:
     def key_of(self, payload: Payload) -> str:
         """The aggregate id of ``payload``: its partition key and subject."""
         return str(getattr(payload, self.key))
+
+    def fact_of(self, payload: Payload) -> str | None:
+        """What the business calls this fact (``<type>:<identity values>``), if it says."""
+        if not self.identity:
+            return None
+        return self.type + ":" + "/".join(str(getattr(payload, f)) for f in self.identity)
 
 
 class Registry:
@@ -75,6 +86,10 @@ class Registry:
             raise ValueError(f"{spec.type!r}: key field {spec.key!r} is not a payload field")
         if spec.time_field is not None and spec.time_field not in spec.payload.model_fields:
             raise ValueError(f"{spec.type!r}: time field {spec.time_field!r} is not a field")
+        for name in spec.identity:
+            field = spec.payload.model_fields.get(name)
+            if field is None or not field.is_required():
+                raise ValueError(f"{spec.type!r}: identity field {name!r} is not a required field")
         if spec.type in self._by_type:
             raise ValueError(f"event type {spec.type!r} is registered twice")
         if spec.payload in self._by_class:
@@ -113,13 +128,19 @@ registry = Registry()
 
 
 def event_type(
-    type_name: str, *, key: str, producer: str, time_field: str | None = None
+    type_name: str,
+    *,
+    key: str,
+    producer: str,
+    time_field: str | None = None,
+    identity: tuple[str, ...] = (),
 ) -> Callable[[type[P]], type[P]]:
     """Class decorator registering a payload class as the schema of ``type_name``.
 
     The topic is the type name's ``<domain>.<entity>`` prefix: one topic per producing
     aggregate, keyed by the aggregate id held in the ``key`` field. ``time_field`` names the
-    field telling when the fact happened, for types whose producers run on other clocks.
+    field telling when the fact happened, for types whose producers run on other clocks;
+    ``identity`` the fields naming the fact (see :attr:`EventSpec.identity`).
     """
 
     def register(cls: type[P]) -> type[P]:
@@ -132,6 +153,7 @@ def event_type(
                 key=key,
                 producer=producer,
                 time_field=time_field,
+                identity=identity,
             )
         )
         return cls

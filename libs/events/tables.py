@@ -1,7 +1,9 @@
 """The backbone's own tables, present in every service's database.
 
 ``outbox`` holds records waiting to be published; ``processed_events`` remembers which events
-a consumer has already applied; ``parked_events`` holds events waiting for master data. All
+a consumer has already applied and ``processed_facts`` which business facts (a visit, a
+prescription) whatever event ids they came under; ``parked_events`` holds events waiting for
+master data. All
 are written in the same transaction as the service's own state change: that is what makes
 publishing and consuming exactly-once in effect.
 Their migrations are the shared ``delivery`` Alembic branch (``libs/events/migrations``).
@@ -15,7 +17,14 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, LargeBinary, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["DeliveryBase", "OutboxRecord", "ParkedEvent", "ProcessedEvent", "delivery_metadata"]
+__all__ = [
+    "DeliveryBase",
+    "OutboxRecord",
+    "ParkedEvent",
+    "ProcessedEvent",
+    "ProcessedFact",
+    "delivery_metadata",
+]
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -60,6 +69,22 @@ class ProcessedEvent(DeliveryBase):
     other content is refused, not silently taken for a redelivery."""
 
     __table_args__ = (Index("ix_processed_events_processed_at", "processed_at"),)
+
+
+class ProcessedFact(DeliveryBase):
+    """A business fact one consumer has applied (``<type>:<identity>``, see
+    ``EventSpec.identity``), from which event, and what it said: a hospital system resending
+    the same visit under a new event id is recognised here, not applied again."""
+
+    __tablename__ = "processed_facts"
+
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fact: Mapped[str] = mapped_column(String(400), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200))
+    content_digest: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_processed_facts_processed_at", "processed_at"),)
 
 
 class ParkedEvent(DeliveryBase):

@@ -15,6 +15,8 @@ import shlex
 import sys
 from datetime import timedelta
 
+from supervisor.options import ClientOptions
+
 from libs.launcher.config import SERVICES, supervisor_config
 from libs.launcher.ports import free_port, port_is_free
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
@@ -143,22 +145,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def status(_: argparse.Namespace) -> int:
+    """Each program's state; 0 when everything is as it should be. ``supervisorctl status``
+    exits 3 as soon as any program is not running, which includes the simulator after it
+    finished its day normally: a one-shot that exited as expected is fine here."""
     conf = PlatformSettings().data_dir.resolve() / "supervisor" / "supervisord.conf"
     if not conf.exists():
         print("the suite has not been started from this data directory", file=sys.stderr)
         return 1
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-c",
-            "from supervisor.supervisorctl import main; main()",
-            "-c",
-            str(conf),
-            "status",
-        ],
-    )
-    return 0
+    options = ClientOptions()
+    options.realize(args=["-c", str(conf)])
+    try:
+        programs = options.getServerProxy().supervisor.getAllProcessInfo()
+    except OSError as exc:
+        print(f"the suite is not running ({exc})", file=sys.stderr)
+        return 1
+    healthy = True
+    for program in programs:
+        finished = program["statename"] == "EXITED" and program["exitstatus"] == 0
+        fine = program["statename"] == "RUNNING" or (finished and program["name"] == "simulator")
+        healthy = healthy and fine
+        print(f"{program['name']:<12} {program['statename']:<9} {program['description']}")
+    return 0 if healthy else 3
 
 
 def tokens(_: argparse.Namespace) -> int:

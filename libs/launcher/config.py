@@ -8,16 +8,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from libs.platform.service import definitions
+
 __all__ = ["SERVICES", "control_socket", "supervisor_config"]
 
-#: The suite's services with their default admin ports.
-SERVICES: dict[str, int] = {
-    "pharmacy": 8101,
-    "finance": 8102,
-    "staffing": 8103,
-    "referral": 8104,
-    "reporting": 8105,
-}
+#: The suite's services with their default admin ports, as declared (libs/platform/service.py).
+SERVICES: dict[str, int] = {name: d.port for name, d in definitions().items()}
 
 _OUTPUT = """stdout_logfile=/dev/fd/1
 stdout_logfile_maxbytes=0
@@ -116,7 +112,7 @@ priority=20
     for name in SERVICES:
         sections.append(
             f"""[program:{name}]
-command={python} -m services.{name}
+command={python} -m libs.platform.run {name}
 directory={repo}
 autostart=false
 autorestart=true

@@ -13,17 +13,19 @@ one service start at once without racing each other's DDL.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, text
+
+if TYPE_CHECKING:
+    from libs.platform.service import ServiceDefinition
 
 __all__ = ["MigrationPlan", "upgrade"]
 
@@ -89,10 +91,13 @@ def upgrade(plan: MigrationPlan, database_url: str) -> None:
         engine.dispose()
 
 
-def _plan_of(service: str) -> MigrationPlan:
-    module = importlib.import_module(f"services.{service}.adapters.schema")
-    plan: MigrationPlan = module.MIGRATIONS
-    return plan
+def _definition_of(service: str) -> ServiceDefinition:
+    from libs.platform.service import definitions  # it imports this module
+
+    found = definitions()
+    if service not in found:
+        raise SystemExit(f"unknown service {service!r}; declared: {', '.join(found)}")
+    return found[service]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,13 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("-m", "--message", default="change")
     args = parser.parse_args(argv)
-    plan = _plan_of(args.service)
+    definition = _definition_of(args.service)
+    plan = definition.migrations
     if args.database_url is None:
         from libs.platform.settings import PlatformSettings
 
-        settings_module = importlib.import_module(f"services.{args.service}.settings")
-        service_settings: Any = settings_module.Settings()
-        args.database_url = service_settings.database_url_or_default(
+        args.database_url = definition.settings().database_url_or_default(
             PlatformSettings(), args.service
         )
     if args.command == "upgrade":

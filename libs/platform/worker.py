@@ -54,6 +54,7 @@ from libs.platform.database import Database, create_database
 from libs.platform.http.app import HttpLimits, create_admin_app
 from libs.platform.logging import configure_logging
 from libs.platform.migrations import MigrationPlan, upgrade
+from libs.platform.service import UnitsOfWork
 from libs.platform.settings import PlatformSettings
 
 __all__ = ["STUCK_EXIT_CODE", "Periodic", "ServiceProcess"]
@@ -64,6 +65,10 @@ STUCK_EXIT_CODE = 75
 log = structlog.get_logger("worker")
 
 PROCESSED_RETENTION = timedelta(days=30)
+#: How long a consumer remembers the business facts it applied (a visit, a prescription): a
+#: hospital system may resend one long after a redelivery could happen, e.g. when its
+#: interface engine replays a month. Beyond this only a service's own records catch it.
+FACT_RETENTION = timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,12 @@ class ServiceProcess:
     migrations: MigrationPlan
     handlers: HandlerRegistry
     routers: Iterable[APIRouter] = ()
-    uow_class: type[UnitOfWork] = UnitOfWork
+    units_of_work: UnitsOfWork = UnitOfWork
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     on_start: list[Callable[[ServiceProcess], None]] = field(default_factory=list)
     periodic: list[Periodic] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.registry = CollectorRegistry()
         self.metrics = DeliveryMetrics.create(self.name, self.registry)
         self.database: Database = create_database(self.database_url)
         self.signal = OutboxSignal()
@@ -136,7 +141,7 @@ class ServiceProcess:
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work on this service's database and outbox."""
-        return self.uow_class(self.database.sessions, source=self.source, signal=self.signal)
+        return self.units_of_work(self.database.sessions, source=self.source, signal=self.signal)
 
     def admin_app(self) -> FastAPI:
         app = create_admin_app(
@@ -402,7 +407,7 @@ class ServiceProcess:
 
     def _prune_processed(self) -> None:
         with self.database.sessions() as session:
-            removed = prune_processed(session, PROCESSED_RETENTION)
+            removed = prune_processed(session, PROCESSED_RETENTION, FACT_RETENTION)
             session.commit()
         if removed:
             log.info("pruned processed-event claims", removed=removed)

@@ -1,6 +1,6 @@
 """``python -m services.finance``: run the finance service process."""
 
-from services.finance.bootstrap import build
+from services.finance.bootstrap import SERVICE
 
 if __name__ == "__main__":
-    build().run()
+    SERVICE.build().run()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import structlog
 import yaml
+from prometheus_client import CollectorRegistry
 
 from libs.directory.api import router as directory_router
 from libs.events.envelope import utc_now
+from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import Periodic, ServiceProcess
 from services.finance.adapters.schema import MIGRATIONS
@@ -33,35 +36,39 @@ def load_policy(path: Path) -> FinancePolicy:
     return parse_policy(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def build(
-    platform: PlatformSettings | None = None, settings: Settings | None = None
-) -> ServiceProcess:
-    platform = platform or PlatformSettings()
-    settings = settings or Settings()
+def compose(platform: PlatformSettings, settings: Settings) -> ServiceProcess:
     policy = load_policy(settings.policy_path)
-    process = ServiceProcess(
-        name=NAME,
-        title="Finance service",
-        description="Pooled ledger (独立建账、集中核算), the insurance bundle (打包支付), "
-        "internal settlements and performance pay (绩效).",
-        platform=platform,
-        http_port=settings.http_port,
-        database_url=settings.database_url_or_default(platform, NAME),
-        migrations=MIGRATIONS,
-        handlers=HANDLERS,
-        routers=[ledger_api.router, budgets_api.router, settlements_api.router, directory_router],
-    )
-    process.uow_class = FinanceUnitOfWork.bind(policy, postings_counter(process.registry))
-    process.registry.register(FinanceCollector(process.database.sessions, policy.tz))
+    registry = CollectorRegistry()
 
-    def open_budgets(running: ServiceProcess | None = None) -> None:
+    def open_budgets(_: ServiceProcess | None = None) -> None:
         # The year's bundle is prepaid at its start: open every budget whose year has begun.
         uow = process.unit_of_work()
         assert isinstance(uow, FinanceUnitOfWork)
         open_due_budgets(uow, local_date(utc_now(), policy.tz))
 
-    process.on_start.append(open_budgets)
-    process.periodic.append(
-        Periodic("open_budgets", settings.budget_check_interval_s, open_budgets)
+    process = SERVICE.process(
+        platform,
+        settings,
+        units_of_work=partial(
+            FinanceUnitOfWork, policy=policy, postings=postings_counter(registry)
+        ),
+        registry=registry,
+        collectors=[lambda p: FinanceCollector(p.database.sessions, policy.tz)],
+        on_start=[open_budgets],
+        periodic=[Periodic("open_budgets", settings.budget_check_interval_s, open_budgets)],
     )
     return process
+
+
+SERVICE = ServiceDefinition(
+    name=NAME,
+    port=8102,
+    title="Finance service",
+    description="Pooled ledger (独立建账、集中核算), the insurance bundle (打包支付), "
+    "internal settlements and performance pay (绩效).",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    handlers=HANDLERS,
+    routers=[ledger_api.router, budgets_api.router, settlements_api.router, directory_router],
+    compose=compose,
+)

@@ -1,6 +1,6 @@
 """``python -m services.pharmacy``: run the pharmacy service process."""
 
-from services.pharmacy.bootstrap import build
+from services.pharmacy.bootstrap import SERVICE
 
 if __name__ == "__main__":
-    build().run()
+    SERVICE.build().run()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +12,8 @@ import structlog
 import yaml
 
 from libs.directory.api import router as directory_router
+from libs.events.envelope import utc_now
+from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import Periodic, ServiceProcess
 from services.pharmacy.adapters.schema import MIGRATIONS
@@ -21,7 +26,7 @@ from services.pharmacy.service_layer.dispensing import DISPENSE_LATENCY
 from services.pharmacy.service_layer.expiry import scan_all
 from services.pharmacy.service_layer.formulary import sync_seed
 from services.pharmacy.service_layer.opening_stock import apply_opening_stock, parse_opening_stock
-from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
+from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork, pharmacy_uow
 from services.pharmacy.settings import Settings
 
 NAME = "pharmacy"
@@ -37,22 +42,18 @@ def _yaml(path: Path) -> dict[str, Any]:
     return document
 
 
-def build(
-    platform: PlatformSettings | None = None, settings: Settings | None = None
+def compose(
+    platform: PlatformSettings, settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> ServiceProcess:
-    platform = platform or PlatformSettings()
-    settings = settings or Settings()
+    """The pharmacy process; ``clock`` is the service's idea of now (tests fix it)."""
     policy: Policy = parse_policy(_yaml(settings.policy_file))
-    uow_class = PharmacyUnitOfWork.configured(policy=policy)
     seed = parse_formulary(_yaml(Path(settings.formulary_seed))) if settings.formulary_seed else []
     opening = (
         parse_opening_stock(_yaml(Path(settings.opening_stock))) if settings.opening_stock else []
     )
 
     def units_of_work() -> PharmacyUnitOfWork:
-        uow = process.unit_of_work()
-        assert isinstance(uow, PharmacyUnitOfWork)
-        return uow
+        return pharmacy_uow(process.unit_of_work())
 
     def publish_formulary(_: ServiceProcess) -> None:
         published = sync_seed(units_of_work(), seed)
@@ -65,39 +66,24 @@ def build(
         if opening_pending[0]:
             opening_pending[0] = apply_opening_stock(units_of_work, opening) > 0
 
-    process = ServiceProcess(
-        name=NAME,
-        title="Pharmacy service",
-        description="Unified formulary (统一药品目录), stock per facility and lot, dispensing, "
-        "transfers (调拨) and replenishment for the whole community.",
-        platform=platform,
-        http_port=settings.http_port,
-        database_url=settings.database_url_or_default(platform, NAME),
-        migrations=MIGRATIONS,
-        handlers=HANDLERS,
-        routers=[
-            formulary.router,
-            stock.router,
-            transfers.router,
-            replenishment.router,
-            reports.router,
-            directory_router,
-        ],
-        uow_class=uow_class,
+    process = SERVICE.process(
+        platform,
+        settings,
+        units_of_work=partial(PharmacyUnitOfWork, policy=policy, clock=clock),
         on_start=[publish_formulary],
         periodic=[
             Periodic("opening_stock", OPENING_STOCK_INTERVAL_S, book_opening_stock),
             Periodic("expiry_scan", policy.expiry_scan_interval_s, lambda: _scan(units_of_work)),
         ],
+        collectors=[
+            lambda p: PharmacyCollector(
+                p.database.sessions,
+                lambda: policy.local_date(clock()),
+                policy.near_expiry_days,
+            ),
+            lambda _: DISPENSE_LATENCY,
+        ],
     )
-    process.registry.register(
-        PharmacyCollector(
-            process.database.sessions,
-            lambda: policy.local_date(uow_class.clock()),
-            policy.near_expiry_days,
-        )
-    )
-    process.registry.register(DISPENSE_LATENCY)
     return process
 
 
@@ -105,3 +91,24 @@ def _scan(units_of_work: Any) -> None:
     scanned = scan_all(units_of_work)
     if scanned:
         log.info("expiry scan done", facilities=scanned)
+
+
+SERVICE = ServiceDefinition(
+    name=NAME,
+    port=8101,
+    title="Pharmacy service",
+    description="Unified formulary (统一药品目录), stock per facility and lot, dispensing, "
+    "transfers (调拨) and replenishment for the whole community.",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    handlers=HANDLERS,
+    routers=[
+        formulary.router,
+        stock.router,
+        transfers.router,
+        replenishment.router,
+        reports.router,
+        directory_router,
+    ],
+    compose=compose,
+)

@@ -1,6 +1,6 @@
 """``python -m services.referral``: run the referral service process."""
 
-from services.referral.bootstrap import build
+from services.referral.bootstrap import SERVICE
 
 if __name__ == "__main__":
-    build().run()
+    SERVICE.build().run()

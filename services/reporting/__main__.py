@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from services.reporting.bootstrap import build
+from services.reporting.bootstrap import SERVICE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per topic")
     args = parser.parse_args(argv)
     if args.command == "run":
-        build().run()
+        SERVICE.build().run()
         return 0
     from libs.events.consuming import HandlerRegistry
     from libs.platform.database import create_database
@@ -44,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or settings.database_url_or_default(platform, NAME)
     upgrade(MIGRATIONS, url)
     database = create_database(url)
-    uow_class = ReportingUnitOfWork.bind(county_of(settings))
+    county = county_of(settings)
     try:
         report = rebuild(
             database,
-            lambda: uow_class(database.sessions, source=f"/services/{NAME}"),
+            lambda: ReportingUnitOfWork(
+                database.sessions, source=f"/services/{NAME}", county=county
+            ),
             args.bootstrap_servers or platform.kafka_bootstrap_servers,
             organisation=register_organisation(HandlerRegistry()),
             prefix=platform.kafka_topic_prefix,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from libs.directory.api import router as directory_router
+from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
 from services.reporting.adapters.schema import MIGRATIONS
@@ -23,24 +26,27 @@ def county_of(settings: Settings) -> County:
     return County(settings.county_id, CountyCalendar(settings.tz))
 
 
-def build(
-    platform: PlatformSettings | None = None, settings: Settings | None = None
-) -> ServiceProcess:
-    platform = platform or PlatformSettings()
-    settings = settings or Settings()
+def compose(platform: PlatformSettings, settings: Settings) -> ServiceProcess:
     county = county_of(settings)
-    process = ServiceProcess(
-        name=NAME,
-        title="Reporting service",
-        description="Consumes every domain and computes the county's indicators.",
-        platform=platform,
-        http_port=settings.http_port,
-        database_url=settings.database_url_or_default(platform, NAME),
-        migrations=MIGRATIONS,
-        handlers=HANDLERS,
-        routers=[indicators_api.router, directory_router],
-        uow_class=ReportingUnitOfWork.bind(county),
+    return SERVICE.process(
+        platform,
+        settings,
+        units_of_work=partial(ReportingUnitOfWork, county=county),
+        collectors=[
+            lambda p: MembersCollector(p.database.sessions),
+            lambda p: IndicatorCollector(p.database.sessions, county),
+        ],
     )
-    process.registry.register(MembersCollector(process.database.sessions))
-    process.registry.register(IndicatorCollector(process.database.sessions, county))
-    return process
+
+
+SERVICE = ServiceDefinition(
+    name=NAME,
+    port=8105,
+    title="Reporting service",
+    description="Consumes every domain and computes the county's indicators.",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    handlers=HANDLERS,
+    routers=[indicators_api.router, directory_router],
+    compose=compose,
+)

@@ -13,10 +13,11 @@ from services.reporting.service_layer import recording
 
 
 def register_organisation(handlers: HandlerRegistry) -> HandlerRegistry:
-    """The organisation copy and the member counts (also what a rebuild replays)."""
-    register_directory(handlers)  # first: the counts read the directory copy
+    """The member counts and the organisation copy (also what a rebuild replays)."""
+    # The counts first: they compare the event with the copy as it was before it.
     handlers.on(FacilityRegistered)(members.count_registered)
     handlers.on(FacilityClosed)(members.count_closed)
+    register_directory(handlers)
     return handlers
 
 

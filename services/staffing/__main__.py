@@ -1,6 +1,6 @@
 """``python -m services.staffing``: run the staffing service process."""
 
-from services.staffing.bootstrap import build
+from services.staffing.bootstrap import SERVICE
 
 if __name__ == "__main__":
-    build().run()
+    SERVICE.build().run()

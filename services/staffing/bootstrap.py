@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import yaml
+from prometheus_client import CollectorRegistry
 
 from libs.events.envelope import utc_now
+from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
 from services.staffing.adapters.schema import MIGRATIONS
@@ -37,54 +40,58 @@ def load_policy(path: Path) -> StaffingPolicy:
     return parse_policy(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def build(
-    platform: PlatformSettings | None = None,
-    settings: Settings | None = None,
-    clock: Callable[[], datetime] = utc_now,
+def compose(
+    platform: PlatformSettings, settings: Settings, clock: Callable[[], datetime] = utc_now
 ) -> ServiceProcess:
     """The staffing process; ``clock`` is the service's idea of now (tests fix it)."""
-    platform = platform or PlatformSettings()
-    settings = settings or Settings()
     policy = load_policy(settings.rules_config)
+    registry = CollectorRegistry()
 
-    def publish_county(process: ServiceProcess) -> None:
+    def staffing_uow() -> StaffingUnitOfWork:
+        uow = process.unit_of_work()
+        assert isinstance(uow, StaffingUnitOfWork)
+        return uow
+
+    def publish_county(_: ServiceProcess) -> None:
         config = parse_county(yaml.safe_load(settings.county_config.read_text(encoding="utf-8")))
-        sync_county(process.unit_of_work(), config)
+        sync_county(staffing_uow(), config)
 
-    def load_staff(process: ServiceProcess) -> None:
+    def load_staff(_: ServiceProcess) -> None:
         if settings.load_seed_staff:
             seed = parse_staff_seed(yaml.safe_load(settings.staff_config.read_text("utf-8")))
             sync_staff_seed(staffing_uow(), seed)
 
-    process = ServiceProcess(
-        name=NAME,
-        title="Staffing service",
-        description="Staff registry, expert rotations to member clinics, published timetables; "
-        "owner of the community's organisation (facilities and departments).",
-        platform=platform,
-        http_port=settings.http_port,
-        database_url=settings.database_url_or_default(platform, NAME),
-        migrations=MIGRATIONS,
-        handlers=HANDLERS,
-        routers=[
-            organisation_api.router,
-            staff_api.router,
-            planning_api.router,
-            attendance_api.router,
-            availability_api.router,
-            timetable_api.router,
-            public_api.router,
-        ],
+    process = SERVICE.process(
+        platform,
+        settings,
+        units_of_work=partial(
+            StaffingUnitOfWork, policy=policy, clock=clock, refusals=refusals_counter(registry)
+        ),
+        registry=registry,
+        collectors=[lambda _: StaffingCollector(staffing_uow)],
         # The organisation first: the seed staff belong to its facilities.
         on_start=[publish_county, load_staff],
     )
-    uow_class = StaffingUnitOfWork.bind(
-        policy, clock=clock, refusals=refusals_counter(process.registry)
-    )
-    process.uow_class = uow_class
-
-    def staffing_uow() -> StaffingUnitOfWork:
-        return uow_class(process.database.sessions, source=process.source, signal=process.signal)
-
-    process.registry.register(StaffingCollector(staffing_uow))
     return process
+
+
+SERVICE = ServiceDefinition(
+    name=NAME,
+    port=8103,
+    title="Staffing service",
+    description="Staff registry, expert rotations to member clinics, published timetables; "
+    "owner of the community's organisation (facilities and departments).",
+    settings=Settings,
+    migrations=MIGRATIONS,
+    handlers=HANDLERS,
+    routers=[
+        organisation_api.router,
+        staff_api.router,
+        planning_api.router,
+        attendance_api.router,
+        availability_api.router,
+        timetable_api.router,
+        public_api.router,
+    ],
+    compose=compose,
+)

@@ -5,7 +5,6 @@ a new endpoint is covered (and must declare its roles) the day it is added."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
+from libs.platform.service import definitions
 from tests.conftest import Suite
 from tests.support.county_time import county_today
 from tests.support.kafka import wait_for
@@ -32,7 +32,7 @@ ENV = {
 
 
 def operations(service: str) -> list[Operation]:
-    app = importlib.import_module(f"services.{service}.bootstrap").build().admin_app()
+    app = definitions()[service].build().admin_app()
     return mutating_operations(app)
 
 

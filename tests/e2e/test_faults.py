@@ -1,19 +1,22 @@
 """Faults, each under a simulated county's traffic: the same seeded day is played once
-undisturbed and then once per fault, on a three-node Kafka cluster of this module's own (its
-brokers are killed, which the run's shared cluster must never see):
+undisturbed and then once per disturbance, on a three-node Kafka cluster of this module's
+own (its brokers are killed, which the run's shared cluster must never see):
 
 - chaos: every service is SIGKILLed and restarted on its database three times while the day
   is played;
-- the broker leading most ingestion partitions is SIGKILLed mid-stream and started again;
-- the broker coordinating the consumer groups is frozen (SIGSTOP) past the session timeouts,
-  then resumed;
-- two of three brokers are down, below min ISR 2: producers and relays hold without loss,
-  consumers wait, and everything drains when the brokers return;
-- a rolling restart of all three brokers (each stopped, started, caught up) under load.
+- crash: the broker leading most ingestion partitions is SIGKILLed in the morning peak and
+  started again; in the afternoon peak two of three brokers are down, below min ISR 2:
+  producers and relays hold without loss, consumers wait, and everything drains when the
+  brokers return;
+- stall: the broker coordinating the consumer groups is frozen (SIGSTOP) past the session
+  timeouts in the morning peak, then resumed; from the afternoon peak a rolling restart of
+  all three brokers (each stopped, started, caught up).
 
-After each fault every indicator, every facility's stock of every drug and every book's
+After each run every indicator, every facility's stock of every drug and every book's
 account totals equal the undisturbed run's, nothing is dead-lettered that it did not
-dead-letter, and both runs reconcile: nothing lost, nothing doubled.
+dead-letter, and both runs reconcile: nothing lost, nothing doubled. Two broker faults share
+a day (the second begins once the first is over, at 14:00 at the earliest): a day costs
+about two minutes to set up, play and read back, the faults a few seconds each.
 
 Kafka's idempotent producer and group protocol ride out most broker faults without
 delivering anything twice. Records arrive twice when a producer gives up on a send and sends
@@ -21,12 +24,12 @@ again — the relays after a failed round; the hospital systems' interface engin
 replay everything since their last checkpoint when a delivery fails (the simulated feed does,
 tests/unit/simulator/test_event_sink.py) — and when a hung coordinator makes its groups
 rebalance before they could commit. So every producer here gives up a send after
-``DELIVERY_TIMEOUT_S``, shorter than the faults, as under a long outage, and each broker
-fault begins at 09:00 of the simulated day, when the morning peak begins. With
-``BREAK_DEDUP=1`` the disturbed suites run with deduplication broken on purpose: the chaos,
-leader, freeze and two-down tests then fail. A rolling restart (each broker shut down
-cleanly, its partitions handed over first) delivers nothing twice at all, so it passes
-either way: it shows that nothing is lost or doubled, not that deduplication works.
+``DELIVERY_TIMEOUT_S``, shorter than the faults, as under a long outage, and each day's first
+broker fault begins at 08:00 of the simulated day, when the morning peak begins. With
+``BREAK_DEDUP=1`` the disturbed suites run with deduplication broken on purpose: every test
+here then fails (a rolling restart alone, each broker shut down cleanly with its partitions
+handed over first, delivers nothing twice: it shows that nothing is lost, not that
+deduplication works, which is why it shares a day with the frozen coordinator).
 
 Real Kafka only: the embedded broker is one node and keeps nothing across a restart.
 PostgreSQL only, as every end-to-end test: a SIGKILLed service's open transaction is then
@@ -58,16 +61,17 @@ from tests.support.testbed import uses_tansu_only
 
 pytestmark = pytest.mark.e2e
 
-#: Each disturbed day is spread over this many real seconds, so the faults land mid-stream.
-PLAY_S = 24.0
+#: Each disturbed day is spread over this many real seconds (two per simulated hour), so
+#: the faults land mid-stream.
+PLAY_S = 48.0
 #: Services are killed over a longer day: each three times, each restart ready before the next.
 CHAOS_PLAY_S = 45.0
 KILLS_PER_SERVICE = int(os.environ.get("CHAOS_KILLS", "3"))
 CHAOS_SEED = int(os.environ.get("CHAOS_SEED", str(SEED)))
-#: Into the play before the fault: 09:00 of the simulated day, when the morning peak begins
-#: (a fault at night meets no traffic).
-FAULT_AFTER_S = PLAY_S * 9 / 24
-DOWN_S = 10.0
+#: When a day's two broker faults begin at the earliest, in simulated hours: the morning and
+#: the afternoon peaks (a fault at night meets no traffic).
+MORNING, AFTERNOON = 8, 14
+DOWN_S = 8.0
 #: Past the test consumers' session timeout (6 s) and the broker's own (9 s), after which
 #: the controller fences it and its partitions get new leaders.
 FREEZE_S = 13.0
@@ -93,11 +97,14 @@ class FaultLog:
         self.restored_at = time.monotonic()
 
 
-Script = Callable[[KafkaCluster, str, FaultLog], None]
+Fault = Callable[[KafkaCluster, str, FaultLog], None]
+Script = tuple[tuple[int, Fault], ...]
+"""Faults in order, each with the simulated hour it begins at, at the earliest."""
 
 
 class ScriptedFault:
-    """Runs a fault script in a thread from the moment the simulated acts start coming."""
+    """Runs a fault script in a thread from the moment the simulated acts start coming: each
+    fault at its hour of the simulated day, or as soon as the one before is over."""
 
     def __init__(self, script: Script, cluster: KafkaCluster, topic_prefix: str) -> None:
         self.script, self.cluster, self.prefix = script, cluster, topic_prefix
@@ -111,7 +118,11 @@ class ScriptedFault:
 
     def _run(self) -> None:
         try:
-            self.script(self.cluster, self.prefix, self.log)
+            for hour, fault in self.script:
+                begins = self.log.began + PLAY_S * hour / 24
+                time.sleep(max(0.0, begins - time.monotonic()))
+                fault(self.cluster, self.prefix, self.log)
+            self.log.restored()
         except Exception:
             self.errors.append(traceback.format_exc())
 
@@ -132,14 +143,12 @@ def ingestion_leader(cluster: KafkaCluster, prefix: str) -> int:
 
 
 def kill_the_ingestion_leader(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
-    time.sleep(FAULT_AFTER_S)
     node = ingestion_leader(cluster, prefix)
     log.mark(f"SIGKILL node {node}, the leader of most ingestion partitions")
     cluster.kill(node)
     time.sleep(DOWN_S)
     log.mark(f"start node {node}")
     cluster.start_nodes(node)
-    log.restored()
 
 
 def coordinator(cluster: KafkaCluster, prefix: str) -> int:
@@ -151,7 +160,6 @@ def coordinator(cluster: KafkaCluster, prefix: str) -> int:
 def freeze_a_broker(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
     """The coordinator freezes: its consumers' heartbeats hang instead of failing, so the
     group outlives their sessions elsewhere and rebalances."""
-    time.sleep(FAULT_AFTER_S)
     node = coordinator(cluster, prefix)
     log.mark(f"SIGSTOP node {node}, coordinator of most consumer groups")
     cluster.freeze(node)
@@ -159,11 +167,9 @@ def freeze_a_broker(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
     log.mark(f"SIGCONT node {node}")
     cluster.thaw(node)
     cluster.wait_ready(nodes=[node])
-    log.restored()
 
 
 def two_brokers_down(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
-    time.sleep(FAULT_AFTER_S)
     leader = ingestion_leader(cluster, prefix)
     other = next(n.node_id for n in cluster.nodes if n.node_id != leader)
     log.mark(f"SIGKILL nodes {leader} and {other}: one broker left, below min ISR")
@@ -172,25 +178,20 @@ def two_brokers_down(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
     time.sleep(DOWN_S)
     log.mark(f"start nodes {leader} and {other}")
     cluster.start_nodes(leader, other)
-    log.restored()
 
 
 def rolling_restart(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
-    time.sleep(FAULT_AFTER_S / 2)  # about 30 s: through the morning peak
     for node in cluster.nodes:
         log.mark(f"stop node {node.node_id}")
         cluster.stop_node(node.node_id)
         cluster.start_nodes(node.node_id)
         cluster.wait_fully_replicated()
         log.mark(f"node {node.node_id} back and caught up")
-    log.restored()
 
 
 FAULTS: dict[str, Script] = {
-    "ingestion-leader-killed": kill_the_ingestion_leader,
-    "broker-frozen": freeze_a_broker,
-    "two-of-three-down": two_brokers_down,
-    "rolling-restart": rolling_restart,
+    "crash": ((MORNING, kill_the_ingestion_leader), (AFTERNOON, two_brokers_down)),
+    "stall": ((MORNING, freeze_a_broker), (AFTERNOON, rolling_restart)),
 }
 
 

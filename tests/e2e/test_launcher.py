@@ -82,6 +82,15 @@ def test_the_embedded_suite_simulates_survives_a_broker_crash_and_stops_on_ctrl_
         assert all_ready(ports)
         for name in SERVICES:
             assert (tmp_path / "data" / f"{name}.sqlite3").exists()
+        # `make status`: the finished simulator is no failure, every service is running.
+        status = subprocess.run(
+            [sys.executable, "-m", "libs.launcher", "status"],
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert status.returncode == 0, status.stdout + status.stderr
+        states = dict(line.split()[:2] for line in status.stdout.splitlines())
+        assert states["simulator"] == "EXITED", status.stdout
+        assert all(states[name] == "RUNNING" for name in [*SERVICES, "broker"]), status.stdout
 
         # Crash the broker: the supervisor restarts it and, with it, every service.
         (tansu,) = listening_pids(broker_port)

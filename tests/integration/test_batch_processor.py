@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -491,3 +492,69 @@ def test_an_event_from_anyone_but_its_producer_or_under_another_key_is_forged(
         [(f"pos:{m.position}", "forged_source") for m in messages[1:]]
     )
     assert joined(database) == 1
+
+
+def counting_visits(refuse: set[str] | None = None) -> tuple[HandlerRegistry, Counter[str]]:
+    """Counts each visit applied (not idempotent by itself); refuses the visit ids given."""
+    handlers, seen = HandlerRegistry(), Counter[str]()
+
+    @handlers.on(VisitRecorded)
+    def count(ev, uow) -> None:
+        if refuse and ev.data.visit_id in refuse:
+            raise PermanentError("refused", "as the test asks")
+        seen[ev.data.visit_id] += 1
+
+    return handlers, seen
+
+
+def visit(visit_id: str, **changes: object) -> CloudEvent[Payload]:
+    """A visit under a fresh event id each time, as a hospital system resends it."""
+    payload = sample_payload(VisitRecorded, visit_id=visit_id, facility_id="F-001")
+    return event(payload.model_copy(update=changes))
+
+
+def test_a_fact_resent_under_new_event_ids_is_applied_once(database: Database) -> None:
+    handlers, seen = counting_visits()
+    consumer = processor(database, handlers)
+    first, resent_in_batch, resent_later = visit("V-1"), visit("V-1"), visit("V-1")
+    assert len({first.id, resent_in_batch.id, resent_later.id}) == 3
+    together = consumer.process(as_messages([first, resent_in_batch], topic="ingestion.visit"))
+    later = consumer.process(as_messages([resent_later], topic="ingestion.visit", first_offset=2))
+    assert together.applied == [first.id] and together.duplicates == [resent_in_batch.id]
+    assert later.applied == [] and later.duplicates == [resent_later.id]
+    assert seen == {"V-1": 1}
+
+
+def test_the_same_fact_with_other_content_is_dead_lettered_and_the_first_stands(
+    database: Database,
+) -> None:
+    handlers, seen = counting_visits()
+    consumer = processor(database, handlers)
+    first = visit("V-1", total_amount=Decimal("100.00"), eligible_amount=Decimal("50.00"))
+    changed = visit("V-1", total_amount=Decimal("120.00"), eligible_amount=Decimal("50.00"))
+    result = consumer.process(as_messages([first, changed], topic="ingestion.visit"))
+    assert result.applied == [first.id]
+    assert result.dead_lettered == [(changed.id, "conflicting_fact")]
+    (letter,) = dead_letters(database)
+    headers = dict(decode_headers(letter.headers))
+    assert first.id.encode() in headers["dlt-detail"] and letter.value == encode(changed)
+    assert seen == {"V-1": 1}
+
+
+def test_a_fact_whose_first_event_was_dead_lettered_is_applied_when_resent(
+    database: Database,
+) -> None:
+    """The claim goes with the event's savepoint: a refused or parked event claims nothing."""
+    refused = {"V-1"}
+    handlers, seen = counting_visits(refused)
+    consumer = processor(database, handlers)
+    first = visit("V-1")
+    assert consumer.process(as_messages([first], topic="ingestion.visit")).dead_lettered == [
+        (first.id, "refused")
+    ]
+    refused.clear()  # the sender fixed what was wrong and sends the visit again
+    again = visit("V-1")
+    assert consumer.process(
+        as_messages([again], topic="ingestion.visit", first_offset=1)
+    ).applied == [again.id]
+    assert seen == {"V-1": 1}

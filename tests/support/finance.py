@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def organisation_events() -> list[CloudEvent[Payload]]:
 def finance_harness(url: str, policy: FinancePolicy | None = None) -> HandlerHarness:
     """The finance handlers on a migrated database, with the seed organisation applied."""
     harness = HandlerHarness(
-        "finance", url, uow_class=FinanceUnitOfWork.bind(policy or finance_policy())
+        "finance", url, units_of_work=partial(FinanceUnitOfWork, policy=policy or finance_policy())
     )
     harness.apply(*organisation_events())
     return harness

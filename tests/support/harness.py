@@ -25,6 +25,7 @@ from libs.events.tables import OutboxRecord
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.database import Database, create_database
 from libs.platform.migrations import MigrationPlan, upgrade
+from libs.platform.service import UnitsOfWork
 from tests.support.delivery import metrics
 from tests.support.kafka import key_of
 
@@ -35,7 +36,7 @@ class HandlerHarness:
         service: str,
         database_url: str,
         *,
-        uow_class: type[UnitOfWork] = UnitOfWork,
+        units_of_work: UnitsOfWork = UnitOfWork,
         handlers: HandlerRegistry | None = None,
         max_attempts: int = 2,
         reference_grace_s: float = 0.2,
@@ -45,7 +46,7 @@ class HandlerHarness:
         plan: MigrationPlan = schema.MIGRATIONS
         upgrade(plan, database_url)
         self.database: Database = create_database(database_url)
-        self.uow_class = uow_class
+        self.units_of_work = units_of_work
         self.handlers = handlers or importlib.import_module(f"services.{service}.handlers").HANDLERS
         self.metrics = metrics(service)
         self.processor = BatchProcessor(
@@ -60,7 +61,7 @@ class HandlerHarness:
         self.reference_grace_s = reference_grace_s
 
     def uow(self) -> UnitOfWork:
-        return self.uow_class(self.database.sessions, source=f"/services/{self.service}")
+        return self.units_of_work(self.database.sessions, source=f"/services/{self.service}")
 
     def apply(
         self, *events: CloudEvent[Payload] | bytes, headers: Sequence[tuple[str, bytes]] = ()

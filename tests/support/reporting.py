@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +43,7 @@ from services.staffing.domain.organisation import parse_county
 PATIENT = "b" * 64
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTY = County("QS", CountyCalendar(SHANGHAI))
-REPORTING_UOW = ReportingUnitOfWork.bind(COUNTY)
+REPORTING_UOW = partial(ReportingUnitOfWork, county=COUNTY)
 SEED_FACILITIES = 23
 
 #: 07:30 on 2 November and 00:30 on 3 November, county time.

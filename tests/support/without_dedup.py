@@ -1,6 +1,7 @@
 """A service process whose consumers believe every event is new: deduplication on the event
-id broken on purpose, to show that a test catches what that lets through (doubled stock
-movements, postings, counts). Never anything else.
+id and on the business fact (``processed_facts``) broken on purpose, to show that a test
+catches what that lets through (doubled stock movements, postings, counts). Never anything
+else.
 
     python -m tests.support.without_dedup <service>
 
@@ -27,9 +28,17 @@ def claim_everything(
     return set(event_ids)
 
 
+def every_fact_is_new(
+    session: Session, consumer: str, fact: str, event_id: str, digest: str
+) -> tuple[str, str] | None:
+    """Claim nothing: every fact is taken for new."""
+    return None
+
+
 def main() -> None:
     service = sys.argv[1]
     batch.claim = claim_everything
+    batch.claim_fact = every_fact_is_new
     sys.argv = [f"services.{service}", *sys.argv[2:]]
     runpy.run_module(f"services.{service}", run_name="__main__", alter_sys=True)
 

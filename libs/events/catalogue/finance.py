@@ -63,7 +63,9 @@ class JournalLine(Payload):
         return self
 
 
-@event_type("finance.journal_entry.posted.v1", key="entry_id", producer=PRODUCER)
+@event_type(
+    "finance.journal_entry.posted.v1", key="entry_id", producer=PRODUCER, identity=("entry_id",)
+)
 class JournalEntryPosted(Payload):
     """A balanced double-entry journal entry was posted; entries are never edited.
 
@@ -97,7 +99,7 @@ class JournalEntryPosted(Payload):
 # --- claims valued against the bundle: topic finance.claim, keyed by claim ---------------------
 
 
-@event_type("finance.claim.valued.v1", key="claim_id", producer=PRODUCER)
+@event_type("finance.claim.valued.v1", key="claim_id", producer=PRODUCER, identity=("claim_id",))
 class ClaimValued(Payload):
     """A visit was valued against the insurance bundle (amount × the tier's ratio).
 
@@ -207,7 +209,9 @@ class SettlementLine(Payload):
     amount: Amount
 
 
-@event_type("finance.settlement.completed.v1", key="run_id", producer=PRODUCER)
+@event_type(
+    "finance.settlement.completed.v1", key="run_id", producer=PRODUCER, identity=("run_id",)
+)
 class SettlementCompleted(Payload):
     """An internal settlement run between members closed for a period."""
 
@@ -228,7 +232,12 @@ class StaffAllocation(Payload):
     amount: Amount
 
 
-@event_type("finance.performance_pay.allocated.v1", key="allocation_id", producer=PRODUCER)
+@event_type(
+    "finance.performance_pay.allocated.v1",
+    key="allocation_id",
+    producer=PRODUCER,
+    identity=("allocation_id",),
+)
 class PerformancePayAllocated(Payload):
     """A period close distributed the performance fund by appraisal points, to the cent."""
 

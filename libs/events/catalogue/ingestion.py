@@ -31,7 +31,11 @@ PRODUCER = "his"
 
 
 @event_type(
-    "ingestion.visit.recorded.v1", key="facility_id", producer=PRODUCER, time_field="occurred_at"
+    "ingestion.visit.recorded.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="occurred_at",
+    identity=("facility_id", "visit_id"),
 )
 class VisitRecorded(Payload):
     """A patient visit (outpatient, emergency or inpatient stay) was recorded by a facility.
@@ -84,6 +88,7 @@ class PrescriptionLine(Payload):
     key="facility_id",
     producer=PRODUCER,
     time_field="issued_at",
+    identity=("facility_id", "prescription_id"),
 )
 class PrescriptionIssued(Payload):
     """A prescriber at a facility issued a prescription; pharmacy dispenses it."""

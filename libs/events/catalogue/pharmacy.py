@@ -111,7 +111,9 @@ class LotQuantity(Payload):
     unit_cost: UnitPrice | None = Field(default=None, description="Purchase cost per pack.")
 
 
-@event_type("pharmacy.stock.received.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.received.v1", key="facility_id", producer=PRODUCER, identity=("receipt_id",)
+)
 class StockReceived(Payload):
     """A lot arrived at a facility from a purchase, an opening balance or a return."""
 
@@ -127,7 +129,9 @@ class StockReceived(Payload):
     received_at: Instant
 
 
-@event_type("pharmacy.stock.adjusted.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.adjusted.v1", key="facility_id", producer=PRODUCER, identity=("adjustment_id",)
+)
 class StockAdjusted(Payload):
     """A balance adjustment line on a stock card, with its reason."""
 
@@ -154,7 +158,9 @@ class CountedLine(Payload):
     counted_quantity: Count
 
 
-@event_type("pharmacy.stock.counted.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.counted.v1", key="facility_id", producer=PRODUCER, identity=("count_id",)
+)
 class StockCounted(Payload):
     """A physical inventory (盘点) was recorded; differences follow as adjustments."""
 
@@ -164,7 +170,12 @@ class StockCounted(Payload):
     counted_at: Instant
 
 
-@event_type("pharmacy.stock.written_off.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.written_off.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    identity=("write_off_id",),
+)
 class StockWrittenOff(Payload):
     """Stock was written off (expired, damaged, recalled); finance posts the loss."""
 
@@ -180,7 +191,12 @@ class StockWrittenOff(Payload):
     written_off_at: Instant
 
 
-@event_type("pharmacy.stock.stocked_out.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.stocked_out.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    identity=("facility_id", "drug_code", "occurred_at"),
+)
 class StockedOut(Payload):
     """A facility has no available (unexpired, unreserved) stock of a drug any more."""
 
@@ -189,7 +205,12 @@ class StockedOut(Payload):
     occurred_at: Instant
 
 
-@event_type("pharmacy.stock.restocked.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.restocked.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    identity=("facility_id", "drug_code", "occurred_at"),
+)
 class Restocked(Payload):
     """A facility that was stocked out of a drug has available stock again."""
 
@@ -199,7 +220,12 @@ class Restocked(Payload):
     occurred_at: Instant
 
 
-@event_type("pharmacy.stock.shortage_recorded.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.shortage_recorded.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    identity=("shortage_id",),
+)
 class ShortageRecorded(Payload):
     """A demand could not be filled from stock (缺药登记)."""
 
@@ -212,7 +238,9 @@ class ShortageRecorded(Payload):
     recorded_at: Instant
 
 
-@event_type("pharmacy.stock.reserved.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.reserved.v1", key="facility_id", producer=PRODUCER, identity=("reservation_id",)
+)
 class StockReserved(Payload):
     """Stock was set aside at a clinic for a patient referred down with a medication plan."""
 
@@ -225,7 +253,12 @@ class StockReserved(Payload):
     reserved_at: Instant
 
 
-@event_type("pharmacy.stock.reservation_released.v1", key="facility_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.stock.reservation_released.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    identity=("reservation_id",),
+)
 class ReservationReleased(Payload):
     """A reservation ended: dispensed, expired or the referral was cancelled."""
 
@@ -271,7 +304,12 @@ class DispensedLine(Payload):
     lots: list[LotQuantity] = Field(default_factory=list, max_length=50)
 
 
-@event_type("pharmacy.prescription.dispensed.v1", key="prescription_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.prescription.dispensed.v1",
+    key="prescription_id",
+    producer=PRODUCER,
+    identity=("prescription_id",),
+)
 class PrescriptionDispensed(Payload):
     """A prescription was dispensed first-expiry-first-out; partial lines are not complete."""
 
@@ -298,7 +336,12 @@ class RejectedLine(Payload):
     detail: str = Field(max_length=500)
 
 
-@event_type("pharmacy.prescription.rejected.v1", key="prescription_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.prescription.rejected.v1",
+    key="prescription_id",
+    producer=PRODUCER,
+    identity=("prescription_id",),
+)
 class PrescriptionRejected(Payload):
     """A prescription failed the formulary or tier check; nothing was dispensed."""
 
@@ -341,7 +384,12 @@ class _TransferRef(Payload):
     to_facility_id: Identifier
 
 
-@event_type("pharmacy.transfer.requested.v1", key="transfer_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.transfer.requested.v1",
+    key="transfer_id",
+    producer=PRODUCER,
+    identity=("transfer_id",),
+)
 class TransferRequested(_TransferRef):
     """A transfer order was raised (by the re-order point, a referral, or a pharmacist)."""
 
@@ -351,7 +399,9 @@ class TransferRequested(_TransferRef):
     requested_at: Instant
 
 
-@event_type("pharmacy.transfer.approved.v1", key="transfer_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.transfer.approved.v1", key="transfer_id", producer=PRODUCER, identity=("transfer_id",)
+)
 class TransferApproved(_TransferRef):
     """The central pharmacy approved a transfer, possibly with reduced quantities."""
 
@@ -359,7 +409,9 @@ class TransferApproved(_TransferRef):
     approved_at: Instant
 
 
-@event_type("pharmacy.transfer.rejected.v1", key="transfer_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.transfer.rejected.v1", key="transfer_id", producer=PRODUCER, identity=("transfer_id",)
+)
 class TransferRejected(_TransferRef):
     """The central pharmacy refused a transfer."""
 
@@ -367,7 +419,9 @@ class TransferRejected(_TransferRef):
     rejected_at: Instant
 
 
-@event_type("pharmacy.transfer.shipped.v1", key="transfer_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.transfer.shipped.v1", key="transfer_id", producer=PRODUCER, identity=("transfer_id",)
+)
 class TransferShipped(_TransferRef):
     """Stock left the sending facility, by lot."""
 
@@ -375,7 +429,9 @@ class TransferShipped(_TransferRef):
     shipped_at: Instant
 
 
-@event_type("pharmacy.transfer.received.v1", key="transfer_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.transfer.received.v1", key="transfer_id", producer=PRODUCER, identity=("transfer_id",)
+)
 class TransferReceived(_TransferRef):
     """Stock arrived at the receiving facility; finance settles it at the unified price."""
 
@@ -384,7 +440,12 @@ class TransferReceived(_TransferRef):
     received_at: Instant
 
 
-@event_type("pharmacy.transfer.cancelled.v1", key="transfer_id", producer=PRODUCER)
+@event_type(
+    "pharmacy.transfer.cancelled.v1",
+    key="transfer_id",
+    producer=PRODUCER,
+    identity=("transfer_id",),
+)
 class TransferCancelled(_TransferRef):
     """A transfer was cancelled before it was shipped."""
 

@@ -55,7 +55,12 @@ class _ReferralRef(Payload):
     green_channel: GreenChannel | None = None
 
 
-@event_type("referral.referral.requested.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.requested.v1",
+    key="referral_id",
+    producer=PRODUCER,
+    identity=("referral_id",),
+)
 class ReferralRequested(_ReferralRef):
     """A facility asked another to take a patient (after checking its capacity)."""
 
@@ -69,7 +74,9 @@ class ReferralRequested(_ReferralRef):
     requested_at: Instant
 
 
-@event_type("referral.referral.accepted.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.accepted.v1", key="referral_id", producer=PRODUCER, identity=("referral_id",)
+)
 class ReferralAccepted(_ReferralRef):
     """The receiving facility accepted; a downward plan's medications are carried along."""
 
@@ -77,7 +84,9 @@ class ReferralAccepted(_ReferralRef):
     accepted_at: Instant
 
 
-@event_type("referral.referral.rejected.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.rejected.v1", key="referral_id", producer=PRODUCER, identity=("referral_id",)
+)
 class ReferralRejected(_ReferralRef):
     """The receiving facility declined."""
 
@@ -85,7 +94,12 @@ class ReferralRejected(_ReferralRef):
     rejected_at: Instant
 
 
-@event_type("referral.referral.scheduled.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.scheduled.v1",
+    key="referral_id",
+    producer=PRODUCER,
+    identity=("referral_id",),
+)
 class ReferralScheduled(_ReferralRef):
     """A slot or bed was held for the patient."""
 
@@ -94,14 +108,21 @@ class ReferralScheduled(_ReferralRef):
     scheduled_at: Instant
 
 
-@event_type("referral.referral.arrived.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.arrived.v1", key="referral_id", producer=PRODUCER, identity=("referral_id",)
+)
 class ReferralArrived(_ReferralRef):
     """The patient arrived at the receiving facility."""
 
     arrived_at: Instant
 
 
-@event_type("referral.referral.completed.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.completed.v1",
+    key="referral_id",
+    producer=PRODUCER,
+    identity=("referral_id",),
+)
 class ReferralCompleted(_ReferralRef):
     """Care was handed over and the record returned to the referring facility."""
 
@@ -109,7 +130,12 @@ class ReferralCompleted(_ReferralRef):
     completed_at: Instant
 
 
-@event_type("referral.referral.cancelled.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.cancelled.v1",
+    key="referral_id",
+    producer=PRODUCER,
+    identity=("referral_id",),
+)
 class ReferralCancelled(_ReferralRef):
     """The referring facility withdrew the referral."""
 
@@ -117,14 +143,21 @@ class ReferralCancelled(_ReferralRef):
     cancelled_at: Instant
 
 
-@event_type("referral.referral.expired.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.expired.v1", key="referral_id", producer=PRODUCER, identity=("referral_id",)
+)
 class ReferralExpired(_ReferralRef):
     """A referral was never acted on and lapsed."""
 
     expired_at: Instant
 
 
-@event_type("referral.referral.sla_breached.v1", key="referral_id", producer=PRODUCER)
+@event_type(
+    "referral.referral.sla_breached.v1",
+    key="referral_id",
+    producer=PRODUCER,
+    identity=("referral_id", "stage"),
+)
 class ReferralSlaBreached(_ReferralRef):
     """A referral missed the SLA of its priority at one stage; it was escalated."""
 

@@ -79,7 +79,9 @@ class SessionCancelled(_SessionRef):
     cancelled_at: Instant
 
 
-@event_type("staffing.session.delivered.v1", key="session_id", producer=PRODUCER)
+@event_type(
+    "staffing.session.delivered.v1", key="session_id", producer=PRODUCER, identity=("session_id",)
+)
 class SessionDelivered(_SessionRef):
     """A session took place (checked in and out); counts for performance pay and reporting."""
 
@@ -89,7 +91,9 @@ class SessionDelivered(_SessionRef):
     checked_out_at: Instant
 
 
-@event_type("staffing.session.missed.v1", key="session_id", producer=PRODUCER)
+@event_type(
+    "staffing.session.missed.v1", key="session_id", producer=PRODUCER, identity=("session_id",)
+)
 class SessionMissed(_SessionRef):
     """The staff member did not turn up for a planned session (no-show)."""
 
@@ -144,7 +148,12 @@ class TimetableChanged(Payload):
 # --- stationed physicians (派驻): topic staffing.stationing, keyed by stationing -------------
 
 
-@event_type("staffing.stationing.started.v1", key="stationing_id", producer=PRODUCER)
+@event_type(
+    "staffing.stationing.started.v1",
+    key="stationing_id",
+    producer=PRODUCER,
+    identity=("stationing_id",),
+)
 class StationingStarted(Payload):
     """A lead-hospital physician was stationed at a member facility (a national indicator)."""
 

@@ -9,6 +9,10 @@ events handlers publish and any dead letters commit together, or none of them do
 - An event this consumer already applied is skipped and counted as a duplicate; so is a
   second copy inside the batch. An id seen before with other content (type, subject or data)
   is no copy: it is dead-lettered as ``conflicting_duplicate``.
+- So is a fact applied before under another event id, for types whose catalogue entry names
+  the fact (``EventSpec.identity``: hospital systems resend a visit under a new id): the
+  same content is a duplicate, other content is dead-lettered as ``conflicting_fact`` (a
+  correction is a new fact, never a resend).
 - A handler raising :class:`~libs.events.retry.PermanentError` (or a validation error) has
   its effects rolled back to a savepoint and the event dead-lettered.
 - A handler raising :class:`~libs.events.retry.NotYetKnown` for an event of a service of the
@@ -50,6 +54,7 @@ from libs.events.consuming.processed import (
     APPLIED,
     DEAD_LETTERED,
     claim,
+    claim_fact,
     content_digest,
     digests_of,
     outcomes_of,
@@ -119,6 +124,10 @@ class BatchResult:
     """``(event id or record position, reason)``."""
     parked: list[str] = field(default_factory=list)
     attempts: int = 1
+
+
+#: What :meth:`BatchProcessor._apply_one` returns for a fact applied before under another id.
+_SAME_FACT = ("same_fact", "")
 
 
 class _MustWait(Exception):
@@ -332,7 +341,9 @@ class BatchProcessor:
                 self._park(uow, item, wait.reason, result)
                 waiting.add(park_key(item.message))
                 continue
-            if outcome is None:
+            if outcome is _SAME_FACT:
+                result.duplicates.append(key)
+            elif outcome is None:
                 if key in reopened:  # a replay, perhaps of a corrected event
                     set_outcome(session, self.consumer, key, APPLIED, item.digest)
                 result.applied.append(key)
@@ -365,7 +376,7 @@ class BatchProcessor:
                     blocked.add(row.park_key)
                     continue
                 unpark(uow.session, row)
-                if outcome is None:
+                if outcome is None or outcome is _SAME_FACT:
                     set_outcome(uow.session, self.consumer, row.event_id, APPLIED)
                     result.applied.append(row.event_id)
                 else:
@@ -420,6 +431,10 @@ class BatchProcessor:
         savepoint = uow.session.begin_nested()
         started = time.perf_counter()
         try:
+            seen = self._seen_fact(uow, event)
+            if seen is not None:
+                savepoint.commit()
+                return seen
             for handler in handlers:
                 handler(event, uow)
             savepoint.commit()
@@ -442,6 +457,22 @@ class BatchProcessor:
             )
             uow.cause = None
             structlog.contextvars.unbind_contextvars("event_id", "event_type", "correlation_id")
+
+    def _seen_fact(self, uow: UnitOfWork, event: CloudEvent[Payload]) -> tuple[str, str] | None:
+        """Claim the fact ``event`` states, if its type names one: ``None`` when it is new
+        (the claim goes with the event's savepoint), else a duplicate or a conflict."""
+        fact = registry.by_type(event.type).fact_of(event.data)
+        if fact is None:
+            return None
+        digest = content_digest(event)
+        earlier = claim_fact(uow.session, self.consumer, fact, event.id, digest)
+        if earlier is None:
+            return None
+        if earlier[1] == digest:
+            return _SAME_FACT
+        detail = f"{fact} was applied from event {earlier[0]} with other content; "
+        detail += "a correction is a new fact, not a resend"
+        return "conflicting_fact", detail
 
     def _dead_letter(
         self,

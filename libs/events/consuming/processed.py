@@ -4,6 +4,10 @@ Claiming ids is one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch, i
 batch's transaction: the ids it returns are new, every other id was applied before. Each
 claim keeps a digest of the event's content, so that an id arriving again with other
 content can be told from a redelivery (:func:`digests_of`).
+
+Events of types whose catalogue entry names their fact (``EventSpec.identity``: a visit by
+its facility and visit id) are also claimed by that fact (:func:`claim_fact`), so the same
+visit resent under a new event id is recognised too.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from libs.events.envelope import CloudEvent, utc_now
 from libs.events.payload import Payload
-from libs.events.tables import ProcessedEvent
+from libs.events.tables import ProcessedEvent, ProcessedFact
 
 __all__ = [
     "APPLIED",
     "DEAD_LETTERED",
     "claim",
+    "claim_fact",
     "content_digest",
     "digests_of",
     "outcomes_of",
@@ -74,22 +79,53 @@ def claim(
         }
         for event_id in ids
     ]
+    claimed = _insert_new(session, ProcessedEvent, rows, ["consumer", "event_id"])
+    return {str(row["event_id"]) for row in claimed}
+
+
+def _insert_new(
+    session: Session,
+    table: type[ProcessedEvent] | type[ProcessedFact],
+    rows: list[dict[str, object]],
+    keys: list[str],
+) -> list[dict[str, object]]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING``: the rows that were new."""
     dialect = session.get_bind().dialect.name
-    keys = ["consumer", "event_id"]
-    returning = ProcessedEvent.event_id
+    columns = [getattr(table, k) for k in keys]
     if dialect == "postgresql":
-        pg = postgresql.insert(ProcessedEvent).values(rows)
-        claimed = session.execute(
-            pg.on_conflict_do_nothing(index_elements=keys).returning(returning)
-        )
+        pg = postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+        inserted = session.execute(pg.returning(*columns))
     elif dialect == "sqlite":
-        lite = sqlite.insert(ProcessedEvent).values(rows)
-        claimed = session.execute(
-            lite.on_conflict_do_nothing(index_elements=keys).returning(returning)
-        )
+        lite = sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+        inserted = session.execute(lite.returning(*columns))
     else:
-        raise NotImplementedError(f"processed-events claims are not implemented for {dialect}")
-    return set(claimed.scalars())
+        raise NotImplementedError(f"processed claims are not implemented for {dialect}")
+    return [dict(row._mapping) for row in inserted]
+
+
+def claim_fact(
+    session: Session, consumer: str, fact: str, event_id: str, digest: str
+) -> tuple[str, str] | None:
+    """Record that ``consumer`` applies ``fact`` (``EventSpec.fact_of``) from ``event_id``;
+    ``None`` if the fact is new, else the event id and content digest it was applied from.
+
+    Called inside the event's savepoint: if the event is then dead-lettered or parked, the
+    claim is rolled back with its effects, and a later resend of the fact is applied."""
+    row = {
+        "consumer": consumer,
+        "fact": fact,
+        "event_id": event_id,
+        "content_digest": digest,
+        "processed_at": utc_now(),
+    }
+    if _insert_new(session, ProcessedFact, [row], ["consumer", "fact"]):
+        return None
+    earlier = session.execute(
+        select(ProcessedFact.event_id, ProcessedFact.content_digest).where(
+            ProcessedFact.consumer == consumer, ProcessedFact.fact == fact
+        )
+    ).one()
+    return earlier.event_id, earlier.content_digest
 
 
 def outcomes_of(session: Session, consumer: str, event_ids: Iterable[str]) -> dict[str, str]:
@@ -135,8 +171,17 @@ def set_outcome(
     )
 
 
-def prune(session: Session, older_than: timedelta, now: datetime | None = None) -> int:
-    """Forget claims older than any redelivery could be (default retention is 30 days)."""
-    cutoff = (now or utc_now()) - older_than
-    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+def prune(
+    session: Session,
+    older_than: timedelta,
+    facts_older_than: timedelta,
+    now: datetime | None = None,
+) -> int:
+    """Forget event claims older than any redelivery could be, and fact claims older than
+    any resend by a hospital system could be (the worker keeps 30 and 400 days)."""
+    now = now or utc_now()
+    removed = 0
+    for table, older in ((ProcessedEvent, older_than), (ProcessedFact, facts_older_than)):
+        result = session.execute(delete(table).where(table.processed_at < now - older))
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from libs.platform.audit.api import router as audit_router
 from libs.platform.audit.middleware import AuditMiddleware
 from libs.platform.auth import TokenAuthority
+from libs.platform.http.docs import install_api_docs
 from libs.platform.http.errors import install_error_handlers
 from libs.platform.http.health import ReadinessCheck, install_health_endpoints
 from libs.platform.http.idempotency import IdempotencyMiddleware
@@ -42,7 +43,11 @@ def create_admin_app(
     version: str = "0.1.0",
 ) -> FastAPI:
     """The service's routers plus health, metrics, audit trail, errors and input limits."""
-    app = FastAPI(title=title, description=description, version=version)
+    # The API page is served from the service itself, never from a CDN (http/docs.py).
+    app = FastAPI(
+        title=title, description=description, version=version, docs_url=None, redoc_url=None
+    )
+    install_api_docs(app)
     app.state.token_authority = token_authority
     app.state.service = service
     install_error_handlers(app)

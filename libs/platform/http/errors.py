@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.events.outbox.staging import RecordTooLarge
@@ -97,6 +98,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _key_in_use(_: Request, exc: KeyInUse) -> JSONResponse:
         message = "another request with this Idempotency-Key was applied first"
         return JSONResponse(error_body("idempotency_key_in_use", message), 409)
+
+    @app.exception_handler(DataError)
+    async def _refused_value(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request carried (a NUL character in text, a
+        # number out of its column's range): the client's input, and nothing was written.
+        log.warning("database refused a value", path=request.url.path, error=str(exc.orig)[:300])
+        message = f"the database refused a value: {str(exc.orig).splitlines()[0][:200]}"
+        return JSONResponse(error_body("invalid_value", message), 422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

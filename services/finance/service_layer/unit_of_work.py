@@ -2,7 +2,7 @@
 and posting counts.
 
 Handlers receive a unit of work, not settings, so the policy travels on it: the composition
-root (and each test) binds a policy with :meth:`FinanceUnitOfWork.bind`.
+root (and each test) makes units of work with ``partial(FinanceUnitOfWork, policy=...)``.
 
 The caches hold for one transaction: the periods this transaction has share-locked (a
 savepoint rolled back releases its locks, so they are forgotten then), and the member
@@ -13,12 +13,15 @@ strong reference every lookup would be a query).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar, Self
+from collections.abc import Callable
+from typing import Any, Self
 
 from prometheus_client import Counter as PromCounter
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from libs.directory import FacilityDirectory, KnownFacility
+from libs.events.outbox import OutboxSignal
 from libs.events.unit_of_work import UnitOfWork
 from services.finance.domain.journal import Book
 from services.finance.domain.policy import FinancePolicy
@@ -27,8 +30,21 @@ __all__ = ["FinanceUnitOfWork"]
 
 
 class FinanceUnitOfWork(UnitOfWork):
-    bound_policy: ClassVar[FinancePolicy | None] = None
-    postings_counter: ClassVar[PromCounter | None] = None
+    """The backbone's unit of work with the finance policy; it counts the postings that
+    commit on ``postings`` (labelled by entry type)."""
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        source: str,
+        signal: OutboxSignal | None = None,
+        policy: FinancePolicy,
+        postings: PromCounter | None = None,
+    ) -> None:
+        super().__init__(session_factory, source=source, signal=signal)
+        self.policy = policy
+        self.postings_counter = postings
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -43,13 +59,6 @@ class FinanceUnitOfWork(UnitOfWork):
     def _after_rollback(self, _session: Any, transaction: Any) -> None:
         self.locked_periods.clear()
         self._rolled_back.add(transaction)
-
-    @property
-    def policy(self) -> FinancePolicy:
-        policy = type(self).bound_policy
-        if policy is None:
-            raise RuntimeError("no finance policy bound: use FinanceUnitOfWork.bind(policy)")
-        return policy
 
     def member_facility(self, facility_id: str) -> KnownFacility:
         """A member facility as this service knows it (``unknown_facility`` dead letter if
@@ -73,7 +82,7 @@ class FinanceUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         """Commit, then count the postings that are now durable."""
         super().commit()
-        counter = type(self).postings_counter
+        counter = self.postings_counter
         kept = Counter(t for tx, t in self._postings if tx not in self._rolled_back)
         if counter is not None:
             for entry_type, count in kept.items():
@@ -87,14 +96,3 @@ class FinanceUnitOfWork(UnitOfWork):
         self._postings.clear()
         self._rolled_back.clear()
         self.locked_periods.clear()
-
-    @classmethod
-    def bind(
-        cls, policy: FinancePolicy, postings: PromCounter | None = None
-    ) -> type[FinanceUnitOfWork]:
-        """A unit-of-work class carrying ``policy`` (and the postings counter to feed)."""
-        return type(
-            "BoundFinanceUnitOfWork",
-            (cls,),
-            {"bound_policy": policy, "postings_counter": postings},
-        )

@@ -77,6 +77,10 @@ class QuantitiesIn(BaseModel):
         return result
 
 
+def _quantities(body: QuantitiesIn | None) -> dict[str, int] | None:
+    return body.quantities() if body is not None else None
+
+
 class ClosingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -220,10 +224,12 @@ def request_transfer(body: TransferIn, principal: StockKeeper, uow: PharmacyUow)
 
 @router.post("/{transfer_id}/approve", summary="Approve, possibly with reduced quantities")
 def approve(
-    transfer_id: str, body: QuantitiesIn, _: PharmacyCentre, uow: PharmacyUow
+    transfer_id: str, _: PharmacyCentre, uow: PharmacyUow, body: QuantitiesIn | None = None
 ) -> dict[str, Any]:
+    """No body, or no ``lines``, approves all of it; more than the sender can offer (usable
+    stock less earlier approvals) is refused with what it can."""
     with translated():
-        event = transfers.approve_transfer(uow, transfer_id, body.quantities())
+        event = transfers.approve_transfer(uow, transfer_id, _quantities(body))
     return event.model_dump(mode="json")
 
 
@@ -238,11 +244,12 @@ def reject(
 
 @router.post("/{transfer_id}/ship", summary="Ship: stock leaves the sender, by lot (FEFO)")
 def ship(
-    transfer_id: str, body: QuantitiesIn, principal: StockKeeper, uow: PharmacyUow
+    transfer_id: str, principal: StockKeeper, uow: PharmacyUow, body: QuantitiesIn | None = None
 ) -> dict[str, Any]:
+    """No body, or no ``lines``, ships all that was approved."""
     act_for(principal, _parties(uow, transfer_id)[0])
     with translated():
-        event = shipping.ship_transfer(uow, transfer_id, body.quantities())
+        event = shipping.ship_transfer(uow, transfer_id, _quantities(body))
     return event.model_dump(mode="json")
 
 

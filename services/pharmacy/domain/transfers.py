@@ -118,3 +118,14 @@ def shipping_quantities(
     if not result:
         raise InvalidQuantities("nothing to ship: cancel the transfer instead")
     return result
+
+
+def beyond_stock(approved: Mapping[str, int], on_offer: Mapping[str, int]) -> dict[str, int]:
+    """The drugs approved beyond what the sender can offer, each with what it can: usable
+    stock (unexpired, not reserved for a patient) less what earlier approved transfers will
+    take. Approving those would only fail at shipping, days later."""
+    return {
+        drug: max(0, on_offer.get(drug, 0))
+        for drug, quantity in sorted(approved.items())
+        if quantity > on_offer.get(drug, 0)
+    }

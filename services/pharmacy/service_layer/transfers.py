@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import (
@@ -24,11 +24,13 @@ from libs.events.catalogue.pharmacy import (
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from services.pharmacy.adapters.schema import TransferLineRow, TransferRow
 from services.pharmacy.domain.formulary import refusal_for
+from services.pharmacy.domain.stock import available
 from services.pharmacy.domain.transfers import (
     InvalidQuantities,
     InvalidTransition,
     TransferState,
     approved_quantities,
+    beyond_stock,
     check_transition,
 )
 from services.pharmacy.service_layer.errors import Conflict, Invalid, NotFound
@@ -188,6 +190,15 @@ def approve_transfer(
         for line in lines:
             if line.drug_code in approved and not require_drug(uow, line.drug_code).listed:
                 raise Conflict("delisted", f"{line.drug_code} was delisted; approve without it")
+        short = beyond_stock(approved, _on_offer(uow, row, approved))
+        if short:
+            raise Conflict(
+                "insufficient_stock",
+                f"{row.from_facility_id} cannot supply all of it; on offer: "
+                + ", ".join(f"{code} {q}" for code, q in short.items()),
+                details={"available": short},
+            )
+        for line in lines:
             line.quantity_approved = approved.get(line.drug_code, 0)
         now = uow.now()
         row.approved_at = now
@@ -207,6 +218,32 @@ def approve_transfer(
         uow.publish(event)
         uow.commit()
         return event
+
+
+def _on_offer(
+    uow: PharmacyUnitOfWork, row: TransferRow, drugs: Mapping[str, int]
+) -> dict[str, int]:
+    """What the sender can still offer of ``drugs``: usable stock less what its other
+    approved, not yet shipped transfers will take."""
+    sender, today = row.from_facility_id, uow.today()
+    lots = uow.stock.lots(sender, drugs)
+    held = uow.stock.reserved_by_drug(sender, drugs)
+    query = (
+        select(TransferLineRow.drug_code, func.sum(TransferLineRow.quantity_approved))
+        .join(TransferRow, TransferRow.transfer_id == TransferLineRow.transfer_id)
+        .where(
+            TransferRow.from_facility_id == sender,
+            TransferRow.state == TransferState.APPROVED.value,
+            TransferRow.transfer_id != row.transfer_id,
+            TransferLineRow.drug_code.in_(sorted(drugs)),
+        )
+        .group_by(TransferLineRow.drug_code)
+    )
+    promised = {code: int(total or 0) for code, total in uow.session.execute(query)}
+    return {
+        drug: available(lots[drug], today, held_back=held[drug]) - promised.get(drug, 0)
+        for drug in drugs
+    }
 
 
 def reject_transfer(uow: PharmacyUnitOfWork, transfer_id: str, reason: str) -> TransferRejected:

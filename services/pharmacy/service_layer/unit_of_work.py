@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, ClassVar
+
+from sqlalchemy.orm import Session
 
 from libs.directory import FacilityDirectory
 from libs.events.envelope import utc_now
+from libs.events.outbox import OutboxSignal
 from libs.events.unit_of_work import UnitOfWork
 from services.pharmacy.adapters.ledger import StockLedger
 from services.pharmacy.domain.policy import Policy
@@ -16,21 +18,20 @@ __all__ = ["PharmacyUnitOfWork", "pharmacy_uow"]
 
 
 class PharmacyUnitOfWork(UnitOfWork):
-    """``policy`` and ``clock`` are class attributes so the worker, which builds units of work
-    from a class, gets them; :meth:`configured` makes a subclass with other ones."""
+    """The backbone's unit of work with the pharmacy's policy and clock (tests fix it)."""
 
-    policy: ClassVar[Policy] = Policy()
-    clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
-
-    @classmethod
-    def configured(
-        cls, *, policy: Policy | None = None, clock: Callable[[], datetime] | None = None
-    ) -> type[PharmacyUnitOfWork]:
-        """A unit-of-work class with this policy (and clock, for tests)."""
-        attributes: dict[str, Any] = {"policy": policy or cls.policy}
-        if clock is not None:
-            attributes["clock"] = staticmethod(clock)
-        return type("ConfiguredPharmacyUnitOfWork", (cls,), attributes)
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        source: str,
+        signal: OutboxSignal | None = None,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(session_factory, source=source, signal=signal)
+        self.policy = policy or Policy()
+        self.clock = clock
 
     @property
     def stock(self) -> StockLedger:
@@ -41,7 +42,7 @@ class PharmacyUnitOfWork(UnitOfWork):
         return FacilityDirectory(self.session)
 
     def now(self) -> datetime:
-        return type(self).clock()
+        return self.clock()
 
     def today(self) -> date:
         """The county's date now: lots expire by local calendar day."""
@@ -51,5 +52,5 @@ class PharmacyUnitOfWork(UnitOfWork):
 def pharmacy_uow(uow: UnitOfWork) -> PharmacyUnitOfWork:
     """``uow`` as the pharmacy's; a plain one means the process was wired wrongly."""
     if not isinstance(uow, PharmacyUnitOfWork):
-        raise TypeError("the pharmacy needs PharmacyUnitOfWork (see bootstrap.build)")
+        raise TypeError("the pharmacy needs PharmacyUnitOfWork (see bootstrap.compose)")
     return uow

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from libs.platform.auth import Principal, Role
+from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
 from libs.platform.http.security import require_roles
 from services.referral.config import ReferralConfig
@@ -21,13 +22,13 @@ from services.referral.service_layer.errors import (
     ReferralNotFound,
     RuleViolation,
 )
+from services.referral.service_layer.unit_of_work import referral_uow
 
 __all__ = ["ActorDep", "ConfigDep", "refusals"]
 
 
-def _config(request: Request) -> ReferralConfig:
-    config: ReferralConfig = request.app.state.referral_config
-    return config
+def _config(uow: UnitOfWorkDep) -> ReferralConfig:
+    return referral_uow(uow).config
 
 
 #: Referrals hold patient data: the management centre and facility staff only.

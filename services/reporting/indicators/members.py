@@ -27,13 +27,18 @@ def _row(uow: UnitOfWork, community_id: str, tier: str) -> MemberCount:
 
 
 def count_registered(event: CloudEvent[FacilityRegistered], uow: UnitOfWork) -> None:
-    _row(uow, event.data.community_id, event.data.tier.value).joined += 1
+    """A member joins when the directory copy first hears of it (this runs before the copy
+    is updated, see handlers.register_organisation): the same registration sent again, under
+    any event id, is no new member."""
+    if FacilityDirectory(uow.session).get(event.data.facility_id) is None:
+        _row(uow, event.data.community_id, event.data.tier.value).joined += 1
 
 
 def count_closed(event: CloudEvent[FacilityClosed], uow: UnitOfWork) -> None:
-    # The directory copy (updated just before, same transaction) says where it belonged.
+    """A member leaves when its still-open copy closes (before the copy is updated): it says
+    where it belonged, and a closing sent again finds it closed already."""
     facility = FacilityDirectory(uow.session).get(event.data.facility_id)
-    if facility is not None:
+    if facility is not None and facility.active:
         _row(uow, facility.community_id, facility.tier).left += 1
 
 

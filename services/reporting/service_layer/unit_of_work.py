@@ -14,16 +14,18 @@ dropped, like the event's other writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from libs.directory import FacilityDirectory
 from libs.events.catalogue.reporting import IndicatorCellUpdated, OrgUnitLevel, PeriodKind
 from libs.events.catalogue.values import FacilityTier
 from libs.events.envelope import utc_now
+from libs.events.outbox import OutboxSignal
 from libs.events.retry import NotYetKnown
 from libs.events.unit_of_work import UnitOfWork
 from services.reporting.adapters.cells import CellStore
@@ -55,7 +57,16 @@ def changelog_event(cell: IndicatorCell) -> IndicatorCellUpdated:
 
 
 class ReportingUnitOfWork(UnitOfWork):
-    bound_county: ClassVar[County | None] = None
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        source: str,
+        signal: OutboxSignal | None = None,
+        county: County,
+    ) -> None:
+        super().__init__(session_factory, source=source, signal=signal)
+        self.county = county
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -69,13 +80,6 @@ class ReportingUnitOfWork(UnitOfWork):
     def _after_rollback(self, _session: Any, transaction: Any) -> None:
         self._rolled_back.add(transaction)
         self._members.clear()  # a facility may have been registered in what was undone
-
-    @property
-    def county(self) -> County:
-        county = type(self).bound_county
-        if county is None:
-            raise RuntimeError("no county bound: use ReportingUnitOfWork.bind(county)")
-        return county
 
     def member(self, facility_id: str) -> Member:
         """The facility as the organisation defines it; an event naming a facility the
@@ -112,8 +116,3 @@ class ReportingUnitOfWork(UnitOfWork):
         super().rollback()
         self._changes.clear()
         self._rolled_back.clear()
-
-    @classmethod
-    def bind(cls, county: County) -> type[ReportingUnitOfWork]:
-        """A unit-of-work class reporting on ``county``."""
-        return type("BoundReportingUnitOfWork", (cls,), {"bound_county": county})

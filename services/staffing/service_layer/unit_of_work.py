@@ -1,18 +1,20 @@
 """The staffing unit of work: the outbox transaction plus the policy and the clock.
 
-The policy (``infra/staffing/rules.yaml``) and the clock are bound once at start
-(:meth:`StaffingUnitOfWork.bind`); tests bind a fixed clock to plan in a known week.
+The policy (``infra/staffing/rules.yaml``) and the clock are given once at start (the
+composition root's ``partial(StaffingUnitOfWork, policy=...)``); tests give a fixed clock to
+plan in a known week.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import ClassVar
 
 from prometheus_client import Counter
+from sqlalchemy.orm import Session
 
 from libs.events.envelope import utc_now
+from libs.events.outbox import OutboxSignal
 from libs.events.unit_of_work import UnitOfWork
 from services.staffing.domain.policy import StaffingPolicy
 from services.staffing.domain.rules import Violation
@@ -22,39 +24,24 @@ __all__ = ["StaffingUnitOfWork"]
 
 
 class StaffingUnitOfWork(UnitOfWork):
-    bound_policy: ClassVar[StaffingPolicy | None] = None
-    bound_clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
-    bound_refusals: ClassVar[Counter | None] = None
-
-    @classmethod
-    def bind(
-        cls,
-        policy: StaffingPolicy,
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
         *,
+        source: str,
+        signal: OutboxSignal | None = None,
+        policy: StaffingPolicy,
         clock: Callable[[], datetime] = utc_now,
         refusals: Counter | None = None,
-    ) -> type[StaffingUnitOfWork]:
-        """A unit-of-work class that plans by ``policy`` on ``clock``."""
-        return type(
-            "BoundStaffingUnitOfWork",
-            (cls,),
-            {
-                "bound_policy": policy,
-                "bound_clock": staticmethod(clock),
-                "bound_refusals": refusals,
-            },
-        )
-
-    @property
-    def policy(self) -> StaffingPolicy:
-        policy = type(self).bound_policy
-        if policy is None:
-            raise RuntimeError("no staffing policy bound: use StaffingUnitOfWork.bind(policy)")
-        return policy
+    ) -> None:
+        super().__init__(session_factory, source=source, signal=signal)
+        self.policy = policy
+        self.clock = clock
+        self.refusals = refusals
 
     def now(self) -> datetime:
         """The current instant (UTC)."""
-        return type(self).bound_clock()
+        return self.clock()
 
     def today(self) -> date:
         """Today on the county's clock."""
@@ -63,7 +50,7 @@ class StaffingUnitOfWork(UnitOfWork):
     def refuse(self, violations: Iterable[Violation]) -> RulesViolated:
         """The refusal for ``violations``, counted by rule (raise what this returns)."""
         found = list(violations)
-        counter = type(self).bound_refusals
+        counter = self.refusals
         if counter is not None:
             for rule in {v.rule.value for v in found}:
                 counter.labels(rule).inc()

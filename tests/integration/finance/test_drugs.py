@@ -47,7 +47,8 @@ def test_a_redelivered_or_resent_transfer_posts_nothing_the_second_time(finance:
     first = event_of(moved)
     finance.apply(first)
     assert finance.apply(first).duplicates == [first.id]
-    assert finance.apply(event_of(moved)).applied  # the same transfer under a new event id
+    resent = event_of(moved)  # the same transfer under a new event id: the same fact
+    assert finance.apply(resent).duplicates == [resent.id]
     assert len(entries(finance, "transfer_settlement")) == 1
     assert balance(finance, "2306", facility_id="QS-T05") == Decimal("-23.33")
 

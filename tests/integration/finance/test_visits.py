@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from prometheus_client import CollectorRegistry
 
@@ -116,7 +117,9 @@ def test_postings_are_counted_by_type_once_committed(make_database) -> None:
     harness = HandlerHarness(
         "finance",
         make_database("finance"),
-        uow_class=FinanceUnitOfWork.bind(finance_policy(), postings_counter(registry)),
+        units_of_work=partial(
+            FinanceUnitOfWork, policy=finance_policy(), postings=postings_counter(registry)
+        ),
     )
     harness.apply(*organisation_events())
     result = harness.apply(

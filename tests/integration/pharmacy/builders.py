@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,7 +59,9 @@ def pharmacy(
 ) -> HandlerHarness:
     """The pharmacy's real handlers on a migrated database of the test's kind."""
     return HandlerHarness(
-        "pharmacy", url, uow_class=PharmacyUnitOfWork.configured(policy=policy, clock=clock)
+        "pharmacy",
+        url,
+        units_of_work=partial(PharmacyUnitOfWork, policy=policy, clock=clock or now),
     )
 
 

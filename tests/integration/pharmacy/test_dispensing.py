@@ -23,7 +23,7 @@ from tests.integration.pharmacy.builders import (
     prescription,
     uow,
 )
-from tests.support.harness import HandlerHarness
+from tests.support.harness import HandlerHarness, event_of
 
 
 @pytest.fixture
@@ -126,11 +126,15 @@ def test_a_replayed_prescription_changes_nothing(harness: HandlerHarness, world:
     before = len(harness.published())
 
     redelivered = harness.apply(event)  # the same event again
-    resent = harness.apply(prescription(world.township, (drug, 3), prescription_id="RX-REPLAY-1"))
+    resend = event_of(event.data)  # the same prescription under a new event id
+    resent = harness.apply(resend)
+    other = prescription(world.township, (drug, 3), prescription_id="RX-REPLAY-1")  # re-dated
+    changed = harness.apply(other)
 
     assert redelivered.duplicates == [event.id]
-    assert resent.applied  # a new event id for the same prescription: handled, but...
-    assert len(harness.published()) == before  # ...nothing published
+    assert resent.duplicates == [resend.id]
+    assert changed.dead_lettered == [(other.id, "conflicting_fact")]  # the first one stands
+    assert len(harness.published()) == before
     assert lots(harness, world.township, drug) == {"A1": 7}
     assert card(harness, world.township, drug).dispensed == 3
 

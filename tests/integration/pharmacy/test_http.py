@@ -17,9 +17,16 @@ import pytest
 from libs.platform.auth import Role
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
-from services.pharmacy.bootstrap import build
+from services.pharmacy.bootstrap import compose
 from services.pharmacy.settings import Settings
-from tests.integration.pharmacy.builders import NO_VILLAGE, TODAY, World, lots, prescription
+from tests.integration.pharmacy.builders import (
+    NO_VILLAGE,
+    TODAY,
+    World,
+    lots,
+    now,
+    prescription,
+)
 from tests.support.harness import HandlerHarness
 
 with warnings.catch_warnings():
@@ -55,11 +62,12 @@ def world_and_api(
     make_database: Callable[[str], str], tmp_path: Path
 ) -> Iterator[tuple[World, Api]]:
     url = make_database("pharmacy")
-    process = build(
+    process = compose(
         PlatformSettings(data_dir=tmp_path),
         Settings(database_url=url, formulary_seed="", opening_stock=""),
+        clock=now,
     )
-    harness = HandlerHarness("pharmacy", url, uow_class=process.uow_class)
+    harness = HandlerHarness("pharmacy", url, units_of_work=process.units_of_work)
     world = World(harness).organisation()
     with TestClient(process.admin_app()) as client:
         yield world, Api(process, client)
@@ -213,6 +221,34 @@ def test_stock_is_moved_by_its_own_facility_with_clear_errors(world_and_api) -> 
         summary["on_hand"],
     ) == (10, -1, 2, 7)
     assert api.call("GET", f"{path}/drugs/{drug}/card", params={"limit": 501}).status_code == 422
+
+
+def test_an_approval_beyond_what_the_sender_can_offer_is_refused_with_what_it_can(
+    world_and_api,
+) -> None:
+    """Stock the sender lacks (or has promised to an earlier approval) is refused at approval,
+    not days later at shipping; no body approves all of it."""
+    world, api = world_and_api
+    drug = world.drug("ASP", "4.5000")
+    world.receive(world.hospital, drug, "S1", 10)
+
+    def requested(quantity: int) -> str:
+        body = {
+            "to_facility_id": world.township,
+            "lines": [{"drug_code": drug, "quantity": quantity}],
+        }
+        created = api.call("POST", "/transfers", Role.CLINIC_STAFF, world.township, json=body)
+        assert created.status_code == 201, created.text
+        return str(created.json()["transfer_id"])
+
+    first, second = requested(6), requested(99_999)
+    assert api.call("POST", f"/transfers/{first}/approve").status_code == 200  # no body at all
+    refused = api.call("POST", f"/transfers/{second}/approve")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "insufficient_stock"
+    assert refused.json()["details"] == {"available": {drug: 4}}  # 10 on hand, 6 promised
+    lines = {"lines": [{"drug_code": drug, "quantity": 4}]}
+    assert api.call("POST", f"/transfers/{second}/approve", json=lines).status_code == 200
 
 
 def test_transfers_over_http_follow_roles_and_states(world_and_api) -> None:

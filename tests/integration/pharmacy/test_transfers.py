@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from libs.events.catalogue.pharmacy import TransferReason
+from libs.events.catalogue.values import FacilityTier
 from services.pharmacy.service_layer import shipping, transfers
 from services.pharmacy.service_layer.errors import Conflict, Invalid, PharmacyError
 from tests.integration.pharmacy.builders import (
@@ -19,6 +20,7 @@ from tests.integration.pharmacy.builders import (
     card,
     lots,
     pharmacy,
+    prescription,
     uow,
 )
 from tests.support.harness import HandlerHarness
@@ -137,9 +139,13 @@ def test_shipping_more_than_the_sender_has_is_refused_and_moves_nothing(
     harness: HandlerHarness, world: World
 ) -> None:
     drug = world.drug("CLO", "17.6000")
-    world.receive(world.hospital, drug, "C1", 5)
+    world.receive(world.hospital, drug, "C1", 8)
     transfer_id = _request(world, {drug: 8})
     transfers.approve_transfer(uow(harness), transfer_id)
+    # Between approval and shipping the hospital dispenses some of it to its own patients.
+    assert harness.apply(
+        prescription(world.hospital, (drug, 3), tier=FacilityTier.TERTIARY)
+    ).applied
 
     with pytest.raises(Conflict) as refused:
         shipping.ship_transfer(uow(harness), transfer_id)
@@ -151,6 +157,20 @@ def test_shipping_more_than_the_sender_has_is_refused_and_moves_nothing(
     shipped = shipping.ship_transfer(uow(harness), transfer_id, {drug: 5})  # ship what there is
     assert shipped.lines[0].lots[0].quantity == 5
     assert lots(harness, world.hospital, drug) == {"C1": 0}
+
+
+def test_approving_more_than_the_sender_can_offer_is_refused_with_what_it_can(
+    harness: HandlerHarness, world: World
+) -> None:
+    drug = world.drug("AML", "3.8000")
+    world.receive(world.hospital, drug, "A1", 10)
+    first, second = _request(world, {drug: 6}), _request(world, {drug: 5})
+    transfers.approve_transfer(uow(harness), first)
+    with pytest.raises(Conflict) as refused:  # 10 on hand, 6 promised to the first
+        transfers.approve_transfer(uow(harness), second)
+    assert refused.value.code == "insufficient_stock"
+    assert refused.value.details == {"available": {drug: 4}}
+    assert transfers.approve_transfer(uow(harness), second, {drug: 4}).lines[0].quantity == 4
 
 
 def test_the_lifecycle_refuses_steps_out_of_order(harness: HandlerHarness, world: World) -> None:

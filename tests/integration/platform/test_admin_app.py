@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import APIRouter, Request
@@ -48,6 +50,15 @@ def routes() -> APIRouter:
                 stage_record(uow.session, topic="t", key=None, value=b"x" * MAX_RECORD_BYTES * 2)
             uow.commit()
         return {"event_id": event.id}
+
+    @router.post("/facilities/{facility_id}/labels", status_code=201)
+    def label(facility_id: str, body: Note, principal: CurrentPrincipal, request: Request) -> Any:
+        """Text written to the database (as any text column is)."""
+        ensure_facility(principal, facility_id)
+        with request.app.state.uow_factory() as uow:
+            return {
+                "label": uow.session.execute(text("select :label"), {"label": body.text}).scalar()
+            }
 
     @router.post("/facilities/{facility_id}/notes", status_code=201)
     def add_note(facility_id: str, body: Note, principal: CurrentPrincipal) -> dict[str, str]:
@@ -303,3 +314,30 @@ def test_a_request_that_would_publish_something_unpublishable_is_refused_whole(
     refused = api.post("/facilities/QS-T01/registrations", json={"text": "huge"}, headers=bearer())
     assert refused.status_code == 413 and refused.json()["error"] == "too_large_to_publish"
     assert outbox_size(database) == 0  # the event it would have published went with it
+
+
+def test_the_api_page_and_its_files_come_from_the_service_not_a_cdn(database: Database) -> None:
+    api = client(database)
+    page = api.get("/docs")
+    assert page.status_code == 200
+    sources = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert sources and all(s.startswith("/docs/static/") for s in sources), sources
+    for source in sources:
+        served = api.get(source)
+        assert served.status_code == 200 and len(served.content) > 100, source
+    assert "url: '/openapi.json'" in page.text
+    assert api.get("/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_a_value_the_database_refuses_is_the_client_s_error_not_a_500(database: Database) -> None:
+    """PostgreSQL refuses NUL characters in text (SQLite stores them): either way a clear
+    4xx, nothing written."""
+    response = client(database).post(
+        "/facilities/QS-T01/labels", json={"text": "a\u0000b"}, headers=bearer()
+    )
+    if database.dialect == "sqlite":
+        assert response.status_code == 201, response.text
+    else:
+        assert response.status_code == 422, response.text
+        assert response.json()["error"] == "invalid_value"
+        assert "NUL" in response.json()["message"]

@@ -7,7 +7,6 @@ read what", writes the same rules down."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from libs.platform.auth import Role
-from libs.platform.migrations import upgrade
-from libs.platform.settings import PlatformSettings
+from libs.platform.service import definitions
 from libs.platform.worker import ServiceProcess
+from tests.support.apps import in_process
 from tests.support.routes import Operation, read_operations
 
-SERVICES = ("pharmacy", "finance", "staffing", "referral", "reporting")
+SERVICES = tuple(definitions())
 CLINIC, STRANGER = "QS-T01", "QS-T02"
 
 #: Endpoints with a facility in the path that every admitted caller may read for any
@@ -40,22 +39,6 @@ FACILITY_FILTERED = {
 PATH_VALUES = {"facility_id": STRANGER, "period": "2026-11", "code": "X"}
 
 
-def build(service: str, tmp_path: Path) -> ServiceProcess:
-    bootstrap = importlib.import_module(f"services.{service}.bootstrap")
-    settings = importlib.import_module(f"services.{service}.settings").Settings
-    url = f"sqlite:///{tmp_path / f'{service}.sqlite3'}"
-    extra: dict[str, Any] = {"database_url": url}
-    if service == "referral":
-        from tests.support.referral import PATIENT_DATA_KEYS
-
-        extra["patient_data_keys"] = PATIENT_DATA_KEYS
-    process: ServiceProcess = bootstrap.build(
-        PlatformSettings(data_dir=tmp_path / "data"), settings(**extra)
-    )
-    upgrade(process.migrations, process.database_url)
-    return process
-
-
 class Reader:
     def __init__(self, process: ServiceProcess, client: TestClient) -> None:
         self.process, self.client = process, client
@@ -72,7 +55,9 @@ class Reader:
 
 @pytest.fixture(params=SERVICES)
 def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reader]:
-    process = build(request.param, tmp_path)
+    process = in_process(
+        request.param, f"sqlite:///{tmp_path / 'service.sqlite3'}", tmp_path / "data"
+    )
     with TestClient(process.admin_app(), raise_server_exceptions=False) as client:
         yield Reader(process, client)
     process.database.dispose()

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from libs.events.catalogue.values import FacilityTier
 from libs.platform.auth import Role
 from libs.platform.settings import PlatformSettings
-from services.referral.bootstrap import ReferralProcess, build
+from libs.platform.worker import ServiceProcess
+from services.referral.bootstrap import compose
 from services.referral.config import ReferralConfig
 from services.referral.settings import Settings
 from tests.support.databases import database_url
@@ -65,7 +66,7 @@ def cfg(tmp_path_factory: pytest.TempPathFactory) -> ReferralConfig:
 class Api:
     """The referral admin app served in-process, with tokens per role and facility."""
 
-    process: ReferralProcess
+    process: ServiceProcess
     client: TestClient
 
     def as_(self, role: Role = Role.COUNTY_ADMIN, facility: str | None = None) -> dict[str, str]:
@@ -89,7 +90,7 @@ def api(
     harness: HandlerHarness, referral_db: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Api]:
     data_dir: Path = tmp_path_factory.mktemp("api")
-    process = build(
+    process = compose(
         PlatformSettings(pseudonym_secret=PSEUDONYM_SECRET, data_dir=data_dir),
         Settings(database_url=referral_db, patient_data_keys=PATIENT_DATA_KEYS),
     )

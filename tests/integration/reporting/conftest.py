@@ -20,7 +20,7 @@ def reporting_url(make_database: Callable[[str], str]) -> str:
 
 @pytest.fixture
 def reporting(reporting_url: str) -> Iterator[HandlerHarness]:
-    harness = HandlerHarness("reporting", reporting_url, uow_class=REPORTING_UOW)
+    harness = HandlerHarness("reporting", reporting_url, units_of_work=REPORTING_UOW)
     harness.apply(*seed_organisation())
     yield harness
     harness.close()

@@ -21,7 +21,7 @@ from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
-from services.reporting.bootstrap import build
+from services.reporting.bootstrap import compose
 from services.reporting.domain.indicators import INDICATORS
 from services.reporting.settings import Settings
 from tests.support.databases import database_url
@@ -53,7 +53,7 @@ class Api:
 
 @contextmanager
 def serving(url: str, data_dir: Path) -> Iterator[Api]:
-    process = build(PlatformSettings(data_dir=data_dir), Settings(database_url=url))
+    process = compose(PlatformSettings(data_dir=data_dir), Settings(database_url=url))
     with TestClient(process.admin_app(), raise_server_exceptions=False) as client:
         yield Api(process, client)
     process.database.dispose()
@@ -64,7 +64,7 @@ def api(module_db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """One database per kind for the module's read-only tests, holding the known batch."""
     directory = tmp_path_factory.mktemp("reporting-api")
     with database_url(module_db_kind, directory, "reporting") as url:
-        harness = HandlerHarness("reporting", url, uow_class=REPORTING_UOW)
+        harness = HandlerHarness("reporting", url, units_of_work=REPORTING_UOW)
         harness.apply(*seed_organisation())
         harness.apply(*known_batch())
         harness.close()

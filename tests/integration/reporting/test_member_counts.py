@@ -43,3 +43,20 @@ def test_joining_and_leaving_members_are_counted_once(reporting: HandlerHarness)
     reporting.apply(closed, closed)
     assert counts(reporting) == {("QS-MC1", "primary"): 2}
     assert reporting.published() == []  # reporting only reads
+
+
+def test_a_registration_or_closing_sent_again_under_new_ids_moves_no_count(
+    reporting: HandlerHarness,
+) -> None:
+    """Master data is sent again after a restart or a replay, under new event ids."""
+    reporting.apply(event_of(facility(1)), event_of(facility(2)))
+    reporting.apply(event_of(facility(1)))
+    reporting.apply(event_of(facility(1).model_copy(update={"name": "更名卫生院"})))
+    assert counts(reporting) == {("QS-MC1", "primary"): 2}
+
+    closing = FacilityClosed(
+        facility_id="F-001", closed_on=date(2026, 12, 31), reason="merged", closed_at=WHEN
+    )
+    reporting.apply(event_of(closing))
+    reporting.apply(event_of(closing))
+    assert counts(reporting) == {("QS-MC1", "primary"): 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -82,7 +83,7 @@ def staffing(make_database: Callable[[str], str]) -> Iterator[Staffing]:
     harness = HandlerHarness(
         "staffing",
         make_database("staffing"),
-        uow_class=StaffingUnitOfWork.bind(policy, clock=clock),
+        units_of_work=partial(StaffingUnitOfWork, policy=policy, clock=clock),
     )
     world = Staffing(harness, clock, policy)
     sync_county(world.uow(), parse_county(yaml.safe_load(COUNTY.read_text("utf-8"))))

@@ -16,7 +16,7 @@ from libs.platform.auth import Role
 from libs.platform.migrations import upgrade
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
-from services.staffing.bootstrap import build
+from services.staffing.bootstrap import compose
 from services.staffing.settings import Settings
 from tests.integration.staffing.conftest import (
     CARDIOLOGY_CHIEF,
@@ -45,7 +45,7 @@ class Api:
 @pytest.fixture
 def api(make_database: Callable[[str], str], tmp_path: Path) -> Iterator[Api]:
     clock = Clock(TODAY)
-    process = build(
+    process = compose(
         PlatformSettings(data_dir=tmp_path / "data"),
         Settings(database_url=make_database("staffing")),
         clock=clock,

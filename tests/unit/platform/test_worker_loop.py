@@ -16,7 +16,7 @@ from typing import Any
 import faust
 
 from libs.platform.settings import PlatformSettings
-from services.reporting.bootstrap import build
+from services.reporting.bootstrap import compose
 from services.reporting.settings import Settings
 
 
@@ -40,7 +40,7 @@ def from_another_thread(read: Any) -> None:
 def test_a_readiness_check_from_another_thread_leaves_the_tables_on_the_worker_loop(
     tmp_path: Path,
 ) -> None:
-    process = build(
+    process = compose(
         PlatformSettings(data_dir=tmp_path),
         Settings(database_url=f"sqlite:///{tmp_path / 'reporting.sqlite3'}"),
     )
