@@ -558,3 +558,15 @@ def test_a_fact_whose_first_event_was_dead_lettered_is_applied_when_resent(
         as_messages([again], topic="ingestion.visit", first_offset=1)
     ).applied == [again.id]
     assert seen == {"V-1": 1}
+
+
+def test_a_use_case_s_refusal_in_a_handler_is_dead_lettered_at_once_with_its_code(
+    database: Database,
+) -> None:
+    from libs.platform.refusals import Conflict
+
+    handlers = counting_handlers(lambda data: Conflict("already_there", "the rule refuses it"))
+    refused = event(facility(1))
+    result = processor(database, handlers).process(as_messages([refused]))
+    assert result.dead_lettered == [(refused.id, "already_there")] and result.attempts == 1
+    assert joined(database) == 0

@@ -32,6 +32,8 @@ class FuzzRun:
     max_examples: int
     calls: int = 0
     errors: list[ServerError] = field(default_factory=list)
+    misshapen: list[str] = field(default_factory=list)
+    """Refusals not in the one error shape, ``{"error": code, "message": text, ...}``."""
 
     def runner(
         self, operation: schemathesis.APIOperation, mode: GenerationMode
@@ -50,6 +52,10 @@ class FuzzRun:
         def call(case: schemathesis.Case) -> None:
             response = case.call(headers=self.headers)
             self.calls += 1
+            if response.status_code >= 400 and not _in_the_error_shape(response):
+                self.misshapen.append(
+                    f"{operation.label} → {response.status_code}: {response.text[:200]}"
+                )
             if response.status_code >= 500 and not _not_ready(operation.label, response):
                 self.errors.append(
                     ServerError(
@@ -62,6 +68,24 @@ class FuzzRun:
                 )
 
         return call
+
+
+def _in_the_error_shape(response: Any) -> bool:
+    if response.status_code == 503:
+        return True  # only /readyz answers 503, with each check's state
+    content_type = response.headers.get("content-type") or [""]
+    if (content_type[0] if isinstance(content_type, list) else content_type).startswith("text/"):
+        return True  # a page for people (the public timetable) answers with a page
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), str)
+        and isinstance(body.get("message"), str)
+        and set(body) <= {"error", "message", "details"}
+    )
 
 
 def _not_ready(label: str, response: Any) -> bool:

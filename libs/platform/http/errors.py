@@ -1,8 +1,9 @@
 """One JSON error shape for every admin API: ``{"error": code, "message": text, "details": ...}``.
 
-Handlers raise :class:`ApiError` with the right status and a short code; validation errors
-and unexpected exceptions are turned into the same shape (never a stack trace, never a 500
-for input the client could have got right).
+Use cases raise a :class:`~libs.platform.refusals.Refusal` (its kind decides the status);
+routers raise :class:`ApiError` for what only HTTP knows (a missing parameter, a caller's
+facility); validation errors and unexpected exceptions are turned into the same shape (never
+a stack trace, never a 500 for input the client could have got right).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.events.outbox.staging import RecordTooLarge
 from libs.platform.http.idempotency import KeyInUse
+from libs.platform.refusals import Refusal
 
 __all__ = ["ApiError", "install_error_handlers"]
 
@@ -71,6 +73,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), exc.status, headers=exc.headers
         )
+
+    @app.exception_handler(Refusal)
+    async def _refused(_: Request, exc: Refusal) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -6,11 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from libs.platform.http.errors import ApiError
 from services.finance.api.access import CentralReader, FinanceCentre, FinanceUow, PeriodPath
 from services.finance.domain import bundle
 from services.finance.service_layer import budgets, bundle_settlement
-from services.finance.service_layer.ledger import NotYetDue, PeriodIsClosed
 
 router = APIRouter(tags=["insurance bundle"])
 
@@ -50,10 +48,7 @@ def list_budgets(_: CentralReader, uow: FinanceUow) -> list[dict[str, Any]]:
 
 @router.get("/budgets/{budget_id}", summary="One bundle: consumption and a forecast of the year")
 def get_budget(budget_id: str, _: CentralReader, uow: FinanceUow) -> dict[str, Any]:
-    try:
-        figures, forecast = budgets.budget_status(uow, budget_id)
-    except budgets.BudgetNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+    figures, forecast = budgets.budget_status(uow, budget_id)
     return _view(figures, forecast)
 
 
@@ -63,14 +58,7 @@ def get_budget(budget_id: str, _: CentralReader, uow: FinanceUow) -> dict[str, A
     summary="Year-end reconciliation: surplus kept or overspend shared",
 )
 def reconcile(budget_id: str, _: FinanceCentre, uow: FinanceUow) -> dict[str, Any]:
-    try:
-        event = bundle_settlement.reconcile_budget(uow, budget_id)
-    except budgets.BudgetNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
-    except budgets.BudgetNotOpen as exc:
-        raise ApiError(409, "already_reconciled", str(exc)) from None
-    except NotYetDue as exc:
-        raise ApiError(409, "year_not_ended", str(exc)) from None
+    event = bundle_settlement.reconcile_budget(uow, budget_id)
     return event.model_dump(mode="json")
 
 
@@ -80,10 +68,5 @@ def reconcile(budget_id: str, _: FinanceCentre, uow: FinanceUow) -> dict[str, An
     summary="The monthly provisional settlement of every open bundle",
 )
 def settle(period: PeriodPath, _: FinanceCentre, uow: FinanceUow) -> list[dict[str, Any]]:
-    try:
-        settled = bundle_settlement.settle_budgets(uow, period)
-    except NotYetDue as exc:
-        raise ApiError(409, "period_not_ended", str(exc)) from None
-    except PeriodIsClosed as exc:
-        raise ApiError(409, "period_closed", str(exc)) from None
+    settled = bundle_settlement.settle_budgets(uow, period)
     return [e.model_dump(mode="json") for e in settled]

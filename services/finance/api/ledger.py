@@ -23,9 +23,7 @@ from services.finance.api.access import (
     scope_to_facility,
 )
 from services.finance.domain.accounts import CHART
-from services.finance.domain.journal import UnbalancedEntry, UnknownAccount
 from services.finance.service_layer import manual, queries
-from services.finance.service_layer.ledger import PeriodIsClosed
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -56,32 +54,6 @@ class ReversalIn(BaseModel):
 
     memo: str = Field(min_length=1, max_length=400)
     period: Period | None = Field(default=None, description="Default: the current period.")
-
-
-def _posting_errors(exc: Exception) -> ApiError:
-    if isinstance(exc, UnbalancedEntry):
-        return ApiError(422, "unbalanced", str(exc))
-    if isinstance(exc, UnknownAccount):
-        return ApiError(422, "unknown_account", str(exc))
-    if isinstance(exc, manual.UnknownBook):
-        return ApiError(422, "unknown_book", str(exc))
-    if isinstance(exc, PeriodIsClosed):
-        return ApiError(409, "period_closed", str(exc))
-    if isinstance(exc, manual.EntryNotFound):
-        return ApiError(404, "not_found", str(exc))
-    if isinstance(exc, manual.AlreadyReversed):
-        return ApiError(409, "already_reversed", str(exc))
-    raise exc
-
-
-_POSTING_ERRORS = (
-    UnbalancedEntry,
-    UnknownAccount,
-    manual.UnknownBook,
-    PeriodIsClosed,
-    manual.EntryNotFound,
-    manual.AlreadyReversed,
-)
 
 
 @router.get("/accounts", summary="The chart of accounts (member books and community pools)")
@@ -151,10 +123,7 @@ def post_entry(body: EntryIn, _: FinanceCentre, uow: FinanceUow) -> dict[str, An
         manual.ManualLine(ln.account_code, ln.facility_id, ln.community_id, ln.debit, ln.credit)
         for ln in body.lines
     ]
-    try:
-        event = manual.post_manual_entry(uow, lines, body.memo, body.period)
-    except _POSTING_ERRORS as exc:
-        raise _posting_errors(exc) from None
+    event = manual.post_manual_entry(uow, lines, body.memo, body.period)
     return event.model_dump(mode="json")
 
 
@@ -166,10 +135,7 @@ def post_entry(body: EntryIn, _: FinanceCentre, uow: FinanceUow) -> dict[str, An
 def reverse_entry(
     entry_id: str, body: ReversalIn, _: FinanceCentre, uow: FinanceUow
 ) -> dict[str, Any]:
-    try:
-        event = manual.reverse_entry(uow, entry_id, body.memo, body.period)
-    except _POSTING_ERRORS as exc:
-        raise _posting_errors(exc) from None
+    event = manual.reverse_entry(uow, entry_id, body.memo, body.period)
     return event.model_dump(mode="json")
 
 

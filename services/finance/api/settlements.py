@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from libs.events.payload import Amount, Identifier
-from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
 from services.finance.adapters.schema import AccountingPeriod, SettlementRun
 from services.finance.api.access import (
@@ -21,7 +20,6 @@ from services.finance.api.access import (
     PeriodQuery,
 )
 from services.finance.service_layer import internal_settlement, periods, queries
-from services.finance.service_layer.ledger import NotYetDue, PeriodIsClosed
 from services.finance.service_layer.performance import PERFORMANCE
 
 router = APIRouter(tags=["settlements and periods"])
@@ -55,14 +53,7 @@ def list_runs(
     summary="Pay what members owe each other (transfers, referral and session fees)",
 )
 def settle_internal(period: PeriodPath, _: FinanceCentre, uow: FinanceUow) -> dict[str, Any]:
-    try:
-        event = internal_settlement.run_internal_settlement(uow, period)
-    except NotYetDue as exc:
-        raise ApiError(409, "period_not_ended", str(exc)) from None
-    except PeriodIsClosed as exc:
-        raise ApiError(409, "period_closed", str(exc)) from None
-    except internal_settlement.AlreadySettled as exc:
-        raise ApiError(409, "already_settled", str(exc)) from None
+    event = internal_settlement.run_internal_settlement(uow, period)
     return event.model_dump(mode="json")
 
 
@@ -81,12 +72,7 @@ def close_period(
     period: PeriodPath, _: FinanceCentre, uow: FinanceUow, body: CloseIn | None = None
 ) -> dict[str, Any]:
     funds: dict[str, Decimal] = dict(body.special_funds) if body else {}
-    try:
-        result = periods.close_period(uow, period, funds)
-    except NotYetDue as exc:
-        raise ApiError(409, "period_not_ended", str(exc)) from None
-    except periods.AlreadyClosed as exc:
-        raise ApiError(409, "period_closed", str(exc)) from None
+    result = periods.close_period(uow, period, funds)
     return {
         "period": period,
         "closed_at": result.closed.closed_at,

@@ -19,6 +19,7 @@ from libs.events.catalogue.finance import (
 )
 from libs.events.envelope import utc_now
 from libs.events.retry import PermanentError
+from libs.platform.refusals import Conflict, NotFound
 from services.finance.adapters.schema import Budget
 from services.finance.domain import bundle
 from services.finance.domain.journal import ZERO, Book, draft
@@ -41,12 +42,16 @@ __all__ = [
 OPEN, RECONCILED = "open", "reconciled"
 
 
-class BudgetNotFound(LookupError):
-    pass
+class BudgetNotFound(NotFound):
+    def __init__(self, message: str) -> None:
+        super().__init__("not_found", message)
 
 
-class BudgetNotOpen(ValueError):
+class BudgetNotOpen(Conflict):
     """The budget was reconciled already."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("already_reconciled", message)
 
 
 def _locked(uow: FinanceUnitOfWork, community_id: str, year: int) -> Budget | None:

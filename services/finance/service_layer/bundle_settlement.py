@@ -23,6 +23,7 @@ from services.finance.service_layer.budgets import (
     BudgetNotOpen,
 )
 from services.finance.service_layer.ledger import (
+    NotYetDue,
     PostingPeriod,
     ensure_ended,
     post,
@@ -181,7 +182,8 @@ def reconcile_budget(uow: FinanceUnitOfWork, budget_id: str) -> BudgetReconciled
         if budget.status != OPEN:
             raise BudgetNotOpen(f"budget {budget_id} was reconciled already")
         last = f"{budget.year:04d}-12"
-        ensure_ended(uow, last, now)
+        if now < period_end(last, uow.policy.tz):
+            raise NotYetDue(f"the year {budget.year} has not ended yet", "year_not_ended")
         policy = uow.policy
         recon = bundle.reconcile(budget.total, budget.consumed, policy.bundle)
         payment = bundle.final_payment(

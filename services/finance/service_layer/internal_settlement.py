@@ -19,6 +19,7 @@ from libs.events.catalogue.finance import (
     SettlementLine,
 )
 from libs.events.envelope import utc_now
+from libs.platform.refusals import Conflict
 from services.finance.adapters.schema import InternalCharge, SettlementRun
 from services.finance.domain.journal import ZERO, Book, draft, split_by_book
 from services.finance.domain.periods import period_end
@@ -32,8 +33,9 @@ INTERNAL = "internal"
 SCOPE = "all"
 
 
-class AlreadySettled(ValueError):
-    pass
+class AlreadySettled(Conflict):
+    def __init__(self, message: str) -> None:
+        super().__init__("already_settled", message)
 
 
 def settle_internal(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from libs.events.catalogue.finance import JournalEntryPosted
 from libs.events.catalogue.finance import JournalLine as LineOut
 from libs.events.envelope import utc_now
+from libs.platform.refusals import Conflict
 from services.finance.adapters.schema import AccountingPeriod, JournalEntry, JournalLine
 from services.finance.domain.journal import EntryDraft
 from services.finance.domain.periods import next_period, period_end
@@ -44,12 +45,18 @@ __all__ = [
 OPEN, CLOSED = "open", "closed"
 
 
-class PeriodIsClosed(Exception):
+class PeriodIsClosed(Conflict):
     """A posting was asked for, strictly, in a closed period."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__("period_closed", message)
 
-class NotYetDue(ValueError):
+
+class NotYetDue(Conflict):
     """A period (or year) that has not ended yet cannot be settled or closed."""
+
+    def __init__(self, message: str, code: str = "period_not_ended") -> None:
+        super().__init__(code, message)
 
 
 def ensure_ended(uow: FinanceUnitOfWork, period: str, now: datetime) -> None:

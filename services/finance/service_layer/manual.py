@@ -7,6 +7,8 @@ correct the books only: a reversed visit's claim still counts against the bundle
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,8 +17,9 @@ from sqlalchemy import select
 from libs.directory import FacilityDirectory, KnownCommunity
 from libs.events.catalogue.finance import EntryType, JournalEntryPosted
 from libs.events.envelope import utc_now
+from libs.platform.refusals import Conflict, Invalid, NotFound
 from services.finance.adapters.schema import JournalEntry, JournalLine
-from services.finance.domain.journal import Book, EntryDraft, Line
+from services.finance.domain.journal import Book, EntryDraft, Line, UnbalancedEntry, UnknownAccount
 from services.finance.domain.periods import period_of
 from services.finance.service_layer.ledger import post, posting_period
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
@@ -31,16 +34,32 @@ __all__ = [
 ]
 
 
-class UnknownBook(ValueError):
+class UnknownBook(Invalid):
     """A line names a facility or community this service does not know."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__("unknown_book", message)
 
-class EntryNotFound(LookupError):
-    pass
+
+class EntryNotFound(NotFound):
+    def __init__(self, message: str) -> None:
+        super().__init__("not_found", message)
 
 
-class AlreadyReversed(ValueError):
-    pass
+class AlreadyReversed(Conflict):
+    def __init__(self, message: str) -> None:
+        super().__init__("already_reversed", message)
+
+
+@contextmanager
+def refused_as_invalid() -> Iterator[None]:
+    """The journal's own refusals of an entry a person wrote, as the request's errors."""
+    try:
+        yield
+    except UnbalancedEntry as exc:
+        raise Invalid("unbalanced", str(exc)) from None
+    except UnknownAccount as exc:
+        raise Invalid("unknown_account", str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,8 @@ def post_manual_entry(
         )
         now = utc_now()
         at = posting_period(uow, period or period_of(now, uow.policy.tz), strict=True)
-        event = post(uow, entry, at, occurred_at=now)
+        with refused_as_invalid():
+            event = post(uow, entry, at, occurred_at=now)
         uow.commit()
         return event
 

@@ -13,6 +13,7 @@ from libs.events.catalogue.finance import (
     SettlementCompleted,
 )
 from libs.events.envelope import utc_now
+from libs.platform.refusals import Conflict
 from services.finance.adapters.schema import AccountingPeriod
 from services.finance.service_layer.bundle_settlement import settle_period
 from services.finance.service_layer.internal_settlement import settle_internal
@@ -23,8 +24,9 @@ from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 __all__ = ["AlreadyClosed", "PeriodClose", "close_period"]
 
 
-class AlreadyClosed(ValueError):
-    pass
+class AlreadyClosed(Conflict):
+    def __init__(self, message: str) -> None:
+        super().__init__("period_closed", message)
 
 
 @dataclass

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends
 
 from libs.platform.auth import Principal, Role
 from libs.platform.http.dependencies import UnitOfWorkDep
-from libs.platform.http.errors import ApiError
 from libs.platform.http.security import ensure_facility, require_roles
-from services.pharmacy.service_layer.errors import Conflict, Invalid, NotFound, PharmacyError
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork, pharmacy_uow
 
 __all__ = [
@@ -22,7 +18,6 @@ __all__ = [
     "StockReader",
     "StockValueReader",
     "act_for",
-    "translated",
 ]
 
 
@@ -53,19 +48,7 @@ StockValueReader = Annotated[
     ),
 ]
 
-_STATUS: list[tuple[type[PharmacyError], int]] = [(NotFound, 404), (Invalid, 422), (Conflict, 409)]
-
 
 def act_for(principal: Principal, facility_id: str) -> None:
     """403 unless the caller may see or act for the facility (clinic staff: their own)."""
     ensure_facility(principal, facility_id)
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Turn a use case's refusal into the API's JSON error with the right status."""
-    try:
-        yield
-    except PharmacyError as exc:
-        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
-        raise ApiError(status, exc.code, exc.message, exc.details) from None

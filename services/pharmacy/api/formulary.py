@@ -14,7 +14,7 @@ from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
 from libs.platform.http.security import AnyRole
 from services.pharmacy.adapters.schema import DrugRow
-from services.pharmacy.api.deps import PharmacyCentre, PharmacyUow, translated
+from services.pharmacy.api.deps import PharmacyCentre, PharmacyUow
 from services.pharmacy.service_layer import formulary
 
 router = APIRouter(prefix="/formulary", tags=["formulary"])
@@ -86,8 +86,7 @@ def get_drug(drug_code: str, _: AnyRole, uow: PharmacyUow) -> dict[str, Any]:
     summary="List a drug (or list a delisted one again); announced as pharmacy.drug.listed",
 )
 def list_drug(body: DrugSnapshot, _: PharmacyCentre, uow: PharmacyUow) -> dict[str, Any]:
-    with translated():
-        event = formulary.list_drug(uow, body)
+    event = formulary.list_drug(uow, body)
     return event.model_dump(mode="json")
 
 
@@ -97,8 +96,7 @@ def update_drug(
 ) -> dict[str, Any]:
     if body.drug_code != drug_code:
         raise ApiError(422, "code_mismatch", "the body's drug_code differs from the path's")
-    with translated():
-        snapshot = formulary.update_drug(uow, body)
+    snapshot = formulary.update_drug(uow, body)
     return snapshot.model_dump(mode="json")
 
 
@@ -106,6 +104,5 @@ def update_drug(
 def delist_drug(
     drug_code: str, body: Delisting, _: PharmacyCentre, uow: PharmacyUow
 ) -> dict[str, Any]:
-    with translated():
-        event = formulary.delist_drug(uow, drug_code, body.reason)
+    event = formulary.delist_drug(uow, drug_code, body.reason)
     return event.model_dump(mode="json")

@@ -11,7 +11,7 @@ from libs.events.payload import Count
 from libs.platform.auth import Principal, Role
 from libs.platform.http.errors import ApiError
 from libs.platform.http.security import require_roles
-from services.pharmacy.api.deps import PharmacyCentre, PharmacyUow, translated
+from services.pharmacy.api.deps import PharmacyCentre, PharmacyUow
 from services.pharmacy.service_layer import levels
 
 router = APIRouter(prefix="/replenishment", tags=["replenishment"])
@@ -35,10 +35,9 @@ class LevelsIn(BaseModel):
 def set_levels(
     facility_id: str, drug_code: str, body: LevelsIn, principal: PharmacyCentre, uow: PharmacyUow
 ) -> None:
-    with translated():
-        levels.set_levels(
-            uow, facility_id, drug_code, body.reorder_point, body.target_level, principal.subject
-        )
+    levels.set_levels(
+        uow, facility_id, drug_code, body.reorder_point, body.target_level, principal.subject
+    )
 
 
 @router.delete(
@@ -61,8 +60,7 @@ def community_balance(
     community_id: str = Query(max_length=64),
     drug_code: str = Query(max_length=64),
 ) -> dict[str, Any]:
-    with translated():
-        balances = levels.community_balance(uow, community_id, drug_code)
+    balances = levels.community_balance(uow, community_id, drug_code)
     return {
         "community_id": community_id,
         "drug_code": drug_code,

@@ -13,11 +13,13 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import case, func, select
 
+from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import AdjustmentReason, ReceiptSource, WriteOffReason
 from libs.events.payload import Count, Identifier, Quantity, UnitPrice
+from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
-from services.pharmacy.adapters.schema import StockCardLine, StockItem, StockLot
-from services.pharmacy.api.deps import PharmacyUow, StockKeeper, StockReader, act_for, translated
+from services.pharmacy.adapters.schema import DrugRow, StockCardLine, StockItem, StockLot
+from services.pharmacy.api.deps import PharmacyUow, StockKeeper, StockReader, act_for
 from services.pharmacy.domain.stock import CardKind, available, summarise
 from services.pharmacy.service_layer import stock
 from services.pharmacy.service_layer.formulary import require_drug
@@ -77,8 +79,7 @@ class WriteOffIn(BaseModel):
 
 
 def _facility(uow: PharmacyUow, facility_id: str) -> None:
-    with translated():
-        stock.require_facility(uow, facility_id)
+    stock.require_facility(uow, facility_id)
 
 
 @router.get("/{facility_id}", summary="Stock on hand per drug at a facility")
@@ -91,36 +92,80 @@ def on_hand(
         today = uow.today()
         expired = func.sum(case((StockLot.expiry_date < today, StockLot.on_hand), else_=0))
         query = (
-            select(StockLot.drug_code, func.sum(StockLot.on_hand), expired)
+            select(
+                StockLot.drug_code, DrugRow.name, DrugRow.unit, func.sum(StockLot.on_hand), expired
+            )
+            .join(DrugRow, DrugRow.drug_code == StockLot.drug_code)
             .where(StockLot.facility_id == facility_id)
-            .group_by(StockLot.drug_code)
+            .group_by(StockLot.drug_code, DrugRow.name, DrugRow.unit)
         )
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = uow.session.execute(
             query.order_by(StockLot.drug_code).limit(page.limit).offset(page.offset)
         ).all()
+        codes = [row[0] for row in rows]
+        reserved = uow.stock.reserved_by_drug(facility_id, codes)
         stocked_out = set(
             uow.session.scalars(
                 select(StockItem.drug_code).where(
-                    StockItem.facility_id == facility_id, StockItem.stocked_out.is_(True)
+                    StockItem.facility_id == facility_id,
+                    StockItem.drug_code.in_(codes),
+                    StockItem.stocked_out.is_(True),
                 )
             )
         )
         items = []
-        for drug_code, held, expired_quantity in rows:
-            reserved = uow.stock.reserved(facility_id, drug_code)
+        for drug_code, name, unit, held, expired_quantity in rows:
             usable = int(held) - int(expired_quantity)
             items.append(
                 {
                     "drug_code": drug_code,
+                    "name": name,
+                    "unit": unit,
                     "on_hand": int(held),
                     "expired": int(expired_quantity),
-                    "reserved": reserved,
-                    "available": max(0, usable - reserved),
+                    "reserved": reserved[drug_code],
+                    "available": max(0, usable - reserved[drug_code]),
                     "stocked_out": drug_code in stocked_out,
                 }
             )
         return page.of(items, total=total)
+
+
+@router.get(
+    "/holders/{drug_code}",
+    summary="Which members of a community hold a drug, and how much each can offer",
+)
+def holders(
+    drug_code: str,
+    principal: StockReader,
+    uow: PharmacyUow,
+    community_id: str | None = Query(
+        default=None, max_length=64, description="Default: the caller's facility's community"
+    ),
+) -> list[dict[str, Any]]:
+    """For a clinic that lacks a drug: who nearby could send it (ask for a transfer from
+    them). Clinic staff see their own community; the centres any (or all)."""
+    with uow:
+        require_drug(uow, drug_code)
+        if principal.facility_id is not None:
+            own = stock.require_facility(uow, principal.facility_id)
+            if community_id not in (None, own.community_id):
+                raise ApiError(403, "forbidden", "clinic staff see their own community only")
+            community_id = own.community_id
+        members = select(KnownFacility.facility_id).where(KnownFacility.active.is_(True))
+        if community_id is not None:
+            members = members.where(KnownFacility.community_id == community_id)
+        facilities = sorted(uow.session.scalars(members))
+        today, found = uow.today(), []
+        for facility_id in facilities:
+            lots = uow.stock.lots(facility_id, [drug_code])[drug_code]
+            if not lots:
+                continue
+            offer = available(lots, today, held_back=uow.stock.reserved(facility_id, drug_code))
+            if offer > 0:
+                found.append({"facility_id": facility_id, "available": offer})
+        return sorted(found, key=lambda h: (-h["available"], h["facility_id"]))
 
 
 @router.get("/{facility_id}/drugs/{drug_code}", summary="One drug at a facility, by lot")
@@ -128,7 +173,7 @@ def drug_stock(
     facility_id: str, drug_code: str, principal: StockReader, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
-    with uow, translated():
+    with uow:
         stock.require_facility(uow, facility_id)
         require_drug(uow, drug_code)
         today = uow.today()
@@ -190,7 +235,7 @@ def stock_card(
     lot_number: str | None = Query(default=None, max_length=64),
 ) -> Page[dict[str, Any]]:
     act_for(principal, facility_id)
-    with uow, translated():
+    with uow:
         stock.require_facility(uow, facility_id)
         require_drug(uow, drug_code)
         query = select(StockCardLine).where(
@@ -218,7 +263,7 @@ def reconciliation(
     since: Annotated[datetime | None, Query(description="Period start (default: ever)")] = None,
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
-    with uow, translated():
+    with uow:
         stock.require_facility(uow, facility_id)
         require_drug(uow, drug_code)
         ledger = uow.stock
@@ -255,20 +300,19 @@ def receive(
     facility_id: str, body: ReceiptIn, principal: StockKeeper, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
-    with translated():
-        event = stock.receive_stock(
-            uow,
-            facility_id,
-            stock.Receipt(
-                drug_code=body.drug_code,
-                lot_number=body.lot_number,
-                expiry_date=body.expiry_date,
-                quantity=body.quantity,
-                unit_cost=body.unit_cost,
-                source=body.source,
-                reference_id=body.reference_id,
-            ),
-        )
+    event = stock.receive_stock(
+        uow,
+        facility_id,
+        stock.Receipt(
+            drug_code=body.drug_code,
+            lot_number=body.lot_number,
+            expiry_date=body.expiry_date,
+            quantity=body.quantity,
+            unit_cost=body.unit_cost,
+            source=body.source,
+            reference_id=body.reference_id,
+        ),
+    )
     return event.model_dump(mode="json")
 
 
@@ -279,18 +323,17 @@ def adjust(
     facility_id: str, body: AdjustmentIn, principal: StockKeeper, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
-    with translated():
-        event = stock.adjust_stock(
-            uow,
-            facility_id,
-            stock.Adjustment(
-                drug_code=body.drug_code,
-                lot_number=body.lot_number,
-                quantity_delta=body.quantity_delta,
-                reason=body.reason,
-                expiry_date=body.expiry_date,
-            ),
-        )
+    event = stock.adjust_stock(
+        uow,
+        facility_id,
+        stock.Adjustment(
+            drug_code=body.drug_code,
+            lot_number=body.lot_number,
+            quantity_delta=body.quantity_delta,
+            reason=body.reason,
+            expiry_date=body.expiry_date,
+        ),
+    )
     return event.model_dump(mode="json")
 
 
@@ -303,22 +346,21 @@ def count(
     facility_id: str, body: CountIn, principal: StockKeeper, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
-    with translated():
-        event = stock.count_stock(
-            uow,
-            facility_id,
-            stock.Count(
-                lines=[
-                    stock.CountLine(
-                        drug_code=line.drug_code,
-                        lot_number=line.lot_number,
-                        expiry_date=line.expiry_date,
-                        counted_quantity=line.counted_quantity,
-                    )
-                    for line in body.lines
-                ]
-            ),
-        )
+    event = stock.count_stock(
+        uow,
+        facility_id,
+        stock.Count(
+            lines=[
+                stock.CountLine(
+                    drug_code=line.drug_code,
+                    lot_number=line.lot_number,
+                    expiry_date=line.expiry_date,
+                    counted_quantity=line.counted_quantity,
+                )
+                for line in body.lines
+            ]
+        ),
+    )
     return event.model_dump(mode="json")
 
 
@@ -329,15 +371,14 @@ def write_off(
     facility_id: str, body: WriteOffIn, principal: StockKeeper, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
-    with translated():
-        event = stock.write_off_stock(
-            uow,
-            facility_id,
-            stock.WriteOff(
-                drug_code=body.drug_code,
-                lot_number=body.lot_number,
-                quantity=body.quantity,
-                reason=body.reason,
-            ),
-        )
+    event = stock.write_off_stock(
+        uow,
+        facility_id,
+        stock.WriteOff(
+            drug_code=body.drug_code,
+            lot_number=body.lot_number,
+            quantity=body.quantity,
+            reason=body.reason,
+        ),
+    )
     return event.model_dump(mode="json")

@@ -25,7 +25,6 @@ from services.pharmacy.api.deps import (
     StockKeeper,
     StockReader,
     act_for,
-    translated,
 )
 from services.pharmacy.domain.transfers import TransferState
 from services.pharmacy.service_layer import shipping, transfers
@@ -201,24 +200,23 @@ def request_transfer(body: TransferIn, principal: StockKeeper, uow: PharmacyUow)
         if line.drug_code in quantities:
             raise ApiError(422, "duplicate_line", f"{line.drug_code} appears twice")
         quantities[line.drug_code] = line.quantity
-    with translated():
-        source = body.from_facility_id
+    source = body.from_facility_id
+    if source is None:
+        with uow:
+            receiver = transfers.require_member(uow, body.to_facility_id)
+            source = central_pharmacy_of(uow, receiver)
         if source is None:
-            with uow:
-                receiver = transfers.require_member(uow, body.to_facility_id)
-                source = central_pharmacy_of(uow, receiver)
-            if source is None:
-                raise ApiError(422, "no_central_pharmacy", "the receiver's community is unknown")
-        event = transfers.request_transfer(
-            uow,
-            transfers.TransferRequest(
-                from_facility_id=source,
-                to_facility_id=body.to_facility_id,
-                reason=body.reason,
-                quantities=quantities,
-                requested_by=principal.subject,
-            ),
-        )
+            raise ApiError(422, "no_central_pharmacy", "the receiver's community is unknown")
+    event = transfers.request_transfer(
+        uow,
+        transfers.TransferRequest(
+            from_facility_id=source,
+            to_facility_id=body.to_facility_id,
+            reason=body.reason,
+            quantities=quantities,
+            requested_by=principal.subject,
+        ),
+    )
     return event.model_dump(mode="json")
 
 
@@ -228,8 +226,7 @@ def approve(
 ) -> dict[str, Any]:
     """No body, or no ``lines``, approves all of it; more than the sender can offer (usable
     stock less earlier approvals) is refused with what it can."""
-    with translated():
-        event = transfers.approve_transfer(uow, transfer_id, _quantities(body))
+    event = transfers.approve_transfer(uow, transfer_id, _quantities(body))
     return event.model_dump(mode="json")
 
 
@@ -237,8 +234,7 @@ def approve(
 def reject(
     transfer_id: str, body: ClosingIn, _: PharmacyCentre, uow: PharmacyUow
 ) -> dict[str, Any]:
-    with translated():
-        event = transfers.reject_transfer(uow, transfer_id, body.reason)
+    event = transfers.reject_transfer(uow, transfer_id, body.reason)
     return event.model_dump(mode="json")
 
 
@@ -248,16 +244,14 @@ def ship(
 ) -> dict[str, Any]:
     """No body, or no ``lines``, ships all that was approved."""
     act_for(principal, _parties(uow, transfer_id)[0])
-    with translated():
-        event = shipping.ship_transfer(uow, transfer_id, _quantities(body))
+    event = shipping.ship_transfer(uow, transfer_id, _quantities(body))
     return event.model_dump(mode="json")
 
 
 @router.post("/{transfer_id}/receive", summary="Receive: the shipped lots arrive")
 def receive(transfer_id: str, principal: StockKeeper, uow: PharmacyUow) -> dict[str, Any]:
     act_for(principal, _parties(uow, transfer_id)[1])
-    with translated():
-        event = shipping.receive_transfer(uow, transfer_id)
+    event = shipping.receive_transfer(uow, transfer_id)
     return event.model_dump(mode="json")
 
 
@@ -266,6 +260,5 @@ def cancel(
     transfer_id: str, body: ClosingIn, principal: StockKeeper, uow: PharmacyUow
 ) -> dict[str, Any]:
     act_for(principal, _parties(uow, transfer_id)[1])
-    with translated():
-        event = transfers.cancel_transfer(uow, transfer_id, body.reason)
+    event = transfers.cancel_transfer(uow, transfer_id, body.reason)
     return event.model_dump(mode="json")

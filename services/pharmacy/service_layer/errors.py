@@ -1,31 +1,9 @@
-"""What a pharmacy use case refuses, with a stable code; the admin API maps each to a status."""
+"""What a pharmacy use case refuses: the suite's refusal kinds (libs/platform/refusals.py),
+which the admin app maps to statuses and the consumers to dead letters."""
 
-from __future__ import annotations
-
-from typing import Any
+from libs.platform.refusals import Conflict, Invalid, NotFound, Refusal
 
 __all__ = ["Conflict", "Invalid", "NotFound", "PharmacyError"]
 
-
-class PharmacyError(Exception):
-    """A refusal the caller can act on: ``code`` is stable, ``message`` says why."""
-
-    def __init__(self, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
-
-
-class NotFound(PharmacyError):
-    """The addressed thing (drug, facility, transfer) does not exist here."""
-
-
-class Invalid(PharmacyError):
-    """The request names something it may not (an unknown drug, a drug the tier may not hold,
-    quantities that do not fit)."""
-
-
-class Conflict(PharmacyError):
-    """The request is valid but the current state refuses it (not enough stock, a transfer
-    already shipped, a delisted drug)."""
+#: Any refusal of a pharmacy use case.
+PharmacyError = Refusal

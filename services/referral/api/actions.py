@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from libs.events.envelope import utc_now
 from libs.platform.http.dependencies import UnitOfWorkDep
-from services.referral.api.dependencies import ActorDep, ConfigDep, refusals
+from services.referral.api.dependencies import ActorDep, ConfigDep
 from services.referral.api.schemas import CompleteIn, ReasonIn, ReferralDetail, ScheduleIn
 from services.referral.domain.lifecycle import Action
 from services.referral.service_layer import views
@@ -33,8 +33,7 @@ def _run(
     request: ActionRequest,
     actor: Actor,
 ) -> ReferralDetail:
-    with refusals():
-        act(uow, config, referral_id, request, actor=actor, now=utc_now())
+    act(uow, config, referral_id, request, actor=actor, now=utc_now())
     with uow:
         row = views.visible_referral(uow.session, referral_id, actor)
         return ReferralDetail(**views.detail(uow.session, row, config, actor))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from libs.events.envelope import utc_now
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
-from services.referral.api.dependencies import ActorDep, ConfigDep, refusals
+from services.referral.api.dependencies import ActorDep, ConfigDep
 from services.referral.api.schemas import CapacityDay, CapacityIn
 from services.referral.domain.capacity import CapacityKind, DayCapacity
 from services.referral.service_layer.capacity import capacity_days, publish_capacity
@@ -49,18 +49,17 @@ def publish(
     config: ConfigDep,
     uow: UnitOfWorkDep,
 ) -> CapacityDay:
-    with refusals():
-        published = publish_capacity(
-            uow,
-            config,
-            facility_id=facility_id,
-            department_id=department_id,
-            day=day,
-            slots=body.slots,
-            beds=body.beds,
-            actor=actor,
-            now=utc_now(),
-        )
+    published = publish_capacity(
+        uow,
+        config,
+        facility_id=facility_id,
+        department_id=department_id,
+        day=day,
+        slots=body.slots,
+        beds=body.beds,
+        actor=actor,
+        now=utc_now(),
+    )
     return _view(facility_id, department_id, published)
 
 

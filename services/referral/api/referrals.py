@@ -11,7 +11,7 @@ from libs.events.catalogue.values import GreenChannel, ReferralDirection, Referr
 from libs.events.envelope import utc_now
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.pagination import Page, PageDep
-from services.referral.api.dependencies import ActorDep, ConfigDep, refusals
+from services.referral.api.dependencies import ActorDep, ConfigDep
 from services.referral.api.schemas import (
     Created,
     ReferralDetail,
@@ -51,8 +51,7 @@ def create(body: ReferralIn, actor: ActorDep, config: ConfigDep, uow: UnitOfWork
         follow_up_plan=body.follow_up_plan,
         requested_at=body.requested_at,
     )
-    with refusals():
-        created = request_referral(uow, config, request, actor=actor, now=utc_now())
+    created = request_referral(uow, config, request, actor=actor, now=utc_now())
     with uow:
         row = views.visible_referral(uow.session, created.referral_id, actor)
         view = views.detail(uow.session, row, config, actor)
@@ -92,7 +91,7 @@ def list_referrals(
         requested_from=requested_from,
         requested_until=requested_until,
     )
-    with refusals(), uow:
+    with uow:
         rows, total = views.list_referrals(
             uow.session, wanted, actor, limit=page.limit, offset=page.offset
         )
@@ -104,14 +103,14 @@ def list_referrals(
 def get_referral(
     referral_id: str, actor: ActorDep, config: ConfigDep, uow: UnitOfWorkDep
 ) -> ReferralDetail:
-    with refusals(), uow:
+    with uow:
         row = views.visible_referral(uow.session, referral_id, actor)
         return ReferralDetail(**views.detail(uow.session, row, config, actor))
 
 
 @router.get("/{referral_id}/timeline", summary="Every step of one referral, in order")
 def get_timeline(referral_id: str, actor: ActorDep, uow: UnitOfWorkDep) -> list[TimelineStep]:
-    with refusals(), uow:
+    with uow:
         views.visible_referral(uow.session, referral_id, actor)
         return [TimelineStep(**step) for step in views.timeline(uow.session, referral_id)]
 
@@ -123,6 +122,6 @@ def get_timeline(referral_id: str, actor: ActorDep, uow: UnitOfWorkDep) -> list[
 def get_fhir(
     referral_id: str, actor: ActorDep, config: ConfigDep, uow: UnitOfWorkDep
 ) -> dict[str, Any]:
-    with refusals(), uow:
+    with uow:
         row = views.visible_referral(uow.session, referral_id, actor)
         return fhir.referral_bundle(views.fhir_facts(row, config))

@@ -33,6 +33,7 @@ from services.referral.domain.codes import UnknownCode
 from services.referral.domain.lifecycle import (
     ACTION_PARTY,
     Action,
+    InvalidTransition,
     Party,
     ReferralState,
     next_state,
@@ -43,6 +44,7 @@ from services.referral.service_layer.errors import (
     Actor,
     NotAParty,
     ReferralNotFound,
+    RefusedTransition,
     RuleViolation,
 )
 from services.referral.service_layer.follow_up import lock_bookings, try_book, unbook
@@ -250,7 +252,10 @@ def act(
             raise NotAParty(f"referral {referral_id} is neither from nor to {actor.facility_id}")
         authorise(row, request.action, actor)
         was = ReferralState(row.state)
-        state = next_state(was, request.action, ReferralPriority(row.priority))
+        try:
+            state = next_state(was, request.action, ReferralPriority(row.priority))
+        except InvalidTransition as refused:
+            raise RefusedTransition(refused) from None
         row.state, row.updated_at = state.value, now
         _EFFECTS[request.action](_Context(uow, config, row, request, actor, now, was))
         uow.commit()

@@ -1,9 +1,11 @@
-"""Why a use case refused; the admin API turns each into its HTTP status."""
+"""Why a referral use case refused: the suite's refusal kinds (libs/platform/refusals.py),
+which the admin app answers with their status and the one error shape."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from libs.platform.refusals import Conflict, Forbidden, Invalid, NotFound
 from services.referral.domain.lifecycle import InvalidTransition
 
 __all__ = [
@@ -12,6 +14,7 @@ __all__ = [
     "InvalidTransition",
     "NotAParty",
     "ReferralNotFound",
+    "RefusedTransition",
     "RuleViolation",
 ]
 
@@ -30,23 +33,40 @@ class Actor:
 SYSTEM = Actor(subject="system", facility_id=None)
 
 
-class ReferralNotFound(LookupError):
-    """404."""
+class ReferralNotFound(NotFound):
+    def __init__(self, message: str) -> None:
+        super().__init__("not_found", message)
 
 
-class NotAParty(PermissionError):
-    """403: the caller's facility is not the one that may see or do this."""
+class NotAParty(Forbidden):
+    """The caller's facility is not the one that may see or do this."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("forbidden", message)
 
 
-class CapacityFull(Exception):
-    """409: no free slot or bed where one is needed."""
+class CapacityFull(Conflict):
+    """No free slot or bed where one is needed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("capacity_full", message)
 
 
-class RuleViolation(ValueError):
-    """422: an unknown code or a broken referral rule; ``code`` is stable for clients."""
+class RuleViolation(Invalid):
+    """An unknown code or a broken referral rule; ``code`` is stable for clients."""
 
-    def __init__(self, code: str, message: str, details: object = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
+
+class RefusedTransition(Conflict):
+    """An action the referral's current state does not admit (the domain's
+    :class:`InvalidTransition`, as a refusal naming what is allowed)."""
+
+    def __init__(self, refused: InvalidTransition) -> None:
+        super().__init__(
+            "invalid_transition",
+            str(refused),
+            {
+                "state": refused.state.value,
+                "action": refused.action.value,
+                "allowed": [a.value for a in refused.allowed],
+            },
+        )

@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict
 from libs.events.payload import Count
 from libs.platform.auth import Principal
 from libs.platform.http.security import ensure_facility
-from services.staffing.api.common import AttendanceRecorder, StaffingRoute, StaffingUow
+from services.staffing.api.common import AttendanceRecorder, StaffingUow
 from services.staffing.service_layer import attendance
 from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
 from services.staffing.service_layer.views import session_view
 
-router = APIRouter(prefix="/sessions/{session_id}", tags=["attendance"], route_class=StaffingRoute)
+router = APIRouter(prefix="/sessions/{session_id}", tags=["attendance"])
 
 
 class CheckOut(BaseModel):

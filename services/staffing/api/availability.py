@@ -13,12 +13,12 @@ from libs.events.catalogue.values import HalfDay
 from libs.events.payload import Identifier
 from libs.platform.http.pagination import Page, PageDep
 from services.staffing.adapters.schema import Leave, Stationing
-from services.staffing.api.common import PersonnelReader, Planner, StaffingRoute, StaffingUow
+from services.staffing.api.common import PersonnelReader, Planner, StaffingUow
 from services.staffing.service_layer import coverage, leave, stationing
 from services.staffing.service_layer.lookup import aware
 from services.staffing.service_layer.views import session_view
 
-router = APIRouter(tags=["leave and stationing"], route_class=StaffingRoute)
+router = APIRouter(tags=["leave and stationing"])
 
 
 class LeaveIn(BaseModel):

@@ -2,57 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import Depends
 
 from libs.platform.auth import Principal, Role
 from libs.platform.http.dependencies import UnitOfWorkDep
-from libs.platform.http.errors import ApiError
 from libs.platform.http.security import require_roles
-from services.staffing.service_layer.errors import (
-    Conflict,
-    Invalid,
-    NotFound,
-    RulesViolated,
-    StaffingError,
-    UnknownReference,
-)
 from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
 
 __all__ = [
     "AttendanceRecorder",
     "Planner",
-    "StaffingRoute",
     "StaffingUow",
     "TimetableReader",
 ]
-
-_STATUS: dict[type[StaffingError], int] = {
-    NotFound: 404,
-    UnknownReference: 422,
-    Invalid: 422,
-    Conflict: 409,
-    RulesViolated: 409,
-}
-
-
-class StaffingRoute(APIRoute):
-    """Answers a use case's refusal with the API's error shape and the right status."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def answer(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except StaffingError as exc:
-                status = next(s for kind, s in _STATUS.items() if isinstance(exc, kind))
-                raise ApiError(status, exc.code, exc.message, exc.details) from None
-
-        return answer
 
 
 def _staffing_uow(uow: UnitOfWorkDep) -> StaffingUnitOfWork:

@@ -22,7 +22,7 @@ from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
 from libs.platform.http.security import ensure_facility
 from services.staffing.adapters.schema import Rotation
-from services.staffing.api.common import Planner, StaffingRoute, StaffingUow, TimetableReader
+from services.staffing.api.common import Planner, StaffingUow, TimetableReader
 from services.staffing.domain.calendar import Weekday, week_start
 from services.staffing.domain.rotations import RotationPattern, WeeklySlot
 from services.staffing.domain.sessions import SessionStatus
@@ -30,7 +30,7 @@ from services.staffing.service_layer import coverage, planning
 from services.staffing.service_layer.errors import NotFound
 from services.staffing.service_layer.views import SessionFilter, list_sessions, session_view
 
-router = APIRouter(tags=["planning"], route_class=StaffingRoute)
+router = APIRouter(tags=["planning"])
 
 
 class SessionIn(BaseModel):

@@ -14,13 +14,13 @@ from libs.events.catalogue.values import StaffTitle
 from libs.events.payload import Identifier, Name
 from libs.platform.http.pagination import Page, PageDep
 from services.staffing.adapters.schema import Position, StaffMember
-from services.staffing.api.common import PersonnelReader, Planner, StaffingRoute, StaffingUow
+from services.staffing.api.common import PersonnelReader, Planner, StaffingUow
 from services.staffing.domain.registry import PositionSpec, is_active
 from services.staffing.service_layer import registry
 from services.staffing.service_layer.errors import NotFound
 from services.staffing.service_layer.lookup import aware
 
-router = APIRouter(tags=["staff registry"], route_class=StaffingRoute)
+router = APIRouter(tags=["staff registry"])
 
 
 class StaffChange(BaseModel):

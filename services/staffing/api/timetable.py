@@ -12,7 +12,6 @@ from libs.platform.http.security import ensure_facility
 from services.staffing.api.common import (
     PersonnelReader,
     Planner,
-    StaffingRoute,
     StaffingUow,
     TimetableReader,
 )
@@ -22,7 +21,7 @@ from services.staffing.domain.timetable import week_status
 from services.staffing.service_layer import coverage, timetable
 from services.staffing.service_layer.views import FacilityWeek, facility_week, published_weeks
 
-router = APIRouter(tags=["timetable"], route_class=StaffingRoute)
+router = APIRouter(tags=["timetable"])
 
 
 def coverage_view(report: WeekCoverage) -> dict[str, Any]:

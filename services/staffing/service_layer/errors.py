@@ -1,9 +1,9 @@
-"""What the staffing use cases refuse, and why; the admin API maps each kind to a status."""
+"""What the staffing use cases refuse, and why: the suite's refusal kinds
+(libs/platform/refusals.py) and two of staffing's own."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from libs.platform.refusals import Conflict, Invalid, NotFound, Refusal
 from services.staffing.domain.rules import Violation
 
 __all__ = [
@@ -16,34 +16,16 @@ __all__ = [
 ]
 
 
-class StaffingError(Exception):
-    """A refusal with a stable ``code`` and a message a person can act on."""
-
-    def __init__(self, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
+#: Any refusal of a staffing use case.
+StaffingError = Refusal
 
 
-class NotFound(StaffingError):
-    """The record addressed does not exist (404)."""
-
-
-class UnknownReference(StaffingError):
+class UnknownReference(Invalid):
     """The request names a record that does not exist (422): an unknown staff member,
     facility, department or position."""
 
 
-class Invalid(StaffingError):
-    """The request cannot make sense whatever the state (422)."""
-
-
-class Conflict(StaffingError):
-    """The request is fine but the current state refuses it (409)."""
-
-
-class RulesViolated(StaffingError):
+class RulesViolated(Conflict):
     """The change breaks one or more scheduling rules (409); every violation is listed."""
 
     def __init__(self, violations: list[Violation]) -> None:

@@ -199,6 +199,8 @@ def test_stock_is_moved_by_its_own_facility_with_clear_errors(world_and_api) -> 
     assert on_hand["items"] == [
         {
             "drug_code": drug,
+            "name": f"药品{drug}",
+            "unit": "盒",
             "on_hand": 7,
             "expired": 0,
             "reserved": 0,
@@ -421,3 +423,36 @@ def test_a_receipt_posted_twice_under_one_idempotency_key_is_booked_once(world_a
     changed = post({**receipt, "quantity": 100})
     assert changed.status_code == 409 and changed.json()["error"] == "idempotency_key_reused"
     assert lots(world.harness, world.township, drug) == {"A1": 10}
+
+
+def test_the_stock_list_names_each_drug_and_a_clinic_finds_who_holds_what_it_lacks(
+    world_and_api,
+) -> None:
+    world, api = world_and_api
+    drug = world.drug("NIF", "12.0000")
+    world.receive(world.hospital, drug, "N1", 40)
+    world.receive(world.village, drug, "N2", 3)
+
+    (item,) = api.call("GET", f"/stock/{world.hospital}").json()["items"]
+    assert (item["drug_code"], item["name"], item["unit"], item["available"]) == (
+        drug,
+        f"药品{drug}",
+        "盒",
+        40,
+    )
+    # The township centre has none: who in its community could send some?
+    holders = api.call("GET", f"/stock/holders/{drug}", Role.CLINIC_STAFF, world.township)
+    assert holders.status_code == 200, holders.text
+    assert holders.json() == [
+        {"facility_id": world.hospital, "available": 40},
+        {"facility_id": world.village, "available": 3},
+    ]
+    other = api.call(
+        "GET",
+        f"/stock/holders/{drug}",
+        Role.CLINIC_STAFF,
+        world.township,
+        params={"community_id": "MC-ELSEWHERE"},
+    )
+    assert other.status_code == 403
+    assert api.call("GET", "/stock/holders/NO-SUCH-DRUG").status_code == 404

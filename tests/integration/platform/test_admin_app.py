@@ -24,6 +24,7 @@ from libs.platform.database import Database, create_database
 from libs.platform.http.app import HttpLimits, create_admin_app
 from libs.platform.http.security import CurrentPrincipal, ensure_facility
 from libs.platform.migrations import upgrade
+from libs.platform.refusals import Conflict, Forbidden, Invalid, NotFound
 from services.staffing.adapters.schema import MIGRATIONS
 from tests.support.samples import sample_payload
 
@@ -59,6 +60,12 @@ def routes() -> APIRouter:
             return {
                 "label": uow.session.execute(text("select :label"), {"label": body.text}).scalar()
             }
+
+    @router.post("/facilities/{facility_id}/steps", status_code=201)
+    def step(facility_id: str, body: Note) -> dict[str, str]:
+        """A use case refusing, as every service's use cases refuse."""
+        kinds = {"gone": NotFound, "taken": Conflict, "nonsense": Invalid, "theirs": Forbidden}
+        raise kinds[body.text](f"{body.text}_code", f"refused: {body.text}", {"why": body.text})
 
     @router.post("/facilities/{facility_id}/notes", status_code=201)
     def add_note(facility_id: str, body: Note, principal: CurrentPrincipal) -> dict[str, str]:
@@ -341,3 +348,17 @@ def test_a_value_the_database_refuses_is_the_client_s_error_not_a_500(database: 
         assert response.status_code == 422, response.text
         assert response.json()["error"] == "invalid_value"
         assert "NUL" in response.json()["message"]
+
+
+def test_a_refused_use_case_is_answered_by_its_kind_in_the_one_error_shape(
+    database: Database,
+) -> None:
+    api = client(database)
+    for kind, status in (("gone", 404), ("taken", 409), ("nonsense", 422), ("theirs", 403)):
+        response = api.post("/facilities/QS-T01/steps", json={"text": kind}, headers=bearer())
+        assert response.status_code == status
+        assert response.json() == {
+            "error": f"{kind}_code",
+            "message": f"refused: {kind}",
+            "details": {"why": kind},
+        }

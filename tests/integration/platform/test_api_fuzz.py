@@ -1,7 +1,8 @@
 """Every service's admin API, fuzzed from its own OpenAPI document, answers no input with a
-server error: schemathesis sends valid and invalid requests to the app each service serves,
-in-process on PostgreSQL (what production runs, and the stricter database: lengths,
-precisions and ranges SQLite would let pass)."""
+server error, and every refusal in the one error shape (``{"error", "message", "details"}``):
+schemathesis sends valid and invalid requests to the app each service serves, in-process on
+PostgreSQL (what production runs, and the stricter database: lengths, precisions and ranges
+SQLite would let pass)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def test_no_generated_request_gets_a_server_error(service: ServiceProcess) -> No
     token = service.token_authority.mint(subject="fuzzer", role=ROLES[service.name])
     run = fuzz(service.admin_app(), name=service.name, token=token, max_examples=15)
     assert run.calls > 0
+    assert not run.misshapen, "\n".join(run.misshapen[:15])
     assert not run.errors, f"{len(run.errors)} server errors in {run.calls} calls:\n" + "\n".join(
         str(e) for e in run.errors[:15]
     )

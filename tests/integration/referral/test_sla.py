@@ -14,10 +14,10 @@ from libs.events.unit_of_work import UnitOfWork
 from libs.platform.database import Database, create_database
 from services.referral.adapters.schema import Referral, SlaBreach
 from services.referral.config import ReferralConfig
-from services.referral.domain.lifecycle import Action, InvalidTransition
+from services.referral.domain.lifecycle import Action
 from services.referral.domain.sla import SlaPolicy, Stage
 from services.referral.service_layer.actions import ActionRequest, act
-from services.referral.service_layer.errors import Actor
+from services.referral.service_layer.errors import Actor, RefusedTransition
 from services.referral.service_layer.requests import request_referral
 from services.referral.service_layer.sla import record_breach, scan
 from tests.support.harness import HandlerHarness
@@ -144,7 +144,7 @@ def test_a_referral_nobody_decides_on_lapses_after_its_breach(
     scan(harness.uow(), cfg.sla, now=t0 + timedelta(hours=4))
     mine = [e for e in harness.published() if e.subject == rid]
     assert [e.type.split(".")[2] for e in mine] == ["requested", "sla_breached", "expired"]
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(RefusedTransition):
         do(harness, cfg, rid, Action.ACCEPT, t0 + timedelta(hours=5))
 
 
