@@ -91,7 +91,7 @@ def post_manual_entry(
 ) -> JournalEntryPosted:
     """Post an entry as given: it must balance in every book, use chart accounts of the
     right scope, and be dated in an open period (the current one by default)."""
-    with uow:
+    with uow, refused_as_invalid():
         entry = EntryDraft(
             EntryType.MANUAL,
             memo,
@@ -99,8 +99,7 @@ def post_manual_entry(
         )
         now = utc_now()
         at = posting_period(uow, period or period_of(now, uow.policy.tz), strict=True)
-        with refused_as_invalid():
-            event = post(uow, entry, at, occurred_at=now)
+        event = post(uow, entry, at, occurred_at=now)
         uow.commit()
         return event
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.finance.domain.journal import UnbalancedEntry, UnknownAccount
+from libs.platform.refusals import Invalid
 from services.finance.service_layer import manual, periods
 from services.finance.service_layer.ledger import PeriodIsClosed
 from tests.support.finance import balance, current_period, fuow, totals_by_book
@@ -46,7 +46,7 @@ def test_a_manual_entry_is_posted_and_reversed_once(finance: HandlerHarness):
                 line("1002", "10.00", facility="QS-T01"),
                 line("3001", credit="9.99", facility="QS-T01"),
             ],
-            UnbalancedEntry,
+            "unbalanced",
         ),
         # balanced in total, not within each member's books
         (
@@ -54,14 +54,14 @@ def test_a_manual_entry_is_posted_and_reversed_once(finance: HandlerHarness):
                 line("1002", "10.00", facility="QS-T01"),
                 line("3001", credit="10.00", facility="QS-T02"),
             ],
-            UnbalancedEntry,
+            "unbalanced",
         ),
         (
             [
                 line("9999", "10.00", facility="QS-T01"),
                 line("3001", credit="10.00", facility="QS-T01"),
             ],
-            UnknownAccount,
+            "unknown_account",
         ),
         # a pool account in a member's books
         (
@@ -69,34 +69,35 @@ def test_a_manual_entry_is_posted_and_reversed_once(finance: HandlerHarness):
                 line("2201", "10.00", facility="QS-T01"),
                 line("3001", credit="10.00", facility="QS-T01"),
             ],
-            UnknownAccount,
+            "unknown_account",
         ),
         (
             [
                 line("1002", "10.00", facility="QS-NONE"),
                 line("3001", credit="10.00", facility="QS-NONE"),
             ],
-            manual.UnknownBook,
+            "unknown_book",
         ),
         (
             [
                 line("1003", "1.00", community="QS-MC9"),
                 line("1221", credit="1.00", community="QS-MC9"),
             ],
-            manual.UnknownBook,
+            "unknown_book",
         ),
         (
             [
                 line("1002", "1.005", facility="QS-T01"),
                 line("3001", credit="1.005", facility="QS-T01"),
             ],
-            UnbalancedEntry,
+            "unbalanced",
         ),
     ],
 )
 def test_a_wrong_manual_entry_is_refused(finance: HandlerHarness, lines, error):
-    with pytest.raises(error):
+    with pytest.raises(Invalid) as refused:
         manual.post_manual_entry(fuow(finance), lines, "wrong", "2026-06")
+    assert refused.value.code == error
     assert finance.published("finance.journal_entry.posted.v1") == []
 
 
