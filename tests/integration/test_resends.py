@@ -34,7 +34,7 @@ from libs.events.provenance import EDGE_PRODUCER
 from libs.events.registry import registry
 from libs.platform.service import definitions
 from libs.platform.worker import ServiceProcess
-from tests.support.apps import in_process
+from tests.support.apps import holding_the_county, in_process, organisation_events
 from tests.support.harness import HandlerHarness, event_of
 
 #: Delivery bookkeeping: what a consumer has seen, not what it did.
@@ -89,17 +89,7 @@ def consumers() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def organisation(tmp_path_factory: pytest.TempPathFactory) -> list[CloudEvent[Any]]:
-    """The seed county's organisation events, as staffing publishes them at start."""
-    directory = tmp_path_factory.mktemp("staffing")
-    staffing = in_process("staffing", f"sqlite:///{directory / 'staffing.sqlite3'}", directory)
-    for hook in staffing.on_start:
-        hook(staffing)
-    harness = HandlerHarness("staffing", staffing.database_url)
-    events = [e for e in harness.published() if e.type.startswith("organisation.")]
-    harness.close()
-    staffing.database.dispose()
-    assert events
-    return events
+    return organisation_events(tmp_path_factory.mktemp("staffing"))
 
 
 @pytest.fixture
@@ -112,13 +102,7 @@ def consumer(
     """The service named by the test's parameter, holding the seed county and its stock."""
     name = request.param
     process = in_process(name, make_database(name), tmp_path / "data")
-    harness = HandlerHarness(name, process.database_url, units_of_work=process.units_of_work)
-    for hook in process.on_start:
-        hook(process)
-    assert not harness.apply(*organisation).dead_lettered
-    for job in process.periodic:  # the opening stock, booked once the facilities are known
-        if job.name == "opening_stock":
-            job.run()
+    harness = holding_the_county(process, organisation)
     yield process, harness
     harness.close()
     process.database.dispose()

@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from libs.events import CloudEvent
 from libs.platform.migrations import upgrade
 from libs.platform.service import definitions
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
+from tests.support.harness import HandlerHarness
 from tests.support.referral import PATIENT_DATA_KEYS, PSEUDONYM_SECRET
 
 #: Settings every in-process service gets, besides its database.
@@ -30,3 +32,33 @@ def in_process(service: str, database_url: str, data_dir: Path, **platform: Any)
     )
     upgrade(process.migrations, process.database_url)
     return process
+
+
+def organisation_events(directory: Path) -> list[CloudEvent[Any]]:
+    """The seed county's organisation events, as staffing publishes them when it starts."""
+    staffing = in_process("staffing", f"sqlite:///{directory / 'staffing.sqlite3'}", directory)
+    for hook in staffing.on_start:
+        hook(staffing)
+    harness = HandlerHarness("staffing", staffing.database_url)
+    events = [e for e in harness.published() if e.type.startswith("organisation.")]
+    harness.close()
+    staffing.database.dispose()
+    return events
+
+
+def holding_the_county(
+    process: ServiceProcess, organisation: list[CloudEvent[Any]]
+) -> HandlerHarness:
+    """``process`` after its start: its seed data, the county's organisation applied through
+    its own handlers, and the opening stock booked (pharmacy). Returns its harness."""
+    harness = HandlerHarness(
+        process.name, process.database_url, units_of_work=process.units_of_work
+    )
+    for hook in process.on_start:
+        hook(process)
+    result = harness.apply(*organisation)
+    assert not result.dead_lettered, result.dead_lettered
+    for job in process.periodic:  # the opening stock, booked once the facilities are known
+        if job.name == "opening_stock":
+            job.run()
+    return harness

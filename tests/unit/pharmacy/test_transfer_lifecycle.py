@@ -9,6 +9,7 @@ from services.pharmacy.domain.transfers import (
     InvalidTransition,
     TransferState,
     approved_quantities,
+    beyond_stock,
     check_transition,
     shipping_quantities,
 )
@@ -51,3 +52,9 @@ def test_shipping_may_send_less_than_approved() -> None:
     for bad in ({"A": 11}, {"Z": 1}, {"A": 0, "B": 0}, {"B": -2}):
         with pytest.raises(InvalidQuantities):
             shipping_quantities(approved, bad)
+
+
+def test_an_approval_beyond_what_the_sender_can_offer_names_what_it_can() -> None:
+    assert beyond_stock({"A": 5, "B": 3}, {"A": 5, "B": 10}) == {}
+    assert beyond_stock({"A": 6, "B": 3}, {"A": 5}) == {"A": 5, "B": 0}
+    assert beyond_stock({"A": 1}, {"A": -2}) == {"A": 0}  # more promised than on hand

@@ -1,108 +1,121 @@
-"""Who may change what, over every mutating endpoint of every service, against real processes:
-without a token → 401; with a role the endpoint does not admit → 403; as clinic staff of
-another facility → 403. The roles each endpoint admits are read from its own dependencies, so
-a new endpoint is covered (and must declare its roles) the day it is added."""
+"""Who may change what, over every mutating endpoint of every service, in-process (each
+service's own app on PostgreSQL, holding the seed county as its handlers applied it): without
+a token → 401; with a role the endpoint does not admit → 403; as clinic staff of another
+facility → 403. The roles each endpoint admits are read from its own dependencies, so a new
+endpoint is covered (and must declare its roles) the day it is added. Real things (a transfer,
+a session, a referral) are created first through the same apps, so the facility check behind
+each endpoint is reached."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
-from libs.platform.service import definitions
-from tests.conftest import Suite
+from libs.platform.worker import ServiceProcess
+from tests.support.apps import holding_the_county, in_process, organisation_events
 from tests.support.county_time import county_today
-from tests.support.kafka import wait_for
-from tests.support.referral import PATIENT_DATA_KEYS, PSEUDONYM_SECRET, resident_id, upward
+from tests.support.databases import database_url
+from tests.support.referral import resident_id, upward
 from tests.support.routes import Operation, mutating_operations
-from tests.support.services import ServiceHandle
 
 SERVICES = ("pharmacy", "finance", "staffing", "referral")
 CLINIC, STRANGER, HOSPITAL = "QS-T01", "QS-T02", "QS-H01"
-ENV = {
-    "PSEUDONYM_SECRET": PSEUDONYM_SECRET,
-    "REFERRAL_PATIENT_DATA_KEYS": PATIENT_DATA_KEYS,
-    "RATE_LIMIT_PER_MINUTE": "1000000",
-    "RATE_LIMIT_BURST": "1000000",
-}
+UNLIMITED = {"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000}
 
 
-def operations(service: str) -> list[Operation]:
-    app = definitions()[service].build().admin_app()
-    return mutating_operations(app)
+@dataclass
+class App:
+    process: ServiceProcess
+    client: TestClient
 
+    def token(self, role: Role, facility: str | None = None) -> str:
+        return self.process.token_authority.mint(subject="t", role=role, facility_id=facility)
 
-@pytest.fixture(scope="module")
-def running(module_suite: Suite) -> dict[str, ServiceHandle]:
-    return module_suite.start("staffing", "pharmacy", "finance", "referral", env=ENV)
+    def as_(self, role: Role, facility: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, facility)}"}
 
 
 @pytest.fixture(scope="module")
-def resources(running: dict[str, ServiceHandle]) -> dict[str, str]:
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, App]]:
+    directory = tmp_path_factory.mktemp("auth")
+    organisation = organisation_events(directory / "organisation")
+    with ExitStack() as stack:
+        apps = {}
+        for name in SERVICES:
+            url = stack.enter_context(database_url("postgresql", directory, name))
+            process = in_process(name, url, directory / name, **UNLIMITED)
+            stack.callback(process.database.dispose)
+            stack.callback(holding_the_county(process, organisation).close)
+            client = stack.enter_context(TestClient(process.admin_app()))
+            apps[name] = App(process, client)
+        yield apps
+
+
+@pytest.fixture(scope="module")
+def resources(running: dict[str, App]) -> dict[str, str]:
     """Real things belonging to the clinic (and the hospital), none to the stranger."""
     tomorrow = county_today() + timedelta(days=1)
-    with running["pharmacy"].client(Role.PHARMACY_CENTRE) as centre:
-        transfer = wait_for(
-            lambda: _created(
-                centre.post(
-                    "/transfers",
-                    json={
-                        "from_facility_id": HOSPITAL,
-                        "to_facility_id": CLINIC,
-                        "lines": [{"drug_code": "QSY-W011", "quantity": 1}],
-                    },
-                )
-            ),
-            what="a transfer",
+    pharmacy, staffing, referral = running["pharmacy"], running["staffing"], running["referral"]
+    transfer = _created(
+        pharmacy.client.post(
+            "/transfers",
+            headers=pharmacy.as_(Role.PHARMACY_CENTRE),
+            json={
+                "from_facility_id": HOSPITAL,
+                "to_facility_id": CLINIC,
+                "lines": [{"drug_code": "QSY-W011", "quantity": 1}],
+            },
         )
-    with running["staffing"].client(Role.HR) as hr:
-        session = wait_for(
-            lambda: _created(
-                hr.post(
-                    "/sessions",
-                    json={
-                        "staff_id": "S-H01-003",
-                        "facility_id": CLINIC,
-                        "date": tomorrow.isoformat(),
-                        "half_day": "morning",
-                    },
-                )
-            ),
-            what="a session",
+    )
+    session = _created(
+        staffing.client.post(
+            "/sessions",
+            headers=staffing.as_(Role.HR),
+            json={
+                "staff_id": "S-H01-003",
+                "facility_id": CLINIC,
+                "date": tomorrow.isoformat(),
+                "half_day": "morning",
+            },
         )
-    with running["referral"].client(Role.COUNTY_ADMIN) as admin:  # a request needs capacity
-        for offset in range(3):
-            day = (county_today() + timedelta(days=offset)).isoformat()
-            wait_for(
-                lambda day=day: _created(
-                    admin.put(
-                        f"/capacity/{HOSPITAL}/QS-H01-CARD/{day}", json={"slots": 20, "beds": 0}
-                    )
-                ),
-                what="capacity at the hospital",
+    )
+    for offset in range(3):  # a request needs capacity at the hospital
+        day = (county_today() + timedelta(days=offset)).isoformat()
+        _created(
+            referral.client.put(
+                f"/capacity/{HOSPITAL}/QS-H01-CARD/{day}",
+                headers=referral.as_(Role.COUNTY_ADMIN),
+                json={"slots": 20, "beds": 0},
             )
-    with running["referral"].client(Role.CLINIC_STAFF, CLINIC) as clinic:
-        referral = wait_for(
-            lambda: _created(clinic.post("/referrals", json=upward("测试患者", resident_id()))),
-            what="a referral",
         )
+    created = _created(
+        referral.client.post(
+            "/referrals",
+            headers=referral.as_(Role.CLINIC_STAFF, CLINIC),
+            json=upward("测试患者", resident_id()),
+        )
+    )
     return {
         "transfer_id": transfer["transfer_id"],
         "session_id": session["session_id"],
-        "referral_id": referral["referral_id"],
+        "referral_id": created["referral_id"],
         "day": tomorrow.isoformat(),
     }
 
 
-def _created(response: httpx.Response) -> dict[str, Any] | None:
-    if response.status_code in (201, 200):
-        body: dict[str, Any] = response.json()
-        return body
-    return None  # the service's copies of the organisation, formulary or staff still lag
+def _created(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (201, 200), response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def target(op: Operation, resources: dict[str, str]) -> str:
@@ -159,23 +172,21 @@ def valid_body(op: Operation) -> Any:
     return bodies.get(op.path, {})
 
 
-def call(
-    service: ServiceHandle, op: Operation, path: str, headers: dict[str, str], body: Any
-) -> httpx.Response:
-    return httpx.request(op.method, f"{service.url}{path}", headers=headers, json=body, timeout=30)
+def call(app: App, op: Operation, path: str, headers: dict[str, str], body: Any) -> Any:
+    return app.client.request(op.method, path, headers=headers, json=body)
 
 
-def bearer(service: ServiceHandle, role: Role, facility: str | None = None) -> dict[str, str]:
+def bearer(app: App, role: Role, facility: str | None = None) -> dict[str, str]:
     facility = facility if facility or role is not Role.CLINIC_STAFF else CLINIC
-    return {"Authorization": f"Bearer {service.token(role, facility)}"}
+    return app.as_(role, facility)
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_mutating_endpoint_refuses_the_wrong_caller(
-    running: dict[str, ServiceHandle], resources: dict[str, str], service: str
+    running: dict[str, App], resources: dict[str, str], service: str
 ) -> None:
     handle = running[service]
-    ops = operations(service)
+    ops = mutating_operations(handle.process.admin_app())
     assert ops, f"{service} has no mutating endpoints?"
     problems = []
     for op in ops:
