@@ -13,7 +13,6 @@ from libs.events.catalogue.organisation import (
     FacilityUpdated,
 )
 from libs.events.consuming import HandlerRegistry
-from libs.events.envelope import CloudEvent
 from libs.events.unit_of_work import UnitOfWork
 
 __all__ = ["register_handlers"]
@@ -25,8 +24,8 @@ def _newer(stored: datetime, incoming: datetime) -> bool:
     return incoming >= stored
 
 
-def record_community(event: CloudEvent[CommunityRegistered], uow: UnitOfWork) -> None:
-    data = event.data
+def record_community(data: CommunityRegistered, uow: UnitOfWork) -> None:
+    as_of = uow.event.time
     row = uow.session.get(KnownCommunity, data.community_id)
     if row is None:
         uow.session.add(
@@ -35,16 +34,16 @@ def record_community(event: CloudEvent[CommunityRegistered], uow: UnitOfWork) ->
                 name=data.name,
                 county_code=data.county_code,
                 lead_facility_id=data.lead_facility_id,
-                as_of=event.time,
+                as_of=as_of,
             )
         )
-    elif _newer(row.as_of, event.time):
+    elif _newer(row.as_of, as_of):
         row.name, row.county_code = data.name, data.county_code
-        row.lead_facility_id, row.as_of = data.lead_facility_id, event.time
+        row.lead_facility_id, row.as_of = data.lead_facility_id, as_of
 
 
-def _record_snapshot(event: CloudEvent[FacilitySnapshot], uow: UnitOfWork) -> None:
-    data = event.data
+def _record_snapshot(data: FacilitySnapshot, uow: UnitOfWork) -> None:
+    as_of = uow.event.time
     row = uow.session.get(KnownFacility, data.facility_id)
     values = {
         "name": data.name,
@@ -54,27 +53,28 @@ def _record_snapshot(event: CloudEvent[FacilitySnapshot], uow: UnitOfWork) -> No
         "facility_type": data.facility_type.value,
         "parent_facility_id": data.parent_facility_id,
         "departments": [d.model_dump(mode="json") for d in data.departments],
-        "as_of": event.time,
+        "as_of": as_of,
     }
     if row is None:
         uow.session.add(KnownFacility(facility_id=data.facility_id, active=True, **values))
-    elif _newer(row.as_of, event.time):
+    elif _newer(row.as_of, as_of):
         for name, value in values.items():
             setattr(row, name, value)
 
 
-def record_facility_registered(event: CloudEvent[FacilityRegistered], uow: UnitOfWork) -> None:
-    _record_snapshot(event, uow)
+def record_facility_registered(data: FacilityRegistered, uow: UnitOfWork) -> None:
+    _record_snapshot(data, uow)
 
 
-def record_facility_updated(event: CloudEvent[FacilityUpdated], uow: UnitOfWork) -> None:
-    _record_snapshot(event, uow)
+def record_facility_updated(data: FacilityUpdated, uow: UnitOfWork) -> None:
+    _record_snapshot(data, uow)
 
 
-def record_facility_closed(event: CloudEvent[FacilityClosed], uow: UnitOfWork) -> None:
-    row = uow.session.get(KnownFacility, event.data.facility_id)
-    if row is not None and _newer(row.as_of, event.time):
-        row.active, row.closed_on, row.as_of = False, event.data.closed_on, event.time
+def record_facility_closed(data: FacilityClosed, uow: UnitOfWork) -> None:
+    row = uow.session.get(KnownFacility, data.facility_id)
+    as_of = uow.event.time
+    if row is not None and _newer(row.as_of, as_of):
+        row.active, row.closed_on, row.as_of = False, data.closed_on, as_of
 
 
 def register_handlers(handlers: HandlerRegistry) -> None:

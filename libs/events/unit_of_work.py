@@ -54,6 +54,13 @@ class UnitOfWork:
         self._staged = 0
 
     @property
+    def event(self) -> CloudEvent[Payload]:
+        """The envelope of the event being handled (handlers receive only its payload)."""
+        if self.cause is None:
+            raise RuntimeError("no event is being handled in this unit of work")
+        return self.cause
+
+    @property
     def session(self) -> Session:
         if self._session is None:
             raise RuntimeError("the unit of work is not open: use it in a `with` block")

@@ -10,7 +10,6 @@ from libs.directory import register_handlers as register_directory
 from libs.events.catalogue.ingestion import PrescriptionIssued
 from libs.events.catalogue.referral import ReferralAccepted, ReferralCancelled, ReferralRequested
 from libs.events.consuming import HandlerRegistry
-from libs.events.envelope import CloudEvent
 from libs.events.unit_of_work import UnitOfWork
 from services.pharmacy.service_layer import dispensing, referrals
 from services.pharmacy.service_layer.unit_of_work import pharmacy_uow
@@ -20,20 +19,20 @@ register_directory(HANDLERS)
 
 
 @HANDLERS.on(PrescriptionIssued)
-def dispense(event: CloudEvent[PrescriptionIssued], uow: UnitOfWork) -> None:
-    dispensing.dispense_prescription(pharmacy_uow(uow), event.data)
+def dispense(data: PrescriptionIssued, uow: UnitOfWork) -> None:
+    dispensing.dispense_prescription(pharmacy_uow(uow), data)
 
 
 @HANDLERS.on(ReferralRequested)
-def remember_referred_patient(event: CloudEvent[ReferralRequested], uow: UnitOfWork) -> None:
-    referrals.remember_patient(pharmacy_uow(uow), event.data)
+def remember_referred_patient(data: ReferralRequested, uow: UnitOfWork) -> None:
+    referrals.remember_patient(pharmacy_uow(uow), data)
 
 
 @HANDLERS.on(ReferralAccepted)
-def reserve_referral_medication(event: CloudEvent[ReferralAccepted], uow: UnitOfWork) -> None:
-    referrals.reserve_for_referral(pharmacy_uow(uow), event.data)
+def reserve_referral_medication(data: ReferralAccepted, uow: UnitOfWork) -> None:
+    referrals.reserve_for_referral(pharmacy_uow(uow), data)
 
 
 @HANDLERS.on(ReferralCancelled)
-def release_referral_reservations(event: CloudEvent[ReferralCancelled], uow: UnitOfWork) -> None:
-    referrals.release_for_cancelled(pharmacy_uow(uow), event.data)
+def release_referral_reservations(data: ReferralCancelled, uow: UnitOfWork) -> None:
+    referrals.release_for_cancelled(pharmacy_uow(uow), data)

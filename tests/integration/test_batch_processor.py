@@ -62,7 +62,7 @@ def counting_handlers(
             uow.session.add(row)
         row.joined += 1
         uow.session.flush()  # the write happens before a failure, so rollback is tested
-        problem = fail(ev.data) if fail else None
+        problem = fail(ev) if fail else None
         if problem is not None:
             raise problem
 
@@ -274,7 +274,7 @@ def test_a_fault_outside_the_handlers_is_isolated_to_its_record(database: Databa
             row = MemberCount(community_id="QS-MC1", tier="primary", joined=0, left=0)
             uow.session.add(row)
         row.joined += 1
-        if ev.data.facility_id == "F-002":
+        if ev.facility_id == "F-002":
             uow.poisoned = True
 
     events = [event(facility(1)), event(facility(2)), event(facility(3))]
@@ -307,9 +307,9 @@ def test_an_event_naming_what_is_not_known_yet_holds_only_its_own_key(
 
     @handlers.on(FacilityRegistered)
     def record(ev, uow) -> None:
-        if ev.data.facility_id in unknown:
+        if ev.facility_id in unknown:
             raise NotYetKnown("unknown_facility", "not yet")
-        applied.append((ev.data.facility_id, ev.data.name))
+        applied.append((ev.facility_id, ev.name))
 
     consumer = processor(database, handlers, reference_grace_s=30.0)
     first, other = event(facility(1)), event(facility(2))
@@ -500,9 +500,9 @@ def counting_visits(refuse: set[str] | None = None) -> tuple[HandlerRegistry, Co
 
     @handlers.on(VisitRecorded)
     def count(ev, uow) -> None:
-        if refuse and ev.data.visit_id in refuse:
+        if refuse and ev.visit_id in refuse:
             raise PermanentError("refused", "as the test asks")
-        seen[ev.data.visit_id] += 1
+        seen[ev.visit_id] += 1
 
     return handlers, seen
 

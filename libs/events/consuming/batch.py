@@ -436,7 +436,7 @@ class BatchProcessor:
                 savepoint.commit()
                 return seen
             for handler in handlers:
-                handler(event, uow)
+                handler(event.data, uow)
             savepoint.commit()
             return None
         except Exception as exc:

@@ -1,4 +1,7 @@
-"""Registering event handlers: plain functions ``(event, uow) -> None``, one place per service.
+"""Registering event handlers: plain functions ``(payload, uow) -> None``, one place per service.
+
+A handler sees the typed payload; the envelope it came in (its id, source, time) is
+``uow.event`` for the few that need it (e.g. a snapshot's time orders the copies).
 
 Several handlers may react to one type (e.g. keep the directory copy, then count); they run
 in registration order, in the same transaction and savepoint.
@@ -9,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from libs.events.envelope import CloudEvent
 from libs.events.payload import Payload
 from libs.events.registry import registry
 from libs.events.unit_of_work import UnitOfWork
@@ -18,7 +20,7 @@ __all__ = ["Handler", "HandlerRegistry"]
 
 P = TypeVar("P", bound=Payload)
 U = TypeVar("U", bound=UnitOfWork)
-Handler = Callable[[CloudEvent[Any], Any], None]
+Handler = Callable[[Any, Any], None]
 
 
 class HandlerRegistry:
@@ -30,13 +32,11 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
 
-    def on(
-        self, payload: type[P]
-    ) -> Callable[[Callable[[CloudEvent[P], U], None]], Callable[[CloudEvent[P], U], None]]:
+    def on(self, payload: type[P]) -> Callable[[Callable[[P, U], None]], Callable[[P, U], None]]:
         """Decorator: the function handles events whose payload is ``payload``."""
         spec = registry.for_payload(payload)
 
-        def register(fn: Callable[[CloudEvent[P], U], None]) -> Callable[[CloudEvent[P], U], None]:
+        def register(fn: Callable[[P, U], None]) -> Callable[[P, U], None]:
             chain = self._handlers.setdefault(spec.type, [])
             if fn in chain:
                 raise ValueError(f"{fn.__name__} already handles {spec.type}")

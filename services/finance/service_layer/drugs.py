@@ -16,7 +16,6 @@ from libs.events.catalogue.pharmacy import (
     StockWrittenOff,
     TransferReceived,
 )
-from libs.events.envelope import CloudEvent
 from libs.events.payload import cents
 from services.finance.adapters.schema import InternalCharge
 from services.finance.domain import postings
@@ -51,9 +50,8 @@ def _post_once(
     return at
 
 
-def record_dispensing(event: CloudEvent[PrescriptionDispensed], uow: FinanceUnitOfWork) -> None:
+def record_dispensing(rx: PrescriptionDispensed, uow: FinanceUnitOfWork) -> None:
     """Drug revenue at the unified price, and the cost of the lots that left stock."""
-    rx = event.data
     member = uow.member(rx.facility_id)
     revenue = sum((line.amount for line in rx.lines), ZERO)
     cost = sum(
@@ -75,10 +73,9 @@ def record_dispensing(event: CloudEvent[PrescriptionDispensed], uow: FinanceUnit
     )
 
 
-def record_transfer(event: CloudEvent[TransferReceived], uow: FinanceUnitOfWork) -> None:
+def record_transfer(transfer: TransferReceived, uow: FinanceUnitOfWork) -> None:
     """A transfer received settles at the unified price: the receiver owes the sender
     quantity × unified price for every line."""
-    transfer = event.data
     if transfer.from_facility_id == transfer.to_facility_id:
         return
     sender = uow.member(transfer.from_facility_id)
@@ -113,9 +110,8 @@ def record_transfer(event: CloudEvent[TransferReceived], uow: FinanceUnitOfWork)
         )
 
 
-def record_write_off(event: CloudEvent[StockWrittenOff], uow: FinanceUnitOfWork) -> None:
+def record_write_off(w: StockWrittenOff, uow: FinanceUnitOfWork) -> None:
     """Expired, damaged or recalled stock: its value is a loss."""
-    w = event.data
     _post_once(
         uow,
         f"write_off:{w.write_off_id}",
@@ -126,9 +122,8 @@ def record_write_off(event: CloudEvent[StockWrittenOff], uow: FinanceUnitOfWork)
     )
 
 
-def record_receipt(event: CloudEvent[StockReceived], uow: FinanceUnitOfWork) -> None:
+def record_receipt(r: StockReceived, uow: FinanceUnitOfWork) -> None:
     """Stock received by purchase, as an opening balance, or returned to stock, at cost."""
-    r = event.data
     _post_once(
         uow,
         f"receipt:{r.receipt_id}",
@@ -141,9 +136,8 @@ def record_receipt(event: CloudEvent[StockReceived], uow: FinanceUnitOfWork) -> 
     )
 
 
-def record_adjustment(event: CloudEvent[StockAdjusted], uow: FinanceUnitOfWork) -> None:
+def record_adjustment(a: StockAdjusted, uow: FinanceUnitOfWork) -> None:
     """A stock-taking difference, at its value."""
-    a = event.data
     _post_once(
         uow,
         f"adjustment:{a.adjustment_id}",

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from libs.events.catalogue.finance import EntryType, SettlementKind
 from libs.events.catalogue.referral import ReferralCompleted
 from libs.events.catalogue.staffing import SessionDelivered
-from libs.events.envelope import CloudEvent
 from services.finance.adapters.schema import AppraisalPoints, InternalCharge
 from services.finance.domain import performance, postings
 from services.finance.domain.journal import Book, draft
@@ -85,10 +84,10 @@ def _points(
         )
 
 
-def record_referral(event: CloudEvent[ReferralCompleted], uow: FinanceUnitOfWork) -> None:
+def record_referral(ref: ReferralCompleted, uow: FinanceUnitOfWork) -> None:
     """A completed referral: the internal fee of its direction and priority, and points for
     both facilities' teams."""
-    ref, policy = event.data, uow.policy
+    policy = uow.policy
     key = f"referral:{ref.referral_id}"
     if _seen(uow, key):
         return
@@ -119,9 +118,9 @@ def record_referral(event: CloudEvent[ReferralCompleted], uow: FinanceUnitOfWork
         _points(uow, key, performance.team_of(str(member.facility_id)), member, total, at.period)
 
 
-def record_session(event: CloudEvent[SessionDelivered], uow: FinanceUnitOfWork) -> None:
+def record_session(s: SessionDelivered, uow: FinanceUnitOfWork) -> None:
     """An expert's delivered session at a member: the session fee, and the expert's points."""
-    s, policy = event.data, uow.policy
+    policy = uow.policy
     key = f"session:{s.session_id}"
     if _seen(uow, key):
         return

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from libs.events.catalogue.finance import BudgetThresholdCrossed, ClaimValued, EntryType
 from libs.events.catalogue.ingestion import VisitRecorded
 from libs.events.catalogue.values import FacilityTier
-from libs.events.envelope import CloudEvent, utc_now
+from libs.events.envelope import utc_now
 from services.finance.adapters.schema import Budget, Claim
 from services.finance.domain import bundle
 from services.finance.domain.journal import ZERO, Book, draft
@@ -37,9 +37,9 @@ from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 __all__ = ["record_visit"]
 
 
-def record_visit(event: CloudEvent[VisitRecorded], uow: FinanceUnitOfWork) -> None:
+def record_visit(visit: VisitRecorded, uow: FinanceUnitOfWork) -> None:
     """Post a visit and, for a county insuree, value it against the bundle."""
-    visit, policy = event.data, uow.policy
+    policy = uow.policy
     key = f"visit:{visit.facility_id}/{visit.visit_id}"
     member: Book | None = None
     tier = visit.facility_tier

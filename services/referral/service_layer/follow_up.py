@@ -24,7 +24,6 @@ from libs.events.catalogue.staffing import (
     TimetablePublished,
 )
 from libs.events.catalogue.values import HalfDay, ReferralDirection
-from libs.events.envelope import CloudEvent
 from libs.events.unit_of_work import UnitOfWork
 from services.referral.adapters.schema import FollowUpBooking, Referral, SpecialistSession
 from services.referral.domain import follow_up
@@ -188,9 +187,9 @@ def _apply_entry(
     return row
 
 
-def record_timetable(event: CloudEvent[TimetablePublished], uow: UnitOfWork) -> None:
+def record_timetable(data: TimetablePublished, uow: UnitOfWork) -> None:
     """A clinic's week was published: it replaces what was known of that week."""
-    data, at = event.data, event.time
+    at = uow.event.time
     lock_bookings(uow.session, data.facility_id)
     published = {e.session_id for e in data.entries}
     for entry in data.entries:
@@ -213,9 +212,9 @@ def record_timetable(event: CloudEvent[TimetablePublished], uow: UnitOfWork) -> 
     book_pending(uow, data.facility_id, at=at)
 
 
-def record_timetable_change(event: CloudEvent[TimetableChanged], uow: UnitOfWork) -> None:
+def record_timetable_change(data: TimetableChanged, uow: UnitOfWork) -> None:
     """One session of a published week was added, cancelled or moved."""
-    data, at = event.data, event.time
+    at = uow.event.time
     lock_bookings(uow.session, data.facility_id)
     cancelled = data.change is TimetableChange.CANCELLED
     row = _apply_entry(

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from libs.events.catalogue.pharmacy import DrugDelisted, DrugListed, DrugSnapshot, DrugUpdated
-from libs.events.envelope import CloudEvent
 from libs.events.unit_of_work import UnitOfWork
 from services.referral.adapters.schema import FormularyDrug
 from services.referral.service_layer.errors import RuleViolation
@@ -22,32 +21,33 @@ def _newer(stored: datetime, incoming: datetime) -> bool:
     return incoming >= aware(stored)
 
 
-def _record_snapshot(event: CloudEvent[DrugSnapshot], uow: UnitOfWork) -> None:
-    data = event.data
+def _record_snapshot(data: DrugSnapshot, uow: UnitOfWork) -> None:
+    as_of = uow.event.time
     row = uow.session.get(FormularyDrug, data.drug_code)
     if row is None:
         row = FormularyDrug(drug_code=data.drug_code)
         uow.session.add(row)
-    elif not _newer(row.as_of, event.time):
+    elif not _newer(row.as_of, as_of):
         return  # an older snapshot never overwrites a newer one
     row.name = data.name
     row.allowed_tiers = [t.value for t in data.allowed_tiers]
     row.listed = True
-    row.as_of = event.time
+    row.as_of = as_of
 
 
-def record_drug_listed(event: CloudEvent[DrugListed], uow: UnitOfWork) -> None:
-    _record_snapshot(event, uow)
+def record_drug_listed(data: DrugListed, uow: UnitOfWork) -> None:
+    _record_snapshot(data, uow)
 
 
-def record_drug_updated(event: CloudEvent[DrugUpdated], uow: UnitOfWork) -> None:
-    _record_snapshot(event, uow)
+def record_drug_updated(data: DrugUpdated, uow: UnitOfWork) -> None:
+    _record_snapshot(data, uow)
 
 
-def record_drug_delisted(event: CloudEvent[DrugDelisted], uow: UnitOfWork) -> None:
-    row = uow.session.get(FormularyDrug, event.data.drug_code)
-    if row is not None and _newer(row.as_of, event.time):
-        row.listed, row.as_of = False, event.time
+def record_drug_delisted(data: DrugDelisted, uow: UnitOfWork) -> None:
+    row = uow.session.get(FormularyDrug, data.drug_code)
+    as_of = uow.event.time
+    if row is not None and _newer(row.as_of, as_of):
+        row.listed, row.as_of = False, as_of
 
 
 def check_plan_drugs(session: Session, drug_codes: Sequence[str], clinic_tier: str) -> None:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from libs.directory import FacilityDirectory
 from libs.events.catalogue.organisation import FacilityClosed, FacilityRegistered
-from libs.events.envelope import CloudEvent
 from libs.events.unit_of_work import UnitOfWork
 from services.reporting.adapters.schema import MemberCount
 
@@ -26,18 +25,18 @@ def _row(uow: UnitOfWork, community_id: str, tier: str) -> MemberCount:
     return row
 
 
-def count_registered(event: CloudEvent[FacilityRegistered], uow: UnitOfWork) -> None:
+def count_registered(data: FacilityRegistered, uow: UnitOfWork) -> None:
     """A member joins when the directory copy first hears of it (this runs before the copy
     is updated, see handlers.register_organisation): the same registration sent again, under
     any event id, is no new member."""
-    if FacilityDirectory(uow.session).get(event.data.facility_id) is None:
-        _row(uow, event.data.community_id, event.data.tier.value).joined += 1
+    if FacilityDirectory(uow.session).get(data.facility_id) is None:
+        _row(uow, data.community_id, data.tier.value).joined += 1
 
 
-def count_closed(event: CloudEvent[FacilityClosed], uow: UnitOfWork) -> None:
+def count_closed(data: FacilityClosed, uow: UnitOfWork) -> None:
     """A member leaves when its still-open copy closes (before the copy is updated): it says
     where it belonged, and a closing sent again finds it closed already."""
-    facility = FacilityDirectory(uow.session).get(event.data.facility_id)
+    facility = FacilityDirectory(uow.session).get(data.facility_id)
     if facility is not None and facility.active:
         _row(uow, facility.community_id, facility.tier).left += 1
 

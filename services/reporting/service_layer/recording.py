@@ -8,7 +8,6 @@ from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
-from libs.events.envelope import CloudEvent
 from libs.events.retry import PermanentError
 from services.reporting.adapters.schema import StationingSpan
 from services.reporting.domain import rules
@@ -30,59 +29,49 @@ __all__ = [
 ]
 
 
-def on_visit_recorded(event: CloudEvent[VisitRecorded], uow: ReportingUnitOfWork) -> None:
-    visit = event.data
+def on_visit_recorded(visit: VisitRecorded, uow: ReportingUnitOfWork) -> None:
     member = uow.member(visit.facility_id) if visit.facility_in_county else None
     uow.record(rules.visit_recorded(visit, member, uow.county))
 
 
-def on_prescription_issued(event: CloudEvent[PrescriptionIssued], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_prescription_issued(data: PrescriptionIssued, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.prescription_issued(data, uow.member(data.facility_id), uow.county))
 
 
-def on_referral_requested(event: CloudEvent[ReferralRequested], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_referral_requested(data: ReferralRequested, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.referral_requested(data, uow.member(data.from_facility_id), uow.county))
 
 
-def on_sla_breached(event: CloudEvent[ReferralSlaBreached], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_sla_breached(data: ReferralSlaBreached, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.sla_breached(data, uow.member(data.to_facility_id), uow.county))
 
 
-def on_stocked_out(event: CloudEvent[StockedOut], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_stocked_out(data: StockedOut, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.stock_availability(data, uow.member(data.facility_id), uow.county))
 
 
-def on_restocked(event: CloudEvent[Restocked], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_restocked(data: Restocked, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.stock_availability(data, uow.member(data.facility_id), uow.county))
 
 
-def on_shortage_recorded(event: CloudEvent[ShortageRecorded], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_shortage_recorded(data: ShortageRecorded, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.shortage_recorded(data, uow.member(data.facility_id), uow.county))
 
 
-def on_expiry_scanned(event: CloudEvent[ExpiryScanned], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_expiry_scanned(data: ExpiryScanned, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.expiry_scanned(data, uow.member(data.facility_id), uow.county))
 
 
-def on_claim_valued(event: CloudEvent[ClaimValued], uow: ReportingUnitOfWork) -> None:
-    uow.record(rules.claim_valued(event.data, uow.county))
+def on_claim_valued(data: ClaimValued, uow: ReportingUnitOfWork) -> None:
+    uow.record(rules.claim_valued(data, uow.county))
 
 
-def on_session_delivered(event: CloudEvent[SessionDelivered], uow: ReportingUnitOfWork) -> None:
-    data = event.data
+def on_session_delivered(data: SessionDelivered, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.session_delivered(data, uow.member(data.facility_id), uow.county))
 
 
-def on_stationing_started(event: CloudEvent[StationingStarted], uow: ReportingUnitOfWork) -> None:
+def on_stationing_started(data: StationingStarted, uow: ReportingUnitOfWork) -> None:
     """Count the stationing in every period it covers; remember its span for its end."""
-    data = event.data
     if uow.session.get(StationingSpan, data.stationing_id) is not None:
         return  # announced again (a new event id for the same stationing)
     host = uow.member(data.facility_id)
@@ -100,9 +89,8 @@ def on_stationing_started(event: CloudEvent[StationingStarted], uow: ReportingUn
     )
 
 
-def on_stationing_ended(event: CloudEvent[StationingEnded], uow: ReportingUnitOfWork) -> None:
+def on_stationing_ended(data: StationingEnded, uow: ReportingUnitOfWork) -> None:
     """Move the stationing's last day to its end (earlier or later than planned)."""
-    data = event.data
     span = uow.session.get(StationingSpan, data.stationing_id)
     if span is None:
         raise PermanentError(

@@ -120,7 +120,8 @@ def test_an_acceptance_and_its_timetable_arriving_at_once_still_book_the_follow_
     week = event(timetable(clinic, monday(day), ("T05-CARD", day, HalfDay.MORNING, "cardiology")))
     uow = harness.uow()
     with uow:
-        record_timetable(week, uow)  # the consumer's transaction, open
+        uow.cause = week
+        record_timetable(week.data, uow)  # the consumer's transaction, open
         accepting = threading.Thread(target=accept, args=(harness, cfg, rid, clinic))
         accepting.start()
         accepting.join(timeout=1.0)
