@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.events.credentials import KafkaCredentials
+from libs.platform.clock import DEFAULT_ZONE, CountyClock, known_zone
 
 __all__ = ["PlatformSettings", "ServiceSettings"]
 
@@ -29,6 +30,11 @@ class PlatformSettings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     data_dir: Path = Field(
         default=REPO_ROOT / ".data", description="SQLite files and worker state in development."
+    )
+
+    county_timezone: str = Field(
+        default=DEFAULT_ZONE,
+        description="The county's time zone: every service's days, months and business dates.",
     )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -86,6 +92,15 @@ class PlatformSettings(BaseSettings):
         default=True,
         description="Apply migrations when the process starts; off where a migration job does it.",
     )
+
+    @field_validator("county_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+    def county_clock(self) -> CountyClock:
+        """The county's clock on the real time (tests make one with a fixed ``now``)."""
+        return CountyClock.of(self.county_timezone)
 
     def pseudonym_key(self) -> bytes:
         """The county key for patient pseudonyms (the development one outside production)."""

@@ -29,7 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from libs.directory import DIRECTORY_VERSIONS, DirectoryBase
 from libs.events.tables import delivery_metadata
 from libs.platform.migrations import DELIVERY_VERSIONS, MigrationPlan
-from services.finance.adapters.types import ExactDecimal, money
+from libs.platform.money import ExactDecimal, money_column
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -78,8 +78,8 @@ class JournalLine(Base):
     community_id: Mapped[str] = mapped_column(String(64))
     facility_id: Mapped[str | None] = mapped_column(String(64))
     account_code: Mapped[str] = mapped_column(String(32))
-    debit: Mapped[Decimal] = mapped_column(money())
-    credit: Mapped[Decimal] = mapped_column(money())
+    debit: Mapped[Decimal] = mapped_column(money_column())
+    credit: Mapped[Decimal] = mapped_column(money_column())
 
     __table_args__ = (
         Index("ix_journal_lines_book", "community_id", "facility_id", "period"),
@@ -96,11 +96,11 @@ class Budget(Base):
     budget_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     community_id: Mapped[str] = mapped_column(String(64))
     year: Mapped[int] = mapped_column(Integer)
-    total: Mapped[Decimal] = mapped_column(money())
-    prepaid: Mapped[Decimal] = mapped_column(money())
-    consumed: Mapped[Decimal] = mapped_column(money())
-    consumed_out_of_county: Mapped[Decimal] = mapped_column(money())
-    paid_provisional: Mapped[Decimal] = mapped_column(money())
+    total: Mapped[Decimal] = mapped_column(money_column())
+    prepaid: Mapped[Decimal] = mapped_column(money_column())
+    consumed: Mapped[Decimal] = mapped_column(money_column())
+    consumed_out_of_county: Mapped[Decimal] = mapped_column(money_column())
+    paid_provisional: Mapped[Decimal] = mapped_column(money_column())
     claims: Mapped[int] = mapped_column(Integer)
     thresholds_crossed: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(12))
@@ -126,10 +126,10 @@ class Claim(Base):
     in_county: Mapped[bool] = mapped_column(Boolean)
     facility_tier: Mapped[str] = mapped_column(String(20))
     insurance_type: Mapped[str] = mapped_column(String(32))
-    eligible_amount: Mapped[Decimal] = mapped_column(money())
+    eligible_amount: Mapped[Decimal] = mapped_column(money_column())
     ratio: Mapped[Decimal] = mapped_column(ExactDecimal(7, 6))
-    payout: Mapped[Decimal] = mapped_column(money())
-    copay: Mapped[Decimal] = mapped_column(money())
+    payout: Mapped[Decimal] = mapped_column(money_column())
+    copay: Mapped[Decimal] = mapped_column(money_column())
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     entry_id: Mapped[str | None] = mapped_column(String(64))
     settlement_run_id: Mapped[str | None] = mapped_column(
@@ -151,7 +151,7 @@ class InternalCharge(Base):
     period: Mapped[str] = mapped_column(String(7))
     payer_facility_id: Mapped[str] = mapped_column(String(64))
     payee_facility_id: Mapped[str] = mapped_column(String(64))
-    amount: Mapped[Decimal] = mapped_column(money())
+    amount: Mapped[Decimal] = mapped_column(money_column())
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     settlement_run_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -186,7 +186,7 @@ class SettlementRun(Base):
     kind: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(7))
     scope: Mapped[str] = mapped_column(String(64))
-    total: Mapped[Decimal] = mapped_column(money())
+    total: Mapped[Decimal] = mapped_column(money_column())
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.finance.adapters.types import ExactDecimal
+from libs.platform.money import ExactDecimal
 
 revision: str = "finance_0002"
 down_revision: str | Sequence[str] | None = "finance_0001"

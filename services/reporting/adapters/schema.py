@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from libs.directory import DIRECTORY_VERSIONS, DirectoryBase
 from libs.events.tables import delivery_metadata
 from libs.platform.migrations import DELIVERY_VERSIONS, MigrationPlan
-from services.reporting.adapters.types import ExactDecimal
+from libs.platform.money import ExactDecimal, money_column
 
 
 class Base(DeclarativeBase):
@@ -35,7 +35,7 @@ class MemberCount(Base):
 
 
 def _amount() -> ExactDecimal:
-    return ExactDecimal(18, 2)
+    return money_column(18)
 
 
 class IndicatorCell(Base):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from services.reporting.adapters.types import ExactDecimal
+from libs.platform.money import ExactDecimal
 
 revision: str = "reporting_0002"
 down_revision: str | Sequence[str] | None = "reporting_0001"

@@ -1,8 +1,11 @@
-"""An exact decimal column on both databases.
+"""Money in the database: one column type for every service.
 
-PostgreSQL stores ``NUMERIC(p, s)``. SQLite has no exact decimal type: a NUMERIC column
-there becomes a binary float, and ``SUM()`` adds floats. So on SQLite the value is stored
-as a scaled integer (cents for money) and summed exactly as integers.
+Amounts are ``Decimal`` yuan: on the wire ``Money``/``Amount`` with two places (fen) and
+rounded by ``cents`` (libs/events/payload.py); unit prices carry four. The column stores
+them exactly on both databases:
+PostgreSQL's ``NUMERIC(p, s)``; SQLite has no exact decimal (a NUMERIC column there is a
+binary float and ``SUM()`` adds floats), so there the value is a scaled integer, summed
+exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["ExactDecimal", "money"]
+__all__ = ["ExactDecimal", "money_column", "price_column"]
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -51,6 +54,11 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
 
 
-def money() -> ExactDecimal:
-    """Money in yuan, exact to the cent."""
-    return ExactDecimal(16, 2)
+def money_column(precision: int = 16) -> ExactDecimal:
+    """An amount in yuan to the fen."""
+    return ExactDecimal(precision, 2)
+
+
+def price_column(precision: int = 14) -> ExactDecimal:
+    """A unit price, to four places."""
+    return ExactDecimal(precision, 4)
