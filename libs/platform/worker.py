@@ -32,13 +32,11 @@ import mode
 import structlog
 from fastapi import APIRouter, FastAPI
 from faust.contrib.asgi import AsgiService
-from mode import Service
 from prometheus_client import CollectorRegistry
 
 from libs.events.access import grant_for
 from libs.events.consuming import (
     BatchProcessor,
-    ConsumedMessage,
     HandlerRegistry,
     ProcessingStopped,
 )
@@ -48,9 +46,11 @@ from libs.events.outbox import OutboxRelay, OutboxSignal, kafka_producer_factory
 from libs.events.topics import load_declarations, logical_topic, missing_topics, physical_topic
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.auth import TokenAuthority, load_signing_keys
+from libs.platform.background import Periodic, RelayService, UpkeepService
 from libs.platform.broker_probe import BrokerProbe
 from libs.platform.client_fixes import apply_client_fixes
 from libs.platform.database import Database, create_database
+from libs.platform.faust_records import consumed_record
 from libs.platform.http.app import HttpLimits, create_admin_app
 from libs.platform.logging import configure_logging
 from libs.platform.migrations import MigrationPlan, upgrade
@@ -69,19 +69,6 @@ PROCESSED_RETENTION = timedelta(days=30)
 #: hospital system may resend one long after a redelivery could happen, e.g. when its
 #: interface engine replays a month. Beyond this only a service's own records catch it.
 FACT_RETENTION = timedelta(days=400)
-
-
-@dataclass(frozen=True)
-class Periodic:
-    """Upkeep run every ``interval_s`` in a worker thread (e.g. a daily expiry scan).
-
-    The first run comes ``first_run_s`` after start (default: one interval).
-    """
-
-    name: str
-    interval_s: float
-    run: Callable[[], None]
-    first_run_s: float | None = None
 
 
 @dataclass
@@ -358,7 +345,7 @@ class ServiceProcess:
             async for events in stream.noack_take(
                 p.consume_batch_size, within=p.consume_batch_within_s
             ):
-                messages = [_consumed(event.message, prefix) for event in events]
+                messages = [consumed_record(event.message, prefix) for event in events]
                 try:
                     await asyncio.to_thread(processor.process, messages)
                 except ProcessingStopped:
@@ -411,64 +398,3 @@ class ServiceProcess:
             session.commit()
         if removed:
             log.info("pruned processed-event claims", removed=removed)
-
-
-def _consumed(message: Any, prefix: str) -> ConsumedMessage:
-    """Faust's message as the library-neutral record, with its logical topic name."""
-    headers = message.headers or ()
-    if isinstance(headers, dict):
-        headers = list(headers.items())
-    return ConsumedMessage(
-        topic=logical_topic(message.topic, prefix),
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        headers=tuple((k, v or b"") for k, v in headers),
-        timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None,
-    )
-
-
-class RelayService(Service):
-    """Runs the outbox relay thread for as long as the worker runs."""
-
-    def __init__(self, relay: OutboxRelay, stop: threading.Event, **kwargs: Any) -> None:
-        self._relay = relay
-        self._stop = stop
-        self._thread: threading.Thread | None = None
-        super().__init__(**kwargs)
-
-    async def on_start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._relay.run, args=(self._stop,), name="outbox-relay", daemon=True
-        )
-        self._thread.start()
-
-    async def on_stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, 15.0)
-
-
-class UpkeepService(Service):
-    """Runs periodic jobs, each in a worker thread, each on its own interval."""
-
-    def __init__(self, jobs: list[Periodic], **kwargs: Any) -> None:
-        self._jobs = jobs
-        super().__init__(**kwargs)
-
-    async def on_start(self) -> None:
-        for job in self._jobs:
-            self.add_future(self._every(job))
-
-    async def _every(self, job: Periodic) -> None:
-        delay = job.interval_s if job.first_run_s is None else job.first_run_s
-        while not self.should_stop:
-            await self.sleep(delay)
-            delay = job.interval_s
-            if self.should_stop:
-                return
-            try:
-                await asyncio.to_thread(job.run)
-            except Exception as exc:
-                log.error("periodic job failed; will run again", job=job.name, error=repr(exc))

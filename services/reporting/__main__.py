@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or settings.database_url_or_default(platform, NAME)
     upgrade(MIGRATIONS, url)
     database = create_database(url)
-    county = county_of(settings)
+    county = county_of(platform, settings)
     try:
         report = rebuild(
             database,

@@ -10,7 +10,6 @@ from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
 from services.reporting.adapters.schema import MIGRATIONS
 from services.reporting.api import indicators as indicators_api
-from services.reporting.domain.periods import CountyCalendar
 from services.reporting.domain.rules import County
 from services.reporting.handlers import HANDLERS
 from services.reporting.indicators.members import MembersCollector
@@ -21,13 +20,13 @@ from services.reporting.settings import Settings
 NAME = "reporting"
 
 
-def county_of(settings: Settings) -> County:
-    """The county the service reports on, from its settings."""
-    return County(settings.county_id, CountyCalendar(settings.tz))
+def county_of(platform: PlatformSettings, settings: Settings) -> County:
+    """The county the service reports on: its unit id and the county's clock."""
+    return County(settings.county_id, platform.county_clock())
 
 
 def compose(platform: PlatformSettings, settings: Settings) -> ServiceProcess:
-    county = county_of(settings)
+    county = county_of(platform, settings)
     return SERVICE.process(
         platform,
         settings,

@@ -8,15 +8,13 @@ county) × period kind — never a patient, an event or a period date.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Iterator
 
 import structlog
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
-from libs.events.envelope import utc_now
 from services.reporting.domain.indicators import INDICATORS
 from services.reporting.domain.periods import period_of
 from services.reporting.domain.rules import County
@@ -34,11 +32,9 @@ class IndicatorCollector(Collector):
         self,
         sessions: sessionmaker[Session],
         county: County,
-        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._sessions = sessions
         self._county = county
-        self._clock = clock
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
@@ -47,7 +43,7 @@ class IndicatorCollector(Collector):
             "current day and month, by organisation unit; absent while undefined.",
             labels=["indicator", "level", "unit", "period"],
         )
-        today = self._county.calendar.today(self._clock())
+        today = self._county.clock.today()
         try:
             with self._sessions() as session:
                 for ind in INDICATORS:

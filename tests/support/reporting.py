@@ -34,15 +34,15 @@ from libs.events.catalogue.values import (
     VisitType,
 )
 from libs.events.provenance import producer_source
+from libs.platform.clock import CountyClock
 from libs.platform.settings import REPO_ROOT
-from services.reporting.domain.periods import CountyCalendar
 from services.reporting.domain.rules import County
 from services.reporting.service_layer.unit_of_work import ReportingUnitOfWork
 from services.staffing.domain.organisation import parse_county
 
 PATIENT = "b" * 64
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-COUNTY = County("QS", CountyCalendar(SHANGHAI))
+COUNTY = County("QS", CountyClock(SHANGHAI))
 REPORTING_UOW = partial(ReportingUnitOfWork, county=COUNTY)
 SEED_FACILITIES = 23
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from libs.events.catalogue.reporting import OrgUnitLevel, PeriodKind
-from libs.events.envelope import utc_now
 from libs.platform.auth import Principal
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
@@ -82,7 +81,7 @@ def _reporting(uow: object) -> ReportingUnitOfWork:
 
 def _period(text: str | None, kind: PeriodKind, uow: ReportingUnitOfWork, name: str) -> str:
     if text is None:
-        return period_of(uow.county.calendar.today(utc_now()), kind)
+        return period_of(uow.county.clock.today(), kind)
     try:
         return parse_period(text, kind)
     except ValueError as exc:

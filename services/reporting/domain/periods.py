@@ -1,8 +1,8 @@
 """Periods of the county's local calendar: days (``YYYY-MM-DD``) and months (``YYYY-MM``).
 
 An event is dated by its business time (when the visit happened, when the prescription was
-issued) in the county's time zone, never by when it was consumed: a visit at 07:30 on
-2 November in 青山县 is 1 November 23:30 UTC and belongs to 2 November.
+issued) on the county's clock (libs/platform/clock.py), never by when it was consumed: a
+visit at 07:30 on 2 November in 青山县 is 1 November 23:30 UTC and belongs to 2 November.
 
 Period texts sort chronologically as strings, which the cell queries rely on.
 """
@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from libs.events.catalogue.reporting import PeriodKind
 
 __all__ = [
-    "CountyCalendar",
     "count_periods",
     "days_in",
     "first_day",
@@ -31,22 +28,6 @@ __all__ = [
     "shift_period",
     "span_periods",
 ]
-
-
-@dataclass(frozen=True)
-class CountyCalendar:
-    """The county's time zone (Asia/Shanghai unless configured otherwise)."""
-
-    tz: ZoneInfo
-
-    def day_of(self, instant: datetime) -> date:
-        """The local day of a zone-aware instant."""
-        if instant.tzinfo is None:
-            raise ValueError("business times are zone-aware")
-        return instant.astimezone(self.tz).date()
-
-    def today(self, now: datetime) -> date:
-        return self.day_of(now)
 
 
 def period_of(day: date, kind: PeriodKind) -> str:

@@ -24,6 +24,7 @@ from libs.events.catalogue.values import (
     ReferralDirection,
 )
 from libs.events.payload import cents
+from libs.platform.clock import CountyClock
 from services.reporting.domain.cells import (
     Add,
     CellKey,
@@ -37,7 +38,6 @@ from services.reporting.domain.cells import (
 )
 from services.reporting.domain.indicators import Indicator, indicator
 from services.reporting.domain.periods import (
-    CountyCalendar,
     period_of,
     share_of_year,
     span_periods,
@@ -80,10 +80,10 @@ STATIONED = indicator("stationed_physicians")
 
 @dataclass(frozen=True)
 class County:
-    """The county the service reports on: its unit id and its calendar."""
+    """The county the service reports on: its unit id and its clock."""
 
     county_id: str
-    calendar: CountyCalendar
+    clock: CountyClock
 
     def place(self, member: Member | None = None) -> Place:
         return Place(self.county_id) if member is None else Place.of(member, self.county_id)
@@ -111,7 +111,7 @@ def visit_recorded(visit: VisitRecorded, member: Member | None, county: County) 
 
     ``member`` is the facility as the organisation knows it, for visits inside the county.
     """
-    day = county.calendar.day_of(visit.occurred_at)
+    day = county.clock.date_of(visit.occurred_at)
     changes: list[Change] = []
     insuree = visit.insured_in_county and visit.insurance_type is not InsuranceType.SELF_PAY
     if insuree:
@@ -128,14 +128,14 @@ def visit_recorded(visit: VisitRecorded, member: Member | None, county: County) 
 def prescription_issued(
     prescription: PrescriptionIssued, member: Member, county: County
 ) -> list[Change]:
-    day = county.calendar.day_of(prescription.issued_at)
+    day = county.clock.date_of(prescription.issued_at)
     tcm = ONE if prescription.category in TCM else ZERO
     return flow(TCM_SHARE, county.place(member), day, tcm, ONE)
 
 
 def referral_requested(referral: ReferralRequested, sender: Member, county: County) -> list[Change]:
     """Counted at the referring facility; the ratio at its community and the county."""
-    day = county.calendar.day_of(referral.requested_at)
+    day = county.clock.date_of(referral.requested_at)
     place = county.place(sender)
     if referral.direction is ReferralDirection.UP:
         return flow(REFERRALS_UP, place, day, ONE) + flow(DOWN_UP_RATIO, place, day, ZERO, ONE)
@@ -144,7 +144,7 @@ def referral_requested(referral: ReferralRequested, sender: Member, county: Coun
 
 def sla_breached(breach: ReferralSlaBreached, receiver: Member, county: County) -> list[Change]:
     """Counted at the receiving facility, whose step was late."""
-    day = county.calendar.day_of(breach.breached_at)
+    day = county.clock.date_of(breach.breached_at)
     return flow(SLA_BREACHES, county.place(receiver), day, ONE)
 
 
@@ -153,7 +153,7 @@ def stock_availability(
 ) -> list[Change]:
     """One more (stocked out) or one fewer (restocked) stocked-out item at the facility,
     from the day it happened on."""
-    day = county.calendar.day_of(crossing.occurred_at)
+    day = county.clock.date_of(crossing.occurred_at)
     delta = ONE if isinstance(crossing, StockedOut) else -ONE
     return [
         Shift(STOCKED_OUT.code, unit, day, delta)
@@ -162,7 +162,7 @@ def stock_availability(
 
 
 def shortage_recorded(shortage: ShortageRecorded, member: Member, county: County) -> list[Change]:
-    day = county.calendar.day_of(shortage.recorded_at)
+    day = county.clock.date_of(shortage.recorded_at)
     return flow(SHORTAGES, county.place(member), day, ONE)
 
 
@@ -176,7 +176,7 @@ def expiry_scanned(scan: ExpiryScanned, member: Member, county: County) -> list[
 
 def claim_valued(claim: ClaimValued, county: County) -> list[Change]:
     """Budget pace at the paying community and the county; the fund kept in the county."""
-    day = county.calendar.day_of(claim.occurred_at)
+    day = county.clock.date_of(claim.occurred_at)
     payout = claim.fund_payout
     community = Unit(OrgUnitLevel.COMMUNITY, claim.community_id)
     whole = Unit(OrgUnitLevel.COUNTY, county.county_id)

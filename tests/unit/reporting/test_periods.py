@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from libs.events.catalogue.reporting import PeriodKind
 from services.reporting.domain.periods import (
-    CountyCalendar,
     count_periods,
     days_in,
     parse_period,
@@ -22,16 +20,6 @@ from services.reporting.domain.periods import (
 )
 
 DAY, MONTH = PeriodKind.DAY, PeriodKind.MONTH
-
-
-def test_an_instant_falls_in_the_countys_local_day_not_utcs() -> None:
-    shanghai = CountyCalendar(ZoneInfo("Asia/Shanghai"))
-    assert shanghai.day_of(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == date(2026, 11, 1)
-    assert shanghai.day_of(datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == date(2026, 10, 31)
-    utc = CountyCalendar(ZoneInfo("UTC"))
-    assert utc.day_of(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == date(2026, 10, 31)
-    with pytest.raises(ValueError, match="zone-aware"):
-        shanghai.day_of(datetime(2026, 10, 31, 16, 30))
 
 
 def test_periods_of_a_day() -> None:
