@@ -10,7 +10,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from libs.directory.api import router as directory_router
-from libs.events.envelope import utc_now
+from libs.platform.clock import CountyClock
 from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import Periodic, ServiceProcess
@@ -18,7 +18,6 @@ from services.finance.adapters.schema import MIGRATIONS
 from services.finance.api import budgets as budgets_api
 from services.finance.api import ledger as ledger_api
 from services.finance.api import settlements as settlements_api
-from services.finance.domain.periods import local_date
 from services.finance.domain.policy import FinancePolicy, parse_policy
 from services.finance.handlers import HANDLERS
 from services.finance.metrics import FinanceCollector, postings_counter
@@ -36,24 +35,27 @@ def load_policy(path: Path) -> FinancePolicy:
     return parse_policy(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def compose(platform: PlatformSettings, settings: Settings) -> ServiceProcess:
+def compose(
+    platform: PlatformSettings, settings: Settings, clock: CountyClock | None = None
+) -> ServiceProcess:
     policy = load_policy(settings.policy_path)
+    clock = clock or platform.county_clock()
     registry = CollectorRegistry()
 
     def open_budgets(_: ServiceProcess | None = None) -> None:
         # The year's bundle is prepaid at its start: open every budget whose year has begun.
         uow = process.unit_of_work()
         assert isinstance(uow, FinanceUnitOfWork)
-        open_due_budgets(uow, local_date(utc_now(), policy.tz))
+        open_due_budgets(uow, clock.today())
 
     process = SERVICE.process(
         platform,
         settings,
         units_of_work=partial(
-            FinanceUnitOfWork, policy=policy, postings=postings_counter(registry)
+            FinanceUnitOfWork, policy=policy, clock=clock, postings=postings_counter(registry)
         ),
         registry=registry,
-        collectors=[lambda p: FinanceCollector(p.database.sessions, policy.tz)],
+        collectors=[lambda p: FinanceCollector(p.database.sessions, clock)],
         on_start=[open_budgets],
         periodic=[Periodic("open_budgets", settings.budget_check_interval_s, open_budgets)],
     )

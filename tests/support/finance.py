@@ -37,6 +37,7 @@ from libs.events.catalogue.values import (
     VisitType,
 )
 from libs.events.envelope import utc_now
+from libs.platform.clock import CountyClock
 from services.finance.adapters.schema import JournalLine
 from services.finance.domain.periods import period_of
 from services.finance.domain.policy import FinancePolicy, parse_policy
@@ -51,6 +52,8 @@ PSEUDONYM = "b" * 64
 
 #: A moment in the seed county's local time (UTC+8).
 CST = timedelta(hours=8)
+#: The seed county's clock (its zone is the platform's default, Asia/Shanghai).
+COUNTY_CLOCK = CountyClock.of("Asia/Shanghai")
 
 
 def local(year: int, month: int, day: int, hour: int = 10) -> datetime:
@@ -60,7 +63,7 @@ def local(year: int, month: int, day: int, hour: int = 10) -> datetime:
 
 def current_period() -> str:
     """The county's current accounting period (tests must not assume today's date)."""
-    return period_of(utc_now(), finance_policy().tz)
+    return period_of(utc_now(), COUNTY_CLOCK)
 
 
 def policy_doc() -> dict[str, Any]:
@@ -94,10 +97,14 @@ def organisation_events() -> list[CloudEvent[Payload]]:
     return events
 
 
-def finance_harness(url: str, policy: FinancePolicy | None = None) -> HandlerHarness:
+def finance_harness(
+    url: str, policy: FinancePolicy | None = None, clock: CountyClock = COUNTY_CLOCK
+) -> HandlerHarness:
     """The finance handlers on a migrated database, with the seed organisation applied."""
     harness = HandlerHarness(
-        "finance", url, units_of_work=partial(FinanceUnitOfWork, policy=policy or finance_policy())
+        "finance",
+        url,
+        units_of_work=partial(FinanceUnitOfWork, policy=policy or finance_policy(), clock=clock),
     )
     harness.apply(*organisation_events())
     return harness

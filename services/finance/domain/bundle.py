@@ -153,6 +153,17 @@ class Reconciliation:
     borne_by_community: Decimal
     borne_by_fund: Decimal
 
+    def record(self, final_payment: Decimal) -> dict[str, str]:
+        """The reconciliation as the budget keeps it, with the final payment it led to."""
+        return {
+            "surplus_kept": str(self.surplus_kept),
+            "surplus_returned": str(self.surplus_returned),
+            "overspend": str(self.overspend),
+            "borne_by_community": str(self.borne_by_community),
+            "borne_by_fund": str(self.borne_by_fund),
+            "final_payment": str(final_payment),
+        }
+
 
 def reconcile(total: Decimal, consumed: Decimal, policy: BundlePolicy) -> Reconciliation:
     """Year end: keep the surplus (结余留用) or share the overspend by bands (合理超支分担)."""

@@ -21,6 +21,7 @@ __all__ = [
     "Book",
     "EntryDraft",
     "Line",
+    "PostedEntry",
     "UnbalancedEntry",
     "UnknownAccount",
     "check_lines",
@@ -127,6 +128,35 @@ class EntryDraft:
 
     def books(self) -> list[Book]:
         return sorted({line.book for line in self.lines}, key=lambda b: b.sort_key)
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    """An entry as it stands in the journal: its checked draft, posted in ``period``.
+
+    ``original_period`` names the closed period the cause belonged to when the posting had
+    to move on to a later one; the memo says so, for whoever reads the closed period's
+    figures and wonders where it went.
+    """
+
+    entry_id: str
+    draft: EntryDraft
+    period: str
+    original_period: str | None = None
+
+    @property
+    def memo(self) -> str:
+        if not self.original_period:
+            return self.draft.memo
+        return f"{self.draft.memo} (late: belongs to closed period {self.original_period})"[:500]
+
+    @property
+    def entry_type(self) -> EntryType:
+        return self.draft.entry_type
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return self.draft.lines
 
 
 def draft(entry_type: EntryType, memo: str, lines: Iterable[Line]) -> EntryDraft | None:

@@ -7,7 +7,9 @@ points go to the facility's team, for the facility to split among its staff (二
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from math import floor
@@ -16,11 +18,21 @@ from typing import TypeVar
 from libs.events.payload import cents
 from services.finance.domain import accounts as acc
 from services.finance.domain.journal import ZERO, Book, Line, cr, dr
-from services.finance.domain.policy import PointWeights
+from services.finance.domain.policy import PerformancePolicy, PointWeights
 
-__all__ = ["allocate", "fund_amount", "pay_lines", "session_points", "team_of"]
+__all__ = [
+    "Allocation",
+    "allocate",
+    "allocation",
+    "fund_amount",
+    "pay_lines",
+    "session_points",
+    "team_of",
+]
 
 K = TypeVar("K", bound=Hashable)
+#: A recipient of performance pay: a staff member (or a team) at a facility.
+Earner = tuple[str, str]
 _POINT = Decimal("0.01")
 
 
@@ -74,3 +86,56 @@ def pay_lines(pool: Book, per_member: Mapping[Book, Decimal]) -> list[Line]:
             cr(member, acc.PERFORMANCE_PAY_PAYABLE, amount),
         ]
     return lines
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One community's performance fund for a period, split among its earners."""
+
+    community_id: str
+    special_fund: Decimal
+    fund: Decimal
+    points: Mapping[Earner, Decimal]
+    shares: Mapping[Earner, Decimal]
+
+    @property
+    def paid(self) -> Decimal:
+        """What is paid out: with no points there is nobody to pay, and the fund stays in
+        the special fund."""
+        return self.fund if self.shares else ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.shares.values(), ZERO)
+
+    def per_member(self) -> dict[Book, Decimal]:
+        """The shares added up per member facility, whose payroll pays its staff."""
+        members: dict[Book, Decimal] = defaultdict(lambda: ZERO)
+        for (_, facility), amount in self.shares.items():
+            members[Book(self.community_id, facility)] += amount
+        return dict(members)
+
+    def lines(self) -> list[Line]:
+        """The posting of the pay (nothing when nobody earned any)."""
+        if not self.shares:
+            return []
+        return pay_lines(Book.pool(self.community_id), self.per_member())
+
+
+def allocation(
+    community_id: str,
+    points: Mapping[Earner, Decimal],
+    policy: PerformancePolicy,
+    special_fund: Decimal | None = None,
+) -> Allocation | None:
+    """Split ``community_id``'s fund by ``points``; ``special_fund`` overrides the policy's
+    monthly amount. ``None`` when there is neither a fund nor anyone who earned points:
+    nothing to record."""
+    special = special_fund
+    if special is None:
+        special = policy.special_fund_per_month.get(community_id, ZERO)
+    if not points and not special:
+        return None
+    fund = fund_amount(special, policy.share_of_special_fund)
+    shares = allocate(fund, points, order={key: f"{key[0]}/{key[1]}" for key in points})
+    return Allocation(community_id, special, fund, dict(points), shares)

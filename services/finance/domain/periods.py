@@ -1,18 +1,19 @@
-"""Accounting periods (``YYYY-MM``) in the county's local time.
+"""Accounting periods (``YYYY-MM``) on the county's clock.
 
 A posting is dated by the causing event's time: a visit at 07:00 on 1 December in the
-county is December's, although it is still 30 November in UTC.
+county is December's, although it is still 30 November in UTC. The county's calendar is
+the platform's one clock (``libs/platform/clock.py``), not a finance setting of its own.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+
+from libs.platform.clock import CountyClock
 
 __all__ = [
     "calendar_share",
-    "local_date",
     "month_of",
     "next_period",
     "period_end",
@@ -21,16 +22,9 @@ __all__ = [
 ]
 
 
-def local_date(moment: datetime, tz: ZoneInfo) -> date:
-    """The county's calendar date at ``moment`` (a naive time is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(tz).date()
-
-
-def period_of(moment: datetime | date, tz: ZoneInfo) -> str:
-    """The accounting period of an instant (in local time) or of a local date."""
-    day = local_date(moment, tz) if isinstance(moment, datetime) else moment
+def period_of(moment: datetime | date, clock: CountyClock) -> str:
+    """The accounting period of an instant (on the county's clock) or of a local date."""
+    day = clock.date_of(moment) if isinstance(moment, datetime) else moment
     return f"{day.year:04d}-{day.month:02d}"
 
 
@@ -47,10 +41,10 @@ def next_period(period: str) -> str:
     return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
-def period_end(period: str, tz: ZoneInfo) -> datetime:
-    """The first instant after ``period`` ends, in local time."""
+def period_end(period: str, clock: CountyClock) -> datetime:
+    """The first instant after ``period`` ends, on the county's clock."""
     following = next_period(period)
-    return datetime(year_of(following), month_of(following), 1, tzinfo=tz)
+    return clock.start_of(date(year_of(following), month_of(following), 1))
 
 
 def calendar_share(day: date) -> Decimal:

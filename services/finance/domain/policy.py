@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from libs.events.catalogue.values import (
     FacilityTier,
@@ -204,24 +203,10 @@ class PerformancePolicy(_Strict):
 
 
 class FinancePolicy(_Strict):
-    timezone: str = "Asia/Shanghai"
     reimbursement: ReimbursementPolicy
     bundle: BundlePolicy
     tariff: TariffPolicy
     performance_pay: PerformancePolicy
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 def _refuse_floats(node: Any, path: str) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from services.finance.domain import accounts as acc
 from services.finance.domain.journal import ZERO, Book, Line, cr, dr
 
-__all__ = ["Charge", "settlement_lines", "summarise"]
+__all__ = ["Charge", "settlement_lines", "summarise", "total_of"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ def summarise(charges: Iterable[Charge]) -> list[Charge]:
     for charge in charges:
         totals[(charge.payer, charge.payee, charge.kind)] += charge.amount
     return [Charge(p, q, k, amount) for (p, q, k), amount in sorted(totals.items()) if amount]
+
+
+def total_of(charges: Iterable[Charge]) -> Decimal:
+    """What a run pays in all."""
+    return sum((c.amount for c in charges), ZERO)
 
 
 def settlement_lines(charges: Iterable[Charge], books: Mapping[str, Book]) -> list[Line]:

@@ -7,7 +7,7 @@ whoever changes it); the claims table says which claims of which period were pai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +17,11 @@ from libs.events.catalogue.finance import (
     BudgetOpened,
     EntryType,
 )
-from libs.events.envelope import utc_now
 from libs.events.retry import PermanentError
 from libs.platform.refusals import Conflict, NotFound
 from services.finance.adapters.schema import Budget
 from services.finance.domain import bundle
 from services.finance.domain.journal import ZERO, Book, draft
-from services.finance.domain.periods import local_date
 from services.finance.domain.policy import BudgetPlan
 from services.finance.service_layer.ledger import entry_exists, post, posting_period
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
@@ -54,15 +52,9 @@ class BudgetNotOpen(Conflict):
         super().__init__("already_reconciled", message)
 
 
-def _locked(uow: FinanceUnitOfWork, community_id: str, year: int) -> Budget | None:
-    query = select(Budget).where(Budget.community_id == community_id, Budget.year == year)
-    return uow.session.scalars(query.with_for_update()).one_or_none()
-
-
 def _open(uow: FinanceUnitOfWork, plan: BudgetPlan) -> Budget:
     """Open ``plan``'s budget: prepaid at the start of its year (or the first open period)."""
-    tz = uow.policy.tz
-    start = datetime(plan.year, 1, 1, tzinfo=tz)
+    start = uow.clock.start_of(date(plan.year, 1, 1))
     row = Budget(
         budget_id=plan.budget_id,
         community_id=plan.community_id,
@@ -75,11 +67,10 @@ def _open(uow: FinanceUnitOfWork, plan: BudgetPlan) -> Budget:
         claims=0,
         thresholds_crossed=[],
         status=OPEN,
-        opened_at=utc_now(),
+        opened_at=uow.clock.now(),
     )
-    uow.session.add(row)
     # A second process opening it at the same moment fails here and retries to find it.
-    uow.session.flush()
+    uow.records.add_budget(row)
     entry = draft(
         EntryType.BUDGET_PREPAYMENT,
         f"Insurance bundle {plan.year} for {plan.community_id}: budget {plan.total}, "
@@ -111,7 +102,7 @@ def budget_for_claim(uow: FinanceUnitOfWork, community_id: str, year: int) -> Bu
     is dead-lettered (``no_budget``); add the budget and replay it.
     """
     while True:
-        row = _locked(uow, community_id, year)
+        row = uow.records.budget(community_id, year)
         if row is None:
             plan = uow.policy.bundle.plan(community_id, year)
             if plan is None:
@@ -129,7 +120,7 @@ def open_due_budgets(uow: FinanceUnitOfWork, today: date) -> list[str]:
     with uow:
         opened = []
         for plan in uow.policy.bundle.budgets:
-            if plan.year <= today.year and _locked(uow, plan.community_id, plan.year) is None:
+            if plan.year <= today.year and uow.records.budget(plan.community_id, plan.year) is None:
                 _open(uow, plan)
                 opened.append(plan.budget_id)
         uow.commit()
@@ -184,6 +175,6 @@ def budget_status(uow: FinanceUnitOfWork, budget_id: str) -> tuple[BudgetFigures
         budget = uow.session.get(Budget, budget_id)
         if budget is None:
             raise BudgetNotFound(f"budget {budget_id} does not exist")
-        today = local_date(utc_now(), uow.policy.tz)
+        today = uow.clock.today()
         forecast = bundle.forecast(budget.total, budget.consumed, budget.year, today)
         return BudgetFigures.of(budget), forecast

@@ -45,7 +45,7 @@ def _post_once(
     entry = draft(entry_type, memo, lines)
     if entry is None or entry_exists(uow, key):
         return None
-    at = posting_period(uow, period_of(occurred_at, uow.policy.tz))
+    at = posting_period(uow, period_of(occurred_at, uow.clock))
     post(uow, entry, at, occurred_at=occurred_at, source_key=key)
     return at
 

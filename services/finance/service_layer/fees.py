@@ -92,7 +92,7 @@ def record_referral(ref: ReferralCompleted, uow: FinanceUnitOfWork) -> None:
     if _seen(uow, key):
         return
     referring, receiving = uow.member(ref.from_facility_id), uow.member(ref.to_facility_id)
-    at = posting_period(uow, period_of(ref.completed_at, policy.tz))
+    at = posting_period(uow, period_of(ref.completed_at, uow.clock))
     rule = policy.tariff.referral_fees[ref.direction]
     payer, payee = (receiving, referring) if rule.payer == "to_facility" else (referring, receiving)
     _charge(
@@ -127,7 +127,7 @@ def record_session(s: SessionDelivered, uow: FinanceUnitOfWork) -> None:
     home, host = uow.member(s.home_facility_id), uow.member(s.facility_id)
     if home == host:
         return  # a session at the expert's own facility sends nothing down
-    at = posting_period(uow, period_of(s.date, policy.tz))
+    at = posting_period(uow, period_of(s.date, uow.clock))
     rule = policy.tariff.session_fee
     payer, payee = (host, home) if rule.payer == "host" else (home, host)
     _charge(

@@ -18,13 +18,12 @@ from libs.events.catalogue.finance import (
     SettlementKind,
     SettlementLine,
 )
-from libs.events.envelope import utc_now
 from libs.platform.refusals import Conflict
 from services.finance.adapters.schema import InternalCharge, SettlementRun
-from services.finance.domain.journal import ZERO, Book, draft, split_by_book
+from services.finance.domain.journal import Book
 from services.finance.domain.periods import period_end
-from services.finance.domain.settlement import Charge, settlement_lines, summarise
-from services.finance.service_layer.ledger import ensure_ended, post, posting_period
+from services.finance.domain.settlement import Charge, settlement_lines, summarise, total_of
+from services.finance.service_layer.ledger import ensure_ended, post_split, posting_period
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 
 __all__ = ["INTERNAL", "AlreadySettled", "run_internal_settlement", "settle_internal"]
@@ -45,43 +44,25 @@ def settle_internal(
     it ran already."""
     ensure_ended(uow, period, now)
     at = posting_period(uow, period, strict=True)
-    done = select(SettlementRun.run_id).where(
-        SettlementRun.kind == INTERNAL, SettlementRun.period == period, SettlementRun.scope == SCOPE
-    )
-    if uow.session.execute(done).first() is not None:
+    if uow.records.has_run(INTERNAL, period, SCOPE):
         return None
     run_id = f"RUN-{uuid.uuid4().hex}"
-    rows = list(
-        uow.session.scalars(
-            select(InternalCharge)
-            .where(InternalCharge.settlement_run_id.is_(None), InternalCharge.period <= period)
-            .order_by(InternalCharge.id)
-            .with_for_update()
-        )
-    )
+    rows = _unpaid_charges(uow, period)
     charges = [Charge(r.payer_facility_id, r.payee_facility_id, r.kind, r.amount) for r in rows]
-    directory = FacilityDirectory(uow.session)
-    books: dict[str, Book] = {}
-    for facility_id in {c.payer for c in charges} | {c.payee for c in charges}:
-        known = directory.get(facility_id)
-        # a member that closed since keeps its books: its charges were recorded while known
-        community = known.community_id if known else "unknown"
-        books[facility_id] = Book(community, facility_id)
-    for n, chunk in enumerate(split_by_book(settlement_lines(charges, books)), start=1):
-        entry = draft(EntryType.INTERNAL_SETTLEMENT, f"Internal settlement {period}", chunk)
-        if entry is not None:
-            post(
-                uow,
-                entry,
-                at,
-                occurred_at=period_end(period, uow.policy.tz),
-                source_key=f"internal:{period}:{n}",
-            )
+    post_split(
+        uow,
+        EntryType.INTERNAL_SETTLEMENT,
+        f"Internal settlement {period}",
+        settlement_lines(charges, _books_of(uow, charges)),
+        at,
+        occurred_at=period_end(period, uow.clock),
+        source=f"internal:{period}",
+    )
     for row in rows:
         row.settlement_run_id = run_id
     summary = summarise(charges)
-    total = sum((c.amount for c in charges), ZERO)
-    uow.session.add(
+    total = total_of(charges)
+    uow.records.add_run(
         SettlementRun(
             run_id=run_id,
             kind=INTERNAL,
@@ -111,10 +92,34 @@ def settle_internal(
     return event
 
 
+def _unpaid_charges(uow: FinanceUnitOfWork, period: str) -> list[InternalCharge]:
+    """Every charge dated ``period`` or earlier that no run has paid, locked, in order."""
+    return list(
+        uow.session.scalars(
+            select(InternalCharge)
+            .where(InternalCharge.settlement_run_id.is_(None), InternalCharge.period <= period)
+            .order_by(InternalCharge.id)
+            .with_for_update()
+        )
+    )
+
+
+def _books_of(uow: FinanceUnitOfWork, charges: list[Charge]) -> dict[str, Book]:
+    """The books of every member that pays or is paid."""
+    directory = FacilityDirectory(uow.session)
+    books: dict[str, Book] = {}
+    for facility_id in {c.payer for c in charges} | {c.payee for c in charges}:
+        known = directory.get(facility_id)
+        # a member that closed since keeps its books: its charges were recorded while known
+        community = known.community_id if known else "unknown"
+        books[facility_id] = Book(community, facility_id)
+    return books
+
+
 def run_internal_settlement(uow: FinanceUnitOfWork, period: str) -> SettlementCompleted:
     """The internal settlement of ``period`` as one unit of work."""
     with uow:
-        event = settle_internal(uow, period, utc_now())
+        event = settle_internal(uow, period, uow.clock.now())
         if event is None:
             raise AlreadySettled(f"the internal settlement of {period} ran already")
         uow.commit()

@@ -16,16 +16,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
-from libs.events.catalogue.finance import JournalEntryPosted
+from libs.events.catalogue.finance import EntryType, JournalEntryPosted
 from libs.events.catalogue.finance import JournalLine as LineOut
-from libs.events.envelope import utc_now
 from libs.platform.refusals import Conflict
-from services.finance.adapters.schema import AccountingPeriod, JournalEntry, JournalLine
-from services.finance.domain.journal import EntryDraft
+from services.finance.adapters.repository import CLOSED, OPEN, lock_period
+from services.finance.adapters.schema import JournalEntry, JournalLine
+from services.finance.domain.journal import EntryDraft, Line, PostedEntry, draft, split_by_book
 from services.finance.domain.periods import next_period, period_end
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 
@@ -39,10 +35,9 @@ __all__ = [
     "entry_exists",
     "lock_period",
     "post",
+    "post_split",
     "posting_period",
 ]
-
-OPEN, CLOSED = "open", "closed"
 
 
 class PeriodIsClosed(Conflict):
@@ -61,7 +56,7 @@ class NotYetDue(Conflict):
 
 def ensure_ended(uow: FinanceUnitOfWork, period: str, now: datetime) -> None:
     """Raise :class:`NotYetDue` unless ``period`` is over in the county's time."""
-    if now < period_end(period, uow.policy.tz):
+    if now < period_end(period, uow.clock):
         raise NotYetDue(f"period {period} has not ended yet")
 
 
@@ -72,24 +67,6 @@ class PostingPeriod:
     """The period the cause belongs to, when it was closed and the posting moved on."""
 
 
-def lock_period(session: Session, period: str, *, exclusive: bool = False) -> str:
-    """The status of ``period``, locked for this transaction (created open if new)."""
-    query = select(AccountingPeriod.status).where(AccountingPeriod.period == period)
-    status = session.execute(query.with_for_update(read=not exclusive)).scalar_one_or_none()
-    if status is None:
-        _insert_open(session, period)
-        status = session.execute(query.with_for_update(read=not exclusive)).scalar_one()
-    return status
-
-
-def _insert_open(session: Session, period: str) -> None:
-    values = {"period": period, "status": OPEN, "closed_at": None}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(postgresql.insert(AccountingPeriod).values(values).on_conflict_do_nothing())
-    else:
-        session.execute(sqlite.insert(AccountingPeriod).values(values).on_conflict_do_nothing())
-
-
 def posting_period(uow: FinanceUnitOfWork, period: str, *, strict: bool = False) -> PostingPeriod:
     """Where a posting dated in ``period`` goes: there if open, else the next open period.
 
@@ -97,7 +74,7 @@ def posting_period(uow: FinanceUnitOfWork, period: str, *, strict: bool = False)
     """
     candidate = period
     while candidate not in uow.locked_periods:
-        if lock_period(uow.session, candidate) != CLOSED:
+        if uow.records.period_status(candidate) != CLOSED:
             uow.locked_periods.add(candidate)  # held until this transaction ends
             break
         if strict:
@@ -109,8 +86,7 @@ def posting_period(uow: FinanceUnitOfWork, period: str, *, strict: bool = False)
 def entry_exists(uow: FinanceUnitOfWork, source_key: str) -> bool:
     """Whether something with ``source_key`` was posted already (the domain's own guard
     against a cause arriving twice under different event ids)."""
-    query = select(JournalEntry.entry_id).where(JournalEntry.source_key == source_key)
-    return uow.session.execute(query).first() is not None
+    return uow.records.has_entry(source_key)
 
 
 def post(
@@ -124,61 +100,89 @@ def post(
 ) -> JournalEntryPosted:
     """Write ``entry`` in period ``at`` and publish it; the causing event is the one being
     handled (none for an HTTP request)."""
+    posted = PostedEntry(f"JE-{uuid.uuid4().hex}", entry, at.period, at.original_period)
     cause = uow.cause
-    entry_id = f"JE-{uuid.uuid4().hex}"
-    now = utc_now()
-    memo = entry.memo
-    if at.original_period:
-        memo = f"{memo} (late: belongs to closed period {at.original_period})"[:500]
-    uow.session.add(
+    now = uow.clock.now()
+    uow.records.add_entry(
         JournalEntry(
-            entry_id=entry_id,
-            entry_type=entry.entry_type.value,
-            period=at.period,
-            original_period=at.original_period,
-            memo=memo,
+            entry_id=posted.entry_id,
+            entry_type=posted.entry_type.value,
+            period=posted.period,
+            original_period=posted.original_period,
+            memo=posted.memo,
             source_key=source_key,
             causation_event_id=cause.id if cause else None,
             causation_event_type=cause.type if cause else None,
             reverses_entry_id=reverses_entry_id,
             occurred_at=occurred_at,
             posted_at=now,
-        )
+        ),
+        _journal_lines(posted),
     )
-    uow.session.add_all(
+    event = JournalEntryPosted(
+        entry_id=posted.entry_id,
+        entry_type=posted.entry_type,
+        period=posted.period,
+        memo=posted.memo,
+        lines=_announced_lines(posted),
+        causation_event_id=cause.id if cause else None,
+        causation_event_type=cause.type if cause else None,
+        reverses_entry_id=reverses_entry_id,
+        original_period=posted.original_period,
+        posted_at=now,
+    )
+    uow.publish(event)
+    uow.count_posting(posted.entry_type.value)
+    return event
+
+
+def _journal_lines(posted: PostedEntry) -> list[JournalLine]:
+    """The entry's lines as the journal keeps them, numbered from 1."""
+    return [
         JournalLine(
-            entry_id=entry_id,
+            entry_id=posted.entry_id,
             line_no=n,
-            period=at.period,
+            period=posted.period,
             community_id=line.book.community_id,
             facility_id=line.book.facility_id,
             account_code=line.account,
             debit=line.debit,
             credit=line.credit,
         )
-        for n, line in enumerate(entry.lines, start=1)
-    )
-    event = JournalEntryPosted(
-        entry_id=entry_id,
-        entry_type=entry.entry_type,
-        period=at.period,
-        memo=memo,
-        lines=[
-            LineOut(
-                account_code=line.account,
-                facility_id=line.book.facility_id,
-                community_id=line.book.community_id,
-                debit=line.debit,
-                credit=line.credit,
-            )
-            for line in entry.lines
-        ],
-        causation_event_id=cause.id if cause else None,
-        causation_event_type=cause.type if cause else None,
-        reverses_entry_id=reverses_entry_id,
-        original_period=at.original_period,
-        posted_at=now,
-    )
-    uow.publish(event)
-    uow.count_posting(entry.entry_type.value)
-    return event
+        for n, line in enumerate(posted.lines, start=1)
+    ]
+
+
+def _announced_lines(posted: PostedEntry) -> list[LineOut]:
+    """The entry's lines as the event carries them."""
+    return [
+        LineOut(
+            account_code=line.account,
+            facility_id=line.book.facility_id,
+            community_id=line.book.community_id,
+            debit=line.debit,
+            credit=line.credit,
+        )
+        for line in posted.lines
+    ]
+
+
+def post_split(
+    uow: FinanceUnitOfWork,
+    entry_type: EntryType,
+    memo: str,
+    lines: list[Line],
+    at: PostingPeriod,
+    *,
+    occurred_at: datetime,
+    source: str,
+) -> int:
+    """Post ``lines`` as as many entries as the event's line limit needs, each balanced in
+    its own books (``source:1``, ``source:2``…); returns how many were posted."""
+    posted = 0
+    for n, chunk in enumerate(split_by_book(lines), start=1):
+        entry = draft(entry_type, memo, chunk)
+        if entry is not None:
+            post(uow, entry, at, occurred_at=occurred_at, source_key=f"{source}:{n}")
+            posted += 1
+    return posted

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from libs.directory import FacilityDirectory, KnownCommunity
 from libs.events.catalogue.finance import EntryType, JournalEntryPosted
-from libs.events.envelope import utc_now
 from libs.platform.refusals import Conflict, Invalid, NotFound
 from services.finance.adapters.schema import JournalEntry, JournalLine
 from services.finance.domain.journal import Book, EntryDraft, Line, UnbalancedEntry, UnknownAccount
@@ -97,8 +96,8 @@ def post_manual_entry(
             memo,
             tuple(Line(_book(uow, ln), ln.account_code, ln.debit, ln.credit) for ln in lines),
         )
-        now = utc_now()
-        at = posting_period(uow, period or period_of(now, uow.policy.tz), strict=True)
+        now = uow.clock.now()
+        at = posting_period(uow, period or period_of(now, uow.clock), strict=True)
         event = post(uow, entry, at, occurred_at=now)
         uow.commit()
         return event
@@ -125,8 +124,8 @@ def reverse_entry(
             for r in rows
         )
         entry = EntryDraft(EntryType.REVERSAL, f"Reversal of {entry_id}: {memo}", mirrored)
-        now = utc_now()
-        at = posting_period(uow, period or period_of(now, uow.policy.tz), strict=True)
+        now = uow.clock.now()
+        at = posting_period(uow, period or period_of(now, uow.clock), strict=True)
         event = post(uow, entry, at, occurred_at=now, reverses_entry_id=entry_id)
         uow.commit()
         return event

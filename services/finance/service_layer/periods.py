@@ -12,7 +12,6 @@ from libs.events.catalogue.finance import (
     PeriodClosed,
     SettlementCompleted,
 )
-from libs.events.envelope import utc_now
 from libs.platform.refusals import Conflict
 from services.finance.adapters.schema import AccountingPeriod
 from services.finance.service_layer.bundle_settlement import settle_period
@@ -44,7 +43,7 @@ def close_period(
     internal settlement (unless they ran already), the performance-pay allocation, then the
     close itself. Postings for the period that arrive later go to the next open period."""
     with uow:
-        now = utc_now()
+        now = uow.clock.now()
         ensure_ended(uow, period, now)
         # The exclusive lock waits for postings in flight and keeps new ones out until done.
         if lock_period(uow.session, period, exclusive=True) == CLOSED:

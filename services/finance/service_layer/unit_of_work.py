@@ -1,8 +1,9 @@
-"""The finance unit of work: the backbone's, plus the local policy, per-transaction caches
-and posting counts.
+"""The finance unit of work: the backbone's, plus the local policy, the county's clock,
+the records it reads and writes (``records``), per-transaction caches and posting counts.
 
-Handlers receive a unit of work, not settings, so the policy travels on it: the composition
-root (and each test) makes units of work with ``partial(FinanceUnitOfWork, policy=...)``.
+Handlers receive a unit of work, not settings, so the policy and the clock travel on it: the
+composition root (and each test) makes units of work with
+``partial(FinanceUnitOfWork, policy=..., clock=...)``.
 
 The caches hold for one transaction: the periods this transaction has share-locked (a
 savepoint rolled back releases its locks, so they are forgotten then), and the member
@@ -20,9 +21,11 @@ from prometheus_client import Counter as PromCounter
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from libs.directory import FacilityDirectory, KnownFacility
+from libs.directory import KnownFacility
 from libs.events.outbox import OutboxSignal
 from libs.events.unit_of_work import UnitOfWork
+from libs.platform.clock import CountyClock
+from services.finance.adapters.repository import FinanceRecords, SqlFinanceRecords
 from services.finance.domain.journal import Book
 from services.finance.domain.policy import FinancePolicy
 
@@ -30,8 +33,8 @@ __all__ = ["FinanceUnitOfWork"]
 
 
 class FinanceUnitOfWork(UnitOfWork):
-    """The backbone's unit of work with the finance policy; it counts the postings that
-    commit on ``postings`` (labelled by entry type)."""
+    """The backbone's unit of work with the finance policy and the county's clock; it counts
+    the postings that commit on ``postings`` (labelled by entry type)."""
 
     def __init__(
         self,
@@ -40,21 +43,28 @@ class FinanceUnitOfWork(UnitOfWork):
         source: str,
         signal: OutboxSignal | None = None,
         policy: FinancePolicy,
+        clock: CountyClock,
         postings: PromCounter | None = None,
     ) -> None:
         super().__init__(session_factory, source=source, signal=signal)
         self.policy = policy
+        self.clock = clock
         self.postings_counter = postings
 
     def __enter__(self) -> Self:
         super().__enter__()
+        self.records: FinanceRecords = SqlFinanceRecords(self.session)
+        self._begin()
+        event.listen(self.session, "after_soft_rollback", self._after_rollback)
+        return self
+
+    def _begin(self) -> None:
+        """Start this transaction's caches empty."""
         self.locked_periods: set[str] = set()
         self._members: dict[str, KnownFacility] = {}
         self._postings: list[tuple[object, str]] = []
         # the transaction objects themselves (not their ids: a freed object's id is reused)
         self._rolled_back: set[object] = set()
-        event.listen(self.session, "after_soft_rollback", self._after_rollback)
-        return self
 
     def _after_rollback(self, _session: Any, transaction: Any) -> None:
         self.locked_periods.clear()
@@ -65,7 +75,7 @@ class FinanceUnitOfWork(UnitOfWork):
         it is not a member)."""
         facility = self._members.get(facility_id)
         if facility is None:
-            facility = FacilityDirectory(self.session).require(facility_id)
+            facility = self.records.facility(facility_id)
             self._members[facility_id] = facility
         return facility
 

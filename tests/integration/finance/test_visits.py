@@ -11,6 +11,7 @@ from libs.events.catalogue.values import FacilityTier, InsuranceType
 from services.finance.metrics import postings_counter
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 from tests.support.finance import (
+    COUNTY_CLOCK,
     balance,
     dispensed,
     finance_policy,
@@ -118,7 +119,10 @@ def test_postings_are_counted_by_type_once_committed(make_database) -> None:
         "finance",
         make_database("finance"),
         units_of_work=partial(
-            FinanceUnitOfWork, policy=finance_policy(), postings=postings_counter(registry)
+            FinanceUnitOfWork,
+            policy=finance_policy(),
+            clock=COUNTY_CLOCK,
+            postings=postings_counter(registry),
         ),
     )
     harness.apply(*organisation_events())

@@ -103,3 +103,15 @@ def test_the_forecast_projects_the_pace_to_year_end() -> None:
     assert f.projected_surplus == D("-625.00")
     before = bundle.forecast(D("1200.00"), D("0.00"), 2027, date(2026, 4, 30))
     assert before.projected_consumption == 0
+
+
+def test_the_budget_keeps_its_reconciliation_with_the_final_payment() -> None:
+    recon = bundle.reconcile(D("1000.00"), D("1020.00"), POLICY.bundle)
+    assert recon.record(D("-5.00")) == {
+        "surplus_kept": "0.00",
+        "surplus_returned": "0.00",
+        "overspend": "20.00",
+        "borne_by_community": "10.00",
+        "borne_by_fund": "10.00",
+        "final_payment": "-5.00",
+    }

@@ -11,6 +11,7 @@ from services.finance.domain.journal import (
     Book,
     EntryDraft,
     Line,
+    PostedEntry,
     UnbalancedEntry,
     UnknownAccount,
     cr,
@@ -71,3 +72,18 @@ def test_large_entries_split_without_splitting_a_book() -> None:
     assert [len(g) for g in groups] == [500, 102]
     for group in groups:
         EntryDraft(EntryType.PERFORMANCE_PAY, "chunk", tuple(group))  # each balances alone
+
+
+def test_an_entry_posted_late_says_which_closed_period_it_belongs_to() -> None:
+    entry = draft(
+        EntryType.DISPENSE, "Dispensed", [dr(T01, "1211", D("1.00")), cr(T01, "4002", D("1.00"))]
+    )
+    assert entry is not None
+    on_time = PostedEntry("JE-1", entry, "2026-03")
+    late = PostedEntry("JE-2", entry, "2026-04", original_period="2026-03")
+    assert on_time.memo == "Dispensed"
+    assert late.memo == "Dispensed (late: belongs to closed period 2026-03)"
+    assert (late.entry_type, late.lines) == (EntryType.DISPENSE, entry.lines)
+    long = draft(EntryType.DISPENSE, "x" * 500, entry.lines)
+    assert long is not None
+    assert len(PostedEntry("JE-3", long, "2026-04", "2026-03").memo) == 500
