@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from libs.events.pseudonym import DEVELOPMENT_PSEUDONYM_SECRET, pseudonymise
+from libs.platform.clock import CountyClock
 from libs.platform.settings import PlatformSettings
 from services.referral.adapters.crypto import PatientDataCipher, load_patient_keys
 from services.referral.domain.codes import ReferralCodes, parse_codes
@@ -23,7 +23,8 @@ __all__ = ["ReferralConfig", "load_config"]
 class ReferralConfig:
     sla: SlaPolicy
     codes: ReferralCodes
-    timezone: ZoneInfo
+    clock: CountyClock
+    """The county's calendar (``COUNTY_TIMEZONE``): capacity and follow-up days."""
     capacity_lookahead_days: int
     follow_up_default_days: int
     backdate_limit: timedelta
@@ -31,10 +32,6 @@ class ReferralConfig:
     cipher: PatientDataCipher
     development_secret: bool = False
     """True when the clearly-marked development pseudonym secret is in use."""
-
-    def local_day(self, instant: datetime) -> date:
-        """The county's calendar day of ``instant``."""
-        return instant.astimezone(self.timezone).date()
 
     def pseudonym(self, national_id: str) -> str:
         return pseudonymise(national_id, self.pseudonym_secret)
@@ -57,7 +54,7 @@ def load_config(platform: PlatformSettings, settings: Settings) -> ReferralConfi
     return ReferralConfig(
         sla=parse_sla(_yaml(settings.sla_config)),
         codes=parse_codes(_yaml(settings.codes_config)),
-        timezone=ZoneInfo(settings.timezone),
+        clock=platform.county_clock(),
         capacity_lookahead_days=settings.capacity_lookahead_days,
         follow_up_default_days=settings.follow_up_default_days,
         backdate_limit=timedelta(hours=settings.backdate_limit_h),

@@ -21,9 +21,6 @@ class Settings(ServiceSettings):
     sla_scan_interval_s: float = Field(
         default=30.0, gt=0, description="How often the SLA job looks for breaches and expiries."
     )
-    timezone: str = Field(
-        default="Asia/Shanghai", description="The county's time zone: capacity and follow-up days."
-    )
     capacity_lookahead_days: int = Field(
         default=14, ge=0, le=180, description="How far ahead a request looks for a free slot/bed."
     )

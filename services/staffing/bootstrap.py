@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 import yaml
 from prometheus_client import CollectorRegistry
 
-from libs.events.envelope import utc_now
+from libs.platform.clock import CountyClock
 from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
@@ -41,9 +39,10 @@ def load_policy(path: Path) -> StaffingPolicy:
 
 
 def compose(
-    platform: PlatformSettings, settings: Settings, clock: Callable[[], datetime] = utc_now
+    platform: PlatformSettings, settings: Settings, clock: CountyClock | None = None
 ) -> ServiceProcess:
-    """The staffing process; ``clock`` is the service's idea of now (tests fix it)."""
+    """The staffing process; ``clock`` is the county's (``COUNTY_TIMEZONE``; tests fix now)."""
+    clock = clock or platform.county_clock()
     policy = load_policy(settings.rules_config)
     registry = CollectorRegistry()
 

@@ -13,7 +13,8 @@ from libs.platform.http.errors import ApiError
 from services.referral.api.dependencies import ActorDep, ConfigDep
 from services.referral.api.schemas import CapacityDay, CapacityIn
 from services.referral.domain.capacity import CapacityKind, DayCapacity
-from services.referral.service_layer.capacity import capacity_days, publish_capacity
+from services.referral.service_layer.capacity import publish_capacity
+from services.referral.service_layer.unit_of_work import referral_records
 
 router = APIRouter(prefix="/capacity", tags=["capacity"])
 
@@ -73,10 +74,10 @@ def read(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> list[CapacityDay]:
-    first = start or config.local_day(utc_now())
+    first = start or config.clock.today()
     last = end or first + timedelta(days=config.capacity_lookahead_days)
     if last < first or (last - first).days > MAX_DAYS:
         raise ApiError(422, "invalid_range", f"from..to must be 0 to {MAX_DAYS} days long")
     with uow:
-        days = capacity_days(uow.session, facility_id, department_id, first, last)
+        days = referral_records(uow).capacity_days(facility_id, department_id, first, last)
     return [_view(facility_id, department_id, d) for d in days]

@@ -24,6 +24,7 @@ __all__ = [
     "ReferralState",
     "allowed_actions",
     "next_state",
+    "party_facility",
 ]
 
 
@@ -77,6 +78,15 @@ _TRANSITIONS: dict[ReferralState, dict[Action, ReferralState]] = {
     _S.SCHEDULED: {_A.SCHEDULE: _S.SCHEDULED, _A.ARRIVE: _S.ARRIVED, _A.CANCEL: _S.CANCELLED},
     _S.ARRIVED: {_A.COMPLETE: _S.COMPLETED},
 }
+
+
+def party_facility(action: Action, *, from_facility_id: str, to_facility_id: str) -> str | None:
+    """The facility whose staff take ``action`` on a referral (None: only the system does)."""
+    party = ACTION_PARTY[action]
+    if party is Party.SYSTEM:
+        return None
+    return to_facility_id if party is Party.RECEIVER else from_facility_id
+
 
 TERMINAL_STATES = frozenset(s for s in ReferralState if s not in _TRANSITIONS)
 

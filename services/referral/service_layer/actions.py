@@ -37,6 +37,7 @@ from services.referral.domain.lifecycle import (
     Party,
     ReferralState,
     next_state,
+    party_facility,
 )
 from services.referral.domain.sla import Stage
 from services.referral.service_layer.capacity import hold_capacity, release_holds
@@ -69,12 +70,13 @@ class ActionRequest:
 
 def authorise(row: Referral, action: Action, actor: Actor) -> None:
     """Only the party an action belongs to (or the county) may take it."""
-    party = ACTION_PARTY[action]
-    if party is Party.SYSTEM:
+    facility = party_facility(
+        action, from_facility_id=row.from_facility_id, to_facility_id=row.to_facility_id
+    )
+    if facility is None:
         raise NotAParty(f"{action.value} is done by the SLA job, not by a person")
-    facility = row.to_facility_id if party is Party.RECEIVER else row.from_facility_id
     if not actor.acts_for(facility):
-        side = "receiving" if party is Party.RECEIVER else "referring"
+        side = "receiving" if ACTION_PARTY[action] is Party.RECEIVER else "referring"
         raise NotAParty(f"only the {side} facility {facility} may {action.value} this referral")
 
 
@@ -132,7 +134,7 @@ def _accept(ctx: _Context) -> None:
     row.arrive_due_at = ctx.config.sla.arrive_due(ctx.priority, now)
     plan = FollowUpPlan.model_validate(row.follow_up_plan) if row.follow_up_plan else None
     if plan is not None and row.direction == ReferralDirection.DOWN.value:
-        row.follow_up_from = ctx.config.local_day(now)
+        row.follow_up_from = ctx.config.clock.date_of(now)
         days = plan.follow_up_within_days or ctx.config.follow_up_default_days
         row.follow_up_by = row.follow_up_from + timedelta(days=days)
     ctx.publish(ReferralAccepted(**referral_ref(row), follow_up_plan=plan, accepted_at=now))
@@ -168,7 +170,7 @@ def _schedule(ctx: _Context) -> None:
             referral_id=row.referral_id,
             facility_id=row.to_facility_id,
             department_id=row.to_department_id,
-            day=ctx.config.local_day(when),
+            day=ctx.config.clock.date_of(when),
             kind=CapacityKind.BED if row.needs_bed else CapacityKind.SLOT,
             now=now,
             overbook=ctx.priority is ReferralPriority.EMERGENCY,

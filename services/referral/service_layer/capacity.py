@@ -7,20 +7,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from libs.events.catalogue.referral import CapacityPublished
 from libs.events.unit_of_work import UnitOfWork
+from services.referral.adapters.repository import ReferralRepository, SqlReferralRepository
 from services.referral.adapters.schema import CapacityHold, DepartmentCapacity
 from services.referral.config import ReferralConfig
 from services.referral.domain.capacity import CapacityKind, DayCapacity, earliest_free_day
 from services.referral.service_layer.errors import Actor, CapacityFull, NotAParty, RuleViolation
 from services.referral.service_layer.parties import facility_role
+from services.referral.service_layer.unit_of_work import referral_records
 
 __all__ = [
-    "capacity_days",
     "earliest_free",
     "hold_capacity",
     "publish_capacity",
@@ -28,50 +29,8 @@ __all__ = [
 ]
 
 
-def capacity_days(
-    session: Session, facility_id: str, department_id: str, start: date, end: date
-) -> list[DayCapacity]:
-    """What the department published for each day in ``[start, end]``, with its holds."""
-    published = session.scalars(
-        select(DepartmentCapacity)
-        .where(
-            DepartmentCapacity.facility_id == facility_id,
-            DepartmentCapacity.department_id == department_id,
-            DepartmentCapacity.day.between(start, end),
-        )
-        .order_by(DepartmentCapacity.day)
-    ).all()
-    held = _held(session, facility_id, department_id, start, end)
-    return [
-        DayCapacity(
-            day=row.day,
-            slots=row.slots,
-            beds=row.beds,
-            held_slots=held.get((row.day, CapacityKind.SLOT), 0),
-            held_beds=held.get((row.day, CapacityKind.BED), 0),
-        )
-        for row in published
-    ]
-
-
-def _held(
-    session: Session, facility_id: str, department_id: str, start: date, end: date
-) -> dict[tuple[date, CapacityKind], int]:
-    rows = session.execute(
-        select(CapacityHold.day, CapacityHold.kind, func.count())
-        .where(
-            CapacityHold.facility_id == facility_id,
-            CapacityHold.department_id == department_id,
-            CapacityHold.day.between(start, end),
-            CapacityHold.released_at.is_(None),
-        )
-        .group_by(CapacityHold.day, CapacityHold.kind)
-    )
-    return {(day, CapacityKind(kind)): int(count) for day, kind, count in rows}
-
-
 def earliest_free(
-    session: Session,
+    records: ReferralRepository,
     config: ReferralConfig,
     facility_id: str,
     department_id: str,
@@ -79,9 +38,9 @@ def earliest_free(
     now: datetime,
 ) -> date | None:
     """The profile's look-up before a request: the first day with a free unit."""
-    start = config.local_day(now)
+    start = config.clock.date_of(now)
     end = start + timedelta(days=config.capacity_lookahead_days)
-    days = capacity_days(session, facility_id, department_id, start, end)
+    days = records.capacity_days(facility_id, department_id, start, end)
     return earliest_free_day(days, kind, start=start, end=end)
 
 
@@ -101,11 +60,11 @@ def publish_capacity(
     if not actor.acts_for(facility_id):
         raise NotAParty(f"this token acts for {actor.facility_id}, not {facility_id}")
     with uow:
-        facility_role(uow.session, facility_id, department_id, side="")
-        if day < config.local_day(now):
+        facility_role(referral_records(uow), facility_id, department_id, side="")
+        if day < config.clock.date_of(now):
             raise RuleViolation("day_in_past", "capacity cannot be published for a past day")
         row = _locked_day(uow.session, facility_id, department_id, day, now, actor.subject)
-        held = _held(uow.session, facility_id, department_id, day, day)
+        held = SqlReferralRepository(uow.session).held(facility_id, department_id, day, day)
         held_slots, held_beds = (
             held.get((day, CapacityKind.SLOT), 0),
             held.get((day, CapacityKind.BED), 0),
@@ -179,7 +138,11 @@ def hold_capacity(
     if not overbook:
         if published is None:
             raise CapacityFull(f"{department_id} has published no capacity for {day}")
-        held = _held(session, facility_id, department_id, day, day).get((day, kind), 0)
+        held = (
+            SqlReferralRepository(session)
+            .held(facility_id, department_id, day, day)
+            .get((day, kind), 0)
+        )
         free = DayCapacity(day, published.slots, published.beds).published(kind) - held
         if free <= 0:
             raise CapacityFull(f"{department_id} has no free {kind.value} on {day}")

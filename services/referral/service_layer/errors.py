@@ -3,10 +3,14 @@ which the admin app answers with their status and the one error shape."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from libs.platform.refusals import Conflict, Forbidden, Invalid, NotFound
+from services.referral.domain.codes import UnknownCode
 from services.referral.domain.lifecycle import InvalidTransition
+from services.referral.domain.rules import ReferralRuleError
 
 __all__ = [
     "Actor",
@@ -16,6 +20,7 @@ __all__ = [
     "ReferralNotFound",
     "RefusedTransition",
     "RuleViolation",
+    "rule_refusals",
 ]
 
 
@@ -54,6 +59,19 @@ class CapacityFull(Conflict):
 
 class RuleViolation(Invalid):
     """An unknown code or a broken referral rule; ``code`` is stable for clients."""
+
+
+@contextmanager
+def rule_refusals() -> Iterator[None]:
+    """The domain's broken rules and unknown codes, as :class:`RuleViolation` refusals."""
+    try:
+        yield
+    except ReferralRuleError as exc:
+        raise RuleViolation(exc.code, exc.message) from None
+    except UnknownCode as exc:
+        raise RuleViolation(
+            "unknown_code", str(exc), {"field": exc.field, "known": exc.allowed}
+        ) from None
 
 
 class RefusedTransition(Conflict):

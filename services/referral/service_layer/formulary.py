@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from libs.events.catalogue.pharmacy import DrugDelisted, DrugListed, DrugSnapshot, DrugUpdated
 from libs.events.unit_of_work import UnitOfWork
+from services.referral.adapters.repository import ReferralRepository
 from services.referral.adapters.schema import FormularyDrug
 from services.referral.service_layer.errors import RuleViolation
 from services.referral.service_layer.recording import aware
@@ -50,10 +49,12 @@ def record_drug_delisted(data: DrugDelisted, uow: UnitOfWork) -> None:
         row.listed, row.as_of = False, as_of
 
 
-def check_plan_drugs(session: Session, drug_codes: Sequence[str], clinic_tier: str) -> None:
+def check_plan_drugs(
+    records: ReferralRepository, drug_codes: Sequence[str], clinic_tier: str
+) -> None:
     """Every drug of a follow-up plan is on the catalogue and may be stocked by the clinic."""
     for code in drug_codes:
-        drug = session.get(FormularyDrug, code)
+        drug = records.drug(code)
         if drug is None or not drug.listed:
             raise RuleViolation(
                 "unknown_drug",

@@ -3,18 +3,17 @@ organisation (unknown or closed ones are refused with ``unknown_facility``/``_de
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
-from libs.directory import FacilityDirectory, KnownFacility
+from libs.directory import KnownFacility
 from libs.events.catalogue.values import FacilityType
+from services.referral.adapters.repository import ReferralRepository
 from services.referral.domain.rules import FacilityRole
 from services.referral.service_layer.errors import RuleViolation
 
 __all__ = ["department_specialty", "facility_role", "member_facility"]
 
 
-def member_facility(session: Session, facility_id: str, field: str) -> KnownFacility:
-    facility = FacilityDirectory(session).get(facility_id)
+def member_facility(records: ReferralRepository, facility_id: str, field: str) -> KnownFacility:
+    facility = records.facility(facility_id)
     if facility is None or not facility.active:
         raise RuleViolation(
             "unknown_facility", f"{field} {facility_id} is not a member facility", {"field": field}
@@ -30,11 +29,11 @@ def _department(facility: KnownFacility, department_id: str) -> dict[str, str] |
 
 
 def facility_role(
-    session: Session, facility_id: str, department_id: str | None, *, side: str
+    records: ReferralRepository, facility_id: str, department_id: str | None, *, side: str
 ) -> tuple[KnownFacility, FacilityRole]:
     """The facility (and department, if named) on one ``side`` (``from``, ``to`` or ``""``)."""
     prefix = f"{side}_" if side else ""
-    facility = member_facility(session, facility_id, f"{prefix}facility_id")
+    facility = member_facility(records, facility_id, f"{prefix}facility_id")
     if department_id is not None and _department(facility, department_id) is None:
         raise RuleViolation(
             "unknown_department",

@@ -9,6 +9,7 @@ from libs.events import CloudEvent, Payload
 from libs.events.catalogue.values import GreenChannel, ReferralDirection, ReferralPriority
 from libs.events.unit_of_work import UnitOfWork
 from services.referral.adapters.schema import Referral, TimelineEntry
+from services.referral.service_layer.unit_of_work import referral_records
 
 __all__ = ["aware", "publish_step", "referral_ref"]
 
@@ -42,7 +43,7 @@ def publish_step(
 ) -> CloudEvent[Payload]:
     """Publish ``payload`` and write the matching timeline entry, in the caller's transaction."""
     event = uow.publish(payload)
-    uow.session.add(
+    referral_records(uow).add(
         TimelineEntry(
             referral_id=row.referral_id,
             at=at,

@@ -24,12 +24,7 @@ from services.referral.adapters.schema import (
 )
 from services.referral.config import ReferralConfig
 from services.referral.domain.fhir import ReferralFacts
-from services.referral.domain.lifecycle import (
-    ACTION_PARTY,
-    Party,
-    ReferralState,
-    allowed_actions,
-)
+from services.referral.domain.lifecycle import ReferralState, allowed_actions, party_facility
 from services.referral.domain.patient import mask_resident_id
 from services.referral.service_layer.errors import Actor, NotAParty, ReferralNotFound
 from services.referral.service_layer.recording import aware
@@ -95,11 +90,60 @@ def summary(row: Referral, config: ReferralConfig) -> dict[str, Any]:
 def _actions_for(row: Referral, actor: Actor) -> list[str]:
     mine = []
     for action in allowed_actions(ReferralState(row.state), ReferralPriority(row.priority)):
-        party = ACTION_PARTY[action]
-        facility = row.to_facility_id if party is Party.RECEIVER else row.from_facility_id
-        if actor.acts_for(facility):
+        facility = party_facility(
+            action, from_facility_id=row.from_facility_id, to_facility_id=row.to_facility_id
+        )
+        if facility is not None and actor.acts_for(facility):
             mine.append(action.value)
     return mine
+
+
+def _sla_breaches(session: Session, referral_id: str) -> list[dict[str, Any]]:
+    """The deadlines the referral missed, in the order they were missed."""
+    return [
+        {
+            "stage": b.stage,
+            "due_at": aware(b.due_at),
+            "breached_at": aware(b.breached_at),
+            "escalated_to_role": b.escalated_to_role,
+        }
+        for b in session.scalars(
+            select(SlaBreach)
+            .where(SlaBreach.referral_id == referral_id)
+            .order_by(SlaBreach.breached_at)
+        )
+    ]
+
+
+def _capacity_hold(session: Session, referral_id: str) -> dict[str, Any] | None:
+    """The slot or bed the referral holds (None once released or never held)."""
+    hold = session.scalars(
+        select(CapacityHold).where(
+            CapacityHold.referral_id == referral_id, CapacityHold.released_at.is_(None)
+        )
+    ).first()
+    if hold is None:
+        return None
+    return {
+        "hold_id": hold.hold_id,
+        "department_id": hold.department_id,
+        "day": hold.day,
+        "kind": hold.kind,
+    }
+
+
+def _follow_up_booking(session: Session, referral_id: str) -> dict[str, Any] | None:
+    """The specialist session a downward referral's follow-up is booked into."""
+    booking = session.get(FollowUpBooking, referral_id)
+    sitting = session.get(SpecialistSession, booking.session_id) if booking else None
+    if sitting is None:
+        return None
+    return {
+        "session_id": sitting.session_id,
+        "date": sitting.day,
+        "half_day": sitting.half_day,
+        "specialty": sitting.specialty,
+    }
 
 
 def detail(session: Session, row: Referral, config: ReferralConfig, actor: Actor) -> dict[str, Any]:
@@ -122,46 +166,9 @@ def detail(session: Session, row: Referral, config: ReferralConfig, actor: Actor
     view["ended_at"] = _instant(row.ended_at)
     view["end_reason_code"] = row.end_reason_code
     view["allowed_actions"] = _actions_for(row, actor)
-    view["sla_breaches"] = [
-        {
-            "stage": b.stage,
-            "due_at": aware(b.due_at),
-            "breached_at": aware(b.breached_at),
-            "escalated_to_role": b.escalated_to_role,
-        }
-        for b in session.scalars(
-            select(SlaBreach)
-            .where(SlaBreach.referral_id == row.referral_id)
-            .order_by(SlaBreach.breached_at)
-        )
-    ]
-    hold = session.scalars(
-        select(CapacityHold).where(
-            CapacityHold.referral_id == row.referral_id, CapacityHold.released_at.is_(None)
-        )
-    ).first()
-    view["capacity_hold"] = (
-        {
-            "hold_id": hold.hold_id,
-            "department_id": hold.department_id,
-            "day": hold.day,
-            "kind": hold.kind,
-        }
-        if hold
-        else None
-    )
-    booking = session.get(FollowUpBooking, row.referral_id)
-    sitting = session.get(SpecialistSession, booking.session_id) if booking else None
-    view["follow_up_booking"] = (
-        {
-            "session_id": sitting.session_id,
-            "date": sitting.day,
-            "half_day": sitting.half_day,
-            "specialty": sitting.specialty,
-        }
-        if sitting
-        else None
-    )
+    view["sla_breaches"] = _sla_breaches(session, row.referral_id)
+    view["capacity_hold"] = _capacity_hold(session, row.referral_id)
+    view["follow_up_booking"] = _follow_up_booking(session, row.referral_id)
     return view
 
 

@@ -111,13 +111,13 @@ def timetable_page(
 
 
 def _calendar(weeks: list[FacilityWeek], uow: StaffingUnitOfWork, name: str) -> bytes:
-    zone = uow.policy.zone
+    zone = uow.clock.zone
     cal = Calendar()
     cal.add("prodid", "-//County medical community//staffing timetable//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"{name} 专家坐诊")
-    cal.add("x-wr-timezone", uow.policy.timezone)
+    cal.add("x-wr-timezone", zone.key)
     for week in weeks:
         for row in week.rows:
             event = Event()

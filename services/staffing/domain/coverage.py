@@ -16,13 +16,14 @@ held to a weekly rule that week.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from libs.events.catalogue.values import FacilityType, StaffTitle
-from services.staffing.domain.calendar import add_months
+from services.staffing.domain.calendar import add_months, working_slots
 from services.staffing.domain.policy import (
     AverageDays,
     CoverageRule,
@@ -30,6 +31,7 @@ from services.staffing.domain.policy import (
     MinStationed,
     StaffingPolicy,
 )
+from services.staffing.domain.rules import Absence
 
 __all__ = [
     "Check",
@@ -40,6 +42,7 @@ __all__ = [
     "StationingFacts",
     "WeekCoverage",
     "WeekFacts",
+    "away_all_week",
     "evaluate",
 ]
 
@@ -52,6 +55,13 @@ class StaffFacts:
     home_facility_type: FacilityType
     community_id: str
     away_all_week: bool = False
+
+
+def away_all_week(absences: Iterable[Absence], monday: date) -> bool:
+    """On leave for every working half-day of the week from ``monday``: not held to a
+    weekly rule that week."""
+    known = list(absences)
+    return all(any(a.covers(slot) for a in known) for slot in working_slots(monday))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,11 @@ service with a message naming the field, rather than planning by a wrong rule.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from libs.events.catalogue.values import FacilityType, HalfDay, StaffTitle
 
@@ -98,22 +97,12 @@ CoverageRule = Annotated[MinDaysPerStaff | AverageDays | MinStationed, Field(dis
 
 
 class StaffingPolicy(_Config):
-    timezone: str
     half_days: dict[HalfDay, HalfDayTimes]
     host_facility_types: frozenset[FacilityType]
     specialists: SpecialistScope
     max_rotation_days: int = Field(ge=7, le=3660)
     half_days_per_day: int = Field(ge=1, le=2)
     coverage: tuple[CoverageRule, ...] = ()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     @model_validator(mode="after")
     def _complete(self) -> StaffingPolicy:
@@ -124,14 +113,6 @@ class StaffingPolicy(_Config):
         if len(ids) != len(set(ids)):
             raise ValueError("a coverage rule_id appears twice")
         return self
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    def local(self, instant: datetime) -> datetime:
-        """``instant`` on the county's clock."""
-        return instant.astimezone(self.zone)
 
     def times(self, half_day: HalfDay) -> HalfDayTimes:
         return self.half_days[half_day]

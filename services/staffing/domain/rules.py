@@ -21,8 +21,9 @@ from typing import Any
 from libs.events.catalogue.values import HalfDay
 from services.staffing.domain.calendar import Slot
 from services.staffing.domain.registry import is_active
+from services.staffing.domain.sessions import SessionStatus
 
-__all__ = ["Absence", "Booking", "Diary", "Rule", "Stationed", "Violation"]
+__all__ = ["Absence", "Booking", "Diary", "HeldSession", "Rule", "Stationed", "Violation"]
 
 
 class Rule(StrEnum):
@@ -64,6 +65,21 @@ class Booking:
     session_id: str
     facility_id: str
     facility_name: str
+
+
+@dataclass(frozen=True)
+class HeldSession:
+    """A session that holds a person's half-day (planned, checked in or delivered)."""
+
+    session_id: str
+    facility_id: str
+    slot: Slot
+    status: str
+
+    @property
+    def planned(self) -> bool:
+        """Only planned yet: it may still be cancelled (one held or begun may not)."""
+        return self.status == SessionStatus.PLANNED.value
 
 
 @dataclass(frozen=True)

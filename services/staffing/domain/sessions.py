@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-__all__ = ["Action", "SessionStatus", "TransitionRefused", "transition"]
+__all__ = ["HOLDING", "Action", "SessionStatus", "TransitionRefused", "transition"]
 
 
 class SessionStatus(StrEnum):
@@ -20,6 +20,14 @@ class SessionStatus(StrEnum):
     DELIVERED = "delivered"
     MISSED = "missed"
     CANCELLED = "cancelled"
+
+
+#: Session states that hold the person's half-day (a missed or cancelled one frees it).
+HOLDING = (
+    SessionStatus.PLANNED.value,
+    SessionStatus.CHECKED_IN.value,
+    SessionStatus.DELIVERED.value,
+)
 
 
 class Action(StrEnum):

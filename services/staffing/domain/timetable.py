@@ -11,9 +11,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
-from services.staffing.domain.calendar import week_start
+from services.staffing.domain.calendar import Slot, week_start
+from services.staffing.domain.rules import Rule, Violation
 
-__all__ = ["WeekNotOpen", "WeekStatus", "ensure_editable", "ensure_publishable", "week_status"]
+__all__ = [
+    "WeekNotOpen",
+    "WeekStatus",
+    "editing_closed",
+    "ensure_editable",
+    "ensure_publishable",
+    "week_status",
+]
 
 
 class WeekStatus(StrEnum):
@@ -47,6 +55,15 @@ def ensure_editable(day: date, *, today: date) -> None:
         )
     if day < today:
         raise WeekNotOpen("in_the_past", f"{day.isoformat()} is in the past")
+
+
+def editing_closed(day: date, *, today: date, slot: Slot | None = None) -> list[Violation]:
+    """Why a session on ``day`` can no longer be planned or cancelled (empty if it can)."""
+    try:
+        ensure_editable(day, today=today)
+    except WeekNotOpen as exc:
+        return [Violation(Rule(exc.code), exc.message, slot)]
+    return []
 
 
 def ensure_publishable(monday: date, *, published: bool, today: date) -> None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from libs.events.catalogue.values import FacilityType, HalfDay, StaffTitle
 from services.staffing.adapters.schema import (
@@ -17,7 +18,7 @@ from services.staffing.adapters.schema import (
     StaffMember,
     Stationing,
 )
-from services.staffing.domain.calendar import week_start, working_slots
+from services.staffing.domain.calendar import week_start
 from services.staffing.domain.coverage import (
     FacilityFacts,
     SessionFacts,
@@ -25,6 +26,7 @@ from services.staffing.domain.coverage import (
     StationingFacts,
     WeekCoverage,
     WeekFacts,
+    away_all_week,
     evaluate,
 )
 from services.staffing.domain.rules import Absence
@@ -37,17 +39,8 @@ __all__ = ["MAX_WEEKS", "coverage_report", "notes", "week_facts"]
 MAX_WEEKS = 12
 
 
-def week_facts(uow: StaffingUnitOfWork, monday: date) -> WeekFacts:
-    """What the coverage rules need about the week starting on ``monday`` (open uow)."""
-    session = uow.session
-    sunday = monday + timedelta(days=6)
-    facilities = {f.facility_id: f for f in session.scalars(select(Facility))}
-    people = session.scalars(
-        select(StaffMember).where(
-            StaffMember.active_from <= sunday,
-            (StaffMember.active_until.is_(None)) | (StaffMember.active_until >= monday),
-        )
-    ).all()
+def _absences(session: Session, monday: date, sunday: date) -> dict[str, list[Absence]]:
+    """Each person's leave that touches the week, by staff id."""
     absences: dict[str, list[Absence]] = defaultdict(list)
     for leave in session.scalars(
         select(Leave).where(
@@ -58,13 +51,27 @@ def week_facts(uow: StaffingUnitOfWork, monday: date) -> WeekFacts:
         absences[leave.staff_id].append(
             Absence(leave.leave_id, leave.kind, leave.start_date, leave.end_date, half)
         )
-    working = working_slots(monday)
+    return absences
+
+
+def _staff_facts(
+    session: Session, facilities: dict[str, Facility], monday: date
+) -> list[StaffFacts]:
+    """The people active at some point of the week, with their home and whether they are
+    away all of it."""
+    sunday = monday + timedelta(days=6)
+    people = session.scalars(
+        select(StaffMember).where(
+            StaffMember.active_from <= sunday,
+            (StaffMember.active_until.is_(None)) | (StaffMember.active_until >= monday),
+        )
+    ).all()
+    absences = _absences(session, monday, sunday)
     staff = []
     for person in people:
         home = facilities.get(person.home_facility_id)
         if home is None:
             continue
-        away = all(any(a.covers(slot) for a in absences[person.staff_id]) for slot in working)
         staff.append(
             StaffFacts(
                 staff_id=person.staff_id,
@@ -72,9 +79,17 @@ def week_facts(uow: StaffingUnitOfWork, monday: date) -> WeekFacts:
                 title=StaffTitle(person.title),
                 home_facility_type=FacilityType(home.facility_type),
                 community_id=home.community_id,
-                away_all_week=away,
+                away_all_week=away_all_week(absences[person.staff_id], monday),
             )
         )
+    return staff
+
+
+def week_facts(uow: StaffingUnitOfWork, monday: date) -> WeekFacts:
+    """What the coverage rules need about the week starting on ``monday`` (open uow)."""
+    session = uow.session
+    sunday = monday + timedelta(days=6)
+    facilities = {f.facility_id: f for f in session.scalars(select(Facility))}
     sessions = [
         SessionFacts(staff_id, FacilityType(facilities[facility_id].facility_type))
         for staff_id, facility_id in session.execute(
@@ -90,7 +105,7 @@ def week_facts(uow: StaffingUnitOfWork, monday: date) -> WeekFacts:
     ]
     return WeekFacts(
         week_start=monday,
-        staff=staff,
+        staff=_staff_facts(session, facilities, monday),
         sessions=sessions,
         facilities=[
             FacilityFacts(f.facility_id, f.name, FacilityType(f.facility_type))

@@ -1,9 +1,8 @@
 """Leave and declared unavailability: recorded, checked against sessions, withdrawn.
 
-No session may fall during leave. Recording leave over sessions already planned is refused
-with those sessions listed, unless the request asks to cancel them (sick leave), in which
-case they are cancelled and announced in the same transaction. Sessions already held (or
-checked in) during the leave are a contradiction and always refuse it.
+No session may fall during leave: what leave does to the sessions it covers is decided in
+``domain/leave.py``; the ones it cancels are cancelled and announced in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -12,23 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import select
-
 from libs.events.catalogue.values import HalfDay
 from services.staffing.adapters.schema import ExpertSession, Leave
-from services.staffing.domain.calendar import Slot
-from services.staffing.domain.rules import Absence, Rule, Violation
-from services.staffing.domain.sessions import SessionStatus
+from services.staffing.domain.leave import MAX_LEAVE_DAYS, leave_over_sessions
+from services.staffing.domain.rules import Absence
 from services.staffing.service_layer import lookup
 from services.staffing.service_layer.errors import Conflict, Invalid, NotFound
-from services.staffing.service_layer.planning import editable, withdraw_session
+from services.staffing.service_layer.planning import withdraw_session
 from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
 
 __all__ = ["LeaveKind", "LeaveResult", "record_leave", "withdraw_leave"]
-
-#: The longest single leave record (a longer absence is recorded in parts, or the person
-#: is deactivated).
-MAX_LEAVE_DAYS = 366
 
 
 class LeaveKind(StrEnum):
@@ -63,39 +55,16 @@ def record_leave(
     absence = Absence("new", kind.value, start, end, half_day)
     with uow:
         staff = lookup.staff_member(uow, staff_id)
-        clashes = uow.session.scalars(
-            select(ExpertSession)
-            .where(
-                ExpertSession.staff_id == staff_id,
-                ExpertSession.date >= start,
-                ExpertSession.date <= end,
-                ExpertSession.status.in_(lookup.HOLDING),
-            )
-            .order_by(ExpertSession.date, ExpertSession.half_day)
-        ).all()
-        clashes = [s for s in clashes if absence.covers(Slot(s.date, HalfDay(s.half_day)))]
-        problems = []
-        to_cancel = []
-        for row in clashes:
-            slot = Slot(row.date, HalfDay(row.half_day))
-            held = row.status != SessionStatus.PLANNED.value
-            blocked = editable(uow, row.date, slot) if cancel_sessions and not held else []
-            if not cancel_sessions or held or blocked:
-                problems.append(
-                    Violation(
-                        Rule.ON_LEAVE,
-                        f"{staff.display_name} has session {row.session_id} ({row.status}) on "
-                        f"{slot}, during the leave"
-                        + ("; cancel it first or ask to cancel sessions" if not held else ""),
-                        slot,
-                        row.session_id,
-                    )
-                )
-                problems += blocked
-            else:
-                to_cancel.append(row)
-        if problems:
-            raise uow.refuse(problems)
+        rows = {s.session_id: s for s in uow.workforce.held_sessions(staff_id, start, end)}
+        outcome = leave_over_sessions(
+            absence,
+            staff.display_name,
+            map(lookup.held, rows.values()),
+            cancel_sessions=cancel_sessions,
+            today=uow.today(),
+        )
+        if outcome.violations:
+            raise uow.refuse(outcome.violations)
         leave = Leave(
             leave_id=lookup.new_id("LV"),
             staff_id=staff_id,
@@ -105,11 +74,12 @@ def record_leave(
             half_day=half_day.value if half_day else None,
             recorded_at=uow.now(),
         )
-        uow.session.add(leave)
-        for row in to_cancel:
+        uow.workforce.add(leave)
+        cancelled = [rows[held.session_id] for held in outcome.cancelled]
+        for row in cancelled:
             withdraw_session(uow, row, staff, "staff_on_leave")
         uow.commit()
-        return LeaveResult(leave, to_cancel)
+        return LeaveResult(leave, cancelled)
 
 
 def withdraw_leave(uow: StaffingUnitOfWork, leave_id: str) -> Leave:

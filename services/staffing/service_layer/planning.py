@@ -29,7 +29,7 @@ from services.staffing.domain.rotations import RotationPattern
 from services.staffing.domain.rotations import plan_rotation as expand
 from services.staffing.domain.rules import Absence, Rule, Violation
 from services.staffing.domain.sessions import Action, SessionStatus, TransitionRefused, transition
-from services.staffing.domain.timetable import WeekNotOpen, ensure_editable
+from services.staffing.domain.timetable import editing_closed
 from services.staffing.service_layer import lookup
 from services.staffing.service_layer.errors import Conflict, Invalid, NotFound
 from services.staffing.service_layer.timetable import announce, is_published
@@ -55,11 +55,7 @@ class RotationResult:
 
 def editable(uow: StaffingUnitOfWork, day: date, slot: Slot | None = None) -> list[Violation]:
     """Why a session on ``day`` can no longer be planned or cancelled (empty if it can)."""
-    try:
-        ensure_editable(day, today=uow.today())
-    except WeekNotOpen as exc:
-        return [Violation(Rule(exc.code), exc.message, slot)]
-    return []
+    return editing_closed(day, today=uow.today(), slot=slot)
 
 
 def _book(

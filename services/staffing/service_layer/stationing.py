@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from libs.events.catalogue.staffing import StationingEnded, StationingStarted
-from libs.events.catalogue.values import FacilityType, HalfDay, StaffTitle
-from services.staffing.adapters.schema import ExpertSession, StaffMember, Stationing
-from services.staffing.domain.calendar import Slot
-from services.staffing.domain.registry import is_active
-from services.staffing.domain.rules import Rule, Violation
+from libs.events.catalogue.values import FacilityType, StaffTitle
+from services.staffing.adapters.schema import StaffMember, Stationing
+from services.staffing.domain.rules import Violation
+from services.staffing.domain.stationing import Posting, specialist_violations
 from services.staffing.service_layer import lookup
 from services.staffing.service_layer.errors import Conflict, Invalid, NotFound
 from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
@@ -25,19 +22,14 @@ __all__ = ["end_stationing", "finish", "start_stationing"]
 
 
 def _eligible(uow: StaffingUnitOfWork, staff: StaffMember) -> list[Violation]:
-    scope = uow.policy.specialists
     home = lookup.facility(uow, staff.home_facility_id)
-    if FacilityType(home.facility_type) in scope.home_facility_types and (
-        StaffTitle(staff.title) in scope.titles
-    ):
-        return []
-    return [
-        Violation(
-            Rule.NOT_A_SPECIALIST,
-            f"{staff.display_name} ({staff.title} at {home.name}) is not a lead-hospital "
-            "specialist who can be stationed at a member",
-        )
-    ]
+    return specialist_violations(
+        uow.policy.specialists,
+        who=staff.display_name,
+        title=StaffTitle(staff.title),
+        home_type=FacilityType(home.facility_type),
+        home_name=home.name,
+    )
 
 
 def start_stationing(
@@ -50,45 +42,11 @@ def start_stationing(
         staff = lookup.staff_member(uow, staff_id)
         host, problems = lookup.host_facility(uow, facility_id, staff)
         problems += _eligible(uow, staff)
-        if not is_active(staff.active_from, staff.active_until, start):
-            problems.append(
-                Violation(
-                    Rule.STAFF_NOT_ACTIVE,
-                    f"{staff.display_name} is not active on {start.isoformat()}",
-                )
-            )
-        diary = lookup.diary(uow, staff, start, planned_end)
-        for posting in diary.stationings:
-            problems.append(
-                Violation(
-                    Rule.STATIONED_ELSEWHERE,
-                    f"{staff.display_name} is already stationed at {posting.facility_name} "
-                    f"({posting.stationing_id}) from {posting.start.isoformat()} to "
-                    f"{posting.last_day.isoformat()}",
-                )
-            )
-        away = uow.session.scalars(
-            select(ExpertSession)
-            .where(
-                ExpertSession.staff_id == staff_id,
-                ExpertSession.facility_id != facility_id,
-                ExpertSession.date >= start,
-                ExpertSession.date <= planned_end,
-                ExpertSession.status.in_(lookup.HOLDING),
-            )
-            .order_by(ExpertSession.date)
-        ).all()
-        for session in away:
-            slot = Slot(session.date, HalfDay(session.half_day))
-            problems.append(
-                Violation(
-                    Rule.STATIONED_ELSEWHERE,
-                    f"{staff.display_name} has session {session.session_id} at "
-                    f"{session.facility_id} on {slot}, during the stationing at {host.name}",
-                    slot,
-                    session.session_id,
-                )
-            )
+        posting = Posting(host.facility_id, host.name, start, planned_end)
+        held = uow.workforce.held_sessions(staff_id, start, planned_end)
+        problems += posting.conflicts(
+            lookup.diary(uow, staff, start, planned_end), map(lookup.held, held)
+        )
         if problems:
             raise uow.refuse(problems)
         now = uow.now()
@@ -100,7 +58,7 @@ def start_stationing(
             planned_end_date=planned_end,
             started_at=now,
         )
-        uow.session.add(row)
+        uow.workforce.add(row)
         uow.publish(
             StationingStarted(
                 stationing_id=row.stationing_id,

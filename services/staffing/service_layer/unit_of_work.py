@@ -1,8 +1,8 @@
-"""The staffing unit of work: the outbox transaction plus the policy and the clock.
+"""The staffing unit of work: the outbox transaction plus the policy and the county's clock.
 
 The policy (``infra/staffing/rules.yaml``) and the clock are given once at start (the
-composition root's ``partial(StaffingUnitOfWork, policy=...)``); tests give a fixed clock to
-plan in a known week.
+composition root's ``partial(StaffingUnitOfWork, policy=..., clock=...)``); tests give a
+clock with a fixed ``now`` to plan in a known week.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from datetime import date, datetime
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
-from libs.events.envelope import utc_now
 from libs.events.outbox import OutboxSignal
 from libs.events.unit_of_work import UnitOfWork
+from libs.platform.clock import CountyClock
+from services.staffing.adapters.repository import SqlWorkforce, Workforce
 from services.staffing.domain.policy import StaffingPolicy
 from services.staffing.domain.rules import Violation
 from services.staffing.service_layer.errors import RulesViolated
@@ -31,7 +32,7 @@ class StaffingUnitOfWork(UnitOfWork):
         source: str,
         signal: OutboxSignal | None = None,
         policy: StaffingPolicy,
-        clock: Callable[[], datetime] = utc_now,
+        clock: CountyClock,
         refusals: Counter | None = None,
     ) -> None:
         super().__init__(session_factory, source=source, signal=signal)
@@ -39,13 +40,18 @@ class StaffingUnitOfWork(UnitOfWork):
         self.clock = clock
         self.refusals = refusals
 
+    @property
+    def workforce(self) -> Workforce:
+        """The staffing records of this transaction (a fake stands in for unit tests)."""
+        return SqlWorkforce(self.session)
+
     def now(self) -> datetime:
         """The current instant (UTC)."""
-        return self.clock()
+        return self.clock.now()
 
     def today(self) -> date:
         """Today on the county's clock."""
-        return self.policy.local(self.now()).date()
+        return self.clock.today()
 
     def refuse(self, violations: Iterable[Violation]) -> RulesViolated:
         """The refusal for ``violations``, counted by rule (raise what this returns)."""

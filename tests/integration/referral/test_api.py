@@ -31,11 +31,11 @@ from tests.support.referral import (
 
 
 def tomorrow(cfg: ReferralConfig) -> str:
-    return (cfg.local_day(utc_now()) + timedelta(days=1)).isoformat()
+    return (cfg.clock.today() + timedelta(days=1)).isoformat()
 
 
 def at_ten(cfg: ReferralConfig, day: str) -> str:
-    local = datetime.combine(datetime.fromisoformat(day).date(), time(10), tzinfo=cfg.timezone)
+    local = datetime.combine(datetime.fromisoformat(day).date(), time(10), tzinfo=cfg.clock.zone)
     return local.isoformat()
 
 
@@ -204,7 +204,7 @@ def test_capacity_is_looked_up_before_a_request_and_held_by_a_schedule(
         ).status_code
         == 403
     )
-    yesterday = (cfg.local_day(utc_now()) - timedelta(days=1)).isoformat()
+    yesterday = (cfg.clock.today() - timedelta(days=1)).isoformat()
     assert publish(api, "QS-H01-SURG", yesterday, slots=1).json()["error"] == "day_in_past"
 
 
@@ -271,7 +271,7 @@ def test_unknown_codes_and_broken_rules_are_refused_with_422(api: Api, cfg: Refe
 def test_a_downward_referral_carries_its_plan_and_books_the_follow_up(
     api: Api, harness: HandlerHarness, cfg: ReferralConfig
 ) -> None:
-    today = cfg.local_day(utc_now())
+    today = cfg.clock.today()
     visit = today + timedelta(days=8)
     week = timetable(
         "QS-T03",

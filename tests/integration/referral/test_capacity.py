@@ -59,7 +59,7 @@ def accepted_referral(harness: HandlerHarness, cfg: ReferralConfig) -> str:
 def test_a_schedule_waits_for_the_day_s_lock_and_then_sees_the_last_bed_taken(
     harness: HandlerHarness, cfg: ReferralConfig, referral_db: str
 ) -> None:
-    day = cfg.local_day(utc_now()) + timedelta(days=3)
+    day = cfg.clock.today() + timedelta(days=3)
     clerks = [create_database(referral_db) for _ in range(2)]
     try:
         assert at_once(clerks, partial(publish, cfg=cfg, day=day, beds=1)) == []
@@ -74,7 +74,7 @@ def test_a_schedule_waits_for_the_day_s_lock_and_then_sees_the_last_bed_taken(
     session = rival.sessions()
     session.get(DepartmentCapacity, (HOSPITAL, DEPARTMENT, day), with_for_update=True)
     outcome: list[object] = []
-    when = datetime.combine(day, time(9), tzinfo=cfg.timezone)
+    when = datetime.combine(day, time(9), tzinfo=cfg.clock.zone)
 
     def schedule() -> None:
         request = ActionRequest(Action.SCHEDULE, scheduled_for=when)

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from libs.events.envelope import CloudEvent
+from libs.platform.clock import DEFAULT_ZONE, CountyClock
 from libs.platform.settings import REPO_ROOT
 from services.staffing.bootstrap import load_policy
 from services.staffing.domain.organisation import parse_county
@@ -39,7 +40,7 @@ CLINIC_GP = "S-T01-001"  # 许志明, general practitioner at 东湖镇卫生院
 
 
 class Clock:
-    """The county's clock, set by the test."""
+    """The county's "now", set by the test."""
 
     def __init__(self, day: date, at: time = time(9, 0)) -> None:
         self.set(day, at)
@@ -50,6 +51,10 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.instant
+
+    def county(self) -> CountyClock:
+        """The county's clock reading this "now" (it follows later ``set`` calls)."""
+        return CountyClock.of(DEFAULT_ZONE, now=self)
 
 
 class Staffing:
@@ -83,7 +88,7 @@ def staffing(make_database: Callable[[str], str]) -> Iterator[Staffing]:
     harness = HandlerHarness(
         "staffing",
         make_database("staffing"),
-        units_of_work=partial(StaffingUnitOfWork, policy=policy, clock=clock),
+        units_of_work=partial(StaffingUnitOfWork, policy=policy, clock=clock.county()),
     )
     world = Staffing(harness, clock, policy)
     sync_county(world.uow(), parse_county(yaml.safe_load(COUNTY.read_text("utf-8"))))

@@ -48,7 +48,7 @@ def api(make_database: Callable[[str], str], tmp_path: Path) -> Iterator[Api]:
     process = compose(
         PlatformSettings(data_dir=tmp_path / "data"),
         Settings(database_url=make_database("staffing")),
-        clock=clock,
+        clock=clock.county(),
     )
     upgrade(process.migrations, process.database_url)
     for hook in process.on_start:

@@ -16,6 +16,7 @@ from services.referral.domain.lifecycle import (
     ReferralState,
     allowed_actions,
     next_state,
+    party_facility,
 )
 
 S, A, P = ReferralState, Action, ReferralPriority
@@ -70,6 +71,14 @@ def test_expiry_is_the_system_s_alone() -> None:
     assert ACTION_PARTY[A.EXPIRE] is Party.SYSTEM
     assert A.EXPIRE not in allowed_actions(S.REQUESTED, P.ROUTINE)
     assert A.EXPIRE in allowed_actions(S.REQUESTED, P.ROUTINE, include_system=True)
+
+
+def test_each_action_is_taken_by_its_party_s_facility() -> None:
+    parties = {"from_facility_id": "CLINIC", "to_facility_id": "HOSPITAL"}
+    assert party_facility(A.ACCEPT, **parties) == "HOSPITAL"
+    assert party_facility(A.COMPLETE, **parties) == "HOSPITAL"
+    assert party_facility(A.CANCEL, **parties) == "CLINIC"
+    assert party_facility(A.EXPIRE, **parties) is None  # nobody's staff: the SLA job
 
 
 @given(
