@@ -69,42 +69,10 @@ def measure_scale(
         pipeline.throughput(running, prescriptions, 300)  # warm caches, JIT-free but not cold
         _say(f"[{counties} counties] offering {args.prescriptions} prescriptions")
         e2e = pipeline.throughput(running, prescriptions, args.prescriptions)
-        result["e2e"] = {
-            "prescriptions": e2e.prescriptions,
-            "seconds": round(e2e.seconds, 1),
-            "per_s": round(e2e.per_s, 1),
-            "lines_per_s": round(e2e.per_s * LINES_PER_PRESCRIPTION, 1),
-            "steady_ledger_per_s": round(e2e.steady_per_s, 1),
-            "effect_done_s": {k: round(v, 1) for k, v in e2e.per_effect_s.items()},
-        }
+        result["e2e"] = _e2e_figures(e2e)
         _say(f"[{counties} counties] end to end: {result['e2e']}")
         if full:
-            batch = prescriptions.batch(args.prescriptions, utc_now())
-            records = [(key, value) for _, key, value in batch]
-            kp = raw.kafka_python(running.bootstrap, records)
-            ak = raw.aiokafka(running.bootstrap, records)
-            result["raw"] = {
-                "kafka_python_per_s": round(kp, 1),
-                "aiokafka_per_s": round(ak, 1),
-                "e2e_to_kafka_python": round(e2e.per_s / kp, 4),
-                "e2e_to_aiokafka": round(e2e.per_s / ak, 4),
-            }
-            _say(f"[{counties} counties] raw: {result['raw']}")
-            result["latency"] = []
-            for rate in args.latency_rates:
-                lat = pipeline.latency(running, prescriptions, rate, args.latency_seconds)
-                result["latency"].append(
-                    {
-                        "offered_per_s": lat.offered_per_s,
-                        "prescriptions": lat.prescriptions,
-                        "p50_ms": round(lat.p50_s * 1000, 1),
-                        "p99_ms": round(lat.p99_s * 1000, 1),
-                        "max_ms": round(lat.max_s * 1000, 1),
-                        "p50_to_stock_ms": round(lat.p50_to_stock_s * 1000, 1),
-                        "p99_to_stock_ms": round(lat.p99_to_stock_s * 1000, 1),
-                    }
-                )
-                _say(f"[{counties} counties] latency: {result['latency'][-1]}")
+            result.update(_raw_and_latency(args, running, prescriptions, e2e.per_s, counties))
             result["http"] = _http(running, county, args.http_seconds)
             _say(f"[{counties} counties] http: {result['http']}")
         result["peak_memory_mib"] = {
@@ -113,6 +81,56 @@ def measure_scale(
         if running.kafka is not None:
             result["kafka_cluster"] = running.broker_cost()
     return result
+
+
+def _e2e_figures(e2e: Any) -> dict[str, Any]:
+    return {
+        "prescriptions": e2e.prescriptions,
+        "seconds": round(e2e.seconds, 1),
+        "per_s": round(e2e.per_s, 1),
+        "lines_per_s": round(e2e.per_s * LINES_PER_PRESCRIPTION, 1),
+        "steady_ledger_per_s": round(e2e.steady_per_s, 1),
+        "effect_done_s": {k: round(v, 1) for k, v in e2e.per_effect_s.items()},
+    }
+
+
+def _raw_and_latency(
+    args: argparse.Namespace,
+    running: Cluster,
+    prescriptions: Prescriptions,
+    e2e_per_s: float,
+    counties: int,
+) -> dict[str, Any]:
+    """The broker's own rate for the same records, and the latency at each offered rate."""
+    batch = prescriptions.batch(args.prescriptions, utc_now())
+    records = [(key, value) for _, key, value in batch]
+    kp = raw.kafka_python(running.bootstrap, records)
+    ak = raw.aiokafka(running.bootstrap, records)
+    figures: dict[str, Any] = {
+        "raw": {
+            "kafka_python_per_s": round(kp, 1),
+            "aiokafka_per_s": round(ak, 1),
+            "e2e_to_kafka_python": round(e2e_per_s / kp, 4),
+            "e2e_to_aiokafka": round(e2e_per_s / ak, 4),
+        },
+        "latency": [],
+    }
+    _say(f"[{counties} counties] raw: {figures['raw']}")
+    for rate in args.latency_rates:
+        lat = pipeline.latency(running, prescriptions, rate, args.latency_seconds)
+        figures["latency"].append(
+            {
+                "offered_per_s": lat.offered_per_s,
+                "prescriptions": lat.prescriptions,
+                "p50_ms": round(lat.p50_s * 1000, 1),
+                "p99_ms": round(lat.p99_s * 1000, 1),
+                "max_ms": round(lat.max_s * 1000, 1),
+                "p50_to_stock_ms": round(lat.p50_to_stock_s * 1000, 1),
+                "p99_to_stock_ms": round(lat.p99_to_stock_s * 1000, 1),
+            }
+        )
+        _say(f"[{counties} counties] latency: {figures['latency'][-1]}")
+    return figures
 
 
 def _http(running: Cluster, county: BenchCounty, seconds: float) -> dict[str, float]:

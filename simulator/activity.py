@@ -157,78 +157,107 @@ def _visits_and_prescriptions(
     patients: list[Patient],
     run_id: str,
 ) -> tuple[list[VisitAct], list[PrescriptionAct]]:
+    # The order of the draws from ``rng`` is the plan: the same seed must give the same
+    # visits, so the helpers below draw in the order this loop always has.
     facilities, weights = _visit_weights(county, knobs)
     visits: list[VisitAct] = []
     prescriptions: list[PrescriptionAct] = []
     for i, at in enumerate(instants(rng, clock, n)):
         patient = rng.choice(patients)
-        roll = rng.random()
-        insurance = (
-            InsuranceType.SELF_PAY
-            if roll < 0.06
-            else InsuranceType.URBAN_EMPLOYEE
-            if roll < 0.30
-            else InsuranceType.URBAN_RURAL_RESIDENT
-        )
-        insured_here = insurance is not InsuranceType.SELF_PAY and rng.random() > 0.04
+        insurance, insured_here = _insurance(rng)
         visit_id = f"V-{run_id}-{i:06d}"
         if insured_here and rng.random() < knobs.out_of_county_share:
-            visits.append(
-                VisitAct(
-                    at,
-                    visit_id,
-                    f"EXT-{rng.randint(1, 4):02d}",
-                    FacilityTier.TERTIARY,
-                    False,
-                    patient,
-                    insurance,
-                    True,
-                    VisitType.OUTPATIENT,
-                    None,
-                    "I25.1",
-                    *_amounts(rng, FacilityTier.TERTIARY),
-                )
-            )
+            visits.append(_visit_out_of_county(rng, at, visit_id, patient, insurance))
             continue
         facility = rng.choices(facilities, weights=weights)[0]
-        department = rng.choice(facility.departments) if facility.departments else None
-        hour = clock.local_hour(at)
-        night = hour < 7 or hour >= 20
-        kind = (
-            VisitType.EMERGENCY
-            if (night or rng.random() < 0.04) and not facility.is_primary
-            else VisitType.INPATIENT
-            if not facility.is_primary and rng.random() < 0.05
-            else VisitType.OUTPATIENT
-        )
-        diagnosis = (
-            rng.choice(DIAGNOSES.get(department.specialty, PRIMARY_DIAGNOSES))
-            if department
-            else rng.choice(PRIMARY_DIAGNOSES)
-        )
-        total, eligible = _amounts(rng, facility.tier, kind)
         visits.append(
-            VisitAct(
-                at,
-                visit_id,
-                facility.facility_id,
-                facility.tier,
-                True,
-                patient,
-                insurance,
-                insured_here,
-                kind,
-                department.department_id if department else None,
-                diagnosis,
-                total,
-                eligible,
-            )
+            _visit_in_county(clock, rng, at, visit_id, patient, facility, insurance, insured_here)
         )
         if rng.random() < knobs.prescription_rate:
             rx = _prescription(county, rng, knobs, facility, visits[-1], at + rng.uniform(60, 900))
             if rx is not None:
                 prescriptions.append(rx)
     return visits, [p for p in prescriptions if p.at_s <= clock.seconds]
+
+
+def _insurance(rng: random.Random) -> tuple[InsuranceType, bool]:
+    """The patient's scheme, and whether it is the county's own (self-payers have none)."""
+    roll = rng.random()
+    insurance = (
+        InsuranceType.SELF_PAY
+        if roll < 0.06
+        else InsuranceType.URBAN_EMPLOYEE
+        if roll < 0.30
+        else InsuranceType.URBAN_RURAL_RESIDENT
+    )
+    insured_here = insurance is not InsuranceType.SELF_PAY and rng.random() > 0.04
+    return insurance, insured_here
+
+
+def _visit_out_of_county(
+    rng: random.Random, at: float, visit_id: str, patient: Patient, insurance: InsuranceType
+) -> VisitAct:
+    """A county patient seen at a tertiary hospital outside the county: the county's fund
+    still pays, so finance hears of it."""
+    return VisitAct(
+        at,
+        visit_id,
+        f"EXT-{rng.randint(1, 4):02d}",
+        FacilityTier.TERTIARY,
+        False,
+        patient,
+        insurance,
+        True,
+        VisitType.OUTPATIENT,
+        None,
+        "I25.1",
+        *_amounts(rng, FacilityTier.TERTIARY),
+    )
+
+
+def _visit_in_county(
+    clock: SimClock,
+    rng: random.Random,
+    at: float,
+    visit_id: str,
+    patient: Patient,
+    facility: Facility,
+    insurance: InsuranceType,
+    insured_here: bool,
+) -> VisitAct:
+    """A visit at one of the county's facilities: hospitals take the night's emergencies
+    and the few admissions; a department's diagnoses follow its specialty."""
+    department = rng.choice(facility.departments) if facility.departments else None
+    hour = clock.local_hour(at)
+    night = hour < 7 or hour >= 20
+    kind = (
+        VisitType.EMERGENCY
+        if (night or rng.random() < 0.04) and not facility.is_primary
+        else VisitType.INPATIENT
+        if not facility.is_primary and rng.random() < 0.05
+        else VisitType.OUTPATIENT
+    )
+    diagnosis = (
+        rng.choice(DIAGNOSES.get(department.specialty, PRIMARY_DIAGNOSES))
+        if department
+        else rng.choice(PRIMARY_DIAGNOSES)
+    )
+    total, eligible = _amounts(rng, facility.tier, kind)
+    return VisitAct(
+        at,
+        visit_id,
+        facility.facility_id,
+        facility.tier,
+        True,
+        patient,
+        insurance,
+        insured_here,
+        kind,
+        department.department_id if department else None,
+        diagnosis,
+        total,
+        eligible,
+    )
 
 
 def _amounts(

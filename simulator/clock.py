@@ -11,9 +11,19 @@ local hours.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-__all__ = ["HOURLY_WEIGHTS", "SimClock", "hour_weight"]
+__all__ = ["COUNTY_TZ", "HOURLY_WEIGHTS", "SimClock", "county_today", "hour_weight"]
+
+#: The county's own time zone: its calendar days are the ones plans, slots and reports use.
+COUNTY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def county_today() -> date:
+    """Today's date on the county's calendar (not the machine's)."""
+    return datetime.now(COUNTY_TZ).date()
+
 
 #: Relative activity per local hour of a day at an outpatient clinic: two peaks, 09-11h and
 #: 14-16h, a lunch dip and quiet nights (emergencies only).

@@ -1,30 +1,31 @@
 """The simulator's only I/O: the ingestion topics (kafka-python) and the admin HTTP APIs
 (httpx), with tokens minted from the suite's signing keys and pseudonyms under the county
-key, exactly as a hospital information system and the people at the desks would."""
+key, exactly as a hospital information system and the people at the desks would.
+
+The HTTP side is here; the event feed (``simulator.his_feed``) and the probe that tells when
+the suite has caught up (``simulator.settling``) have files of their own and are re-exported
+from here, so that callers keep one place to take the simulator's I/O from."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
-from libs.events import Payload, encode, new_event
-from libs.events.codec import CONTENT_TYPE_HEADER
 from libs.events.credentials import KafkaCredentials
 from libs.events.pseudonym import pseudonymise
-from libs.events.topics import physical_topic
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
-from libs.platform.exposition import samples
 from libs.platform.settings import PlatformSettings
+from simulator.his_feed import EventSink
+from simulator.settling import Settler, SuiteProbe
 
 __all__ = [
     "SERVICES",
@@ -268,188 +269,3 @@ class Api:
 
     def metrics(self) -> str:
         return self._client.get("/metrics", timeout=10).text
-
-
-def _abandon(producer: Any) -> None:
-    """Close a producer that may still hold sends it cannot deliver. kafka-python's close()
-    flushes first and raises when that times out, before it reaches its own force-close; so
-    force it, and mark it closed so that its finaliser does not try again."""
-    from kafka.errors import KafkaError
-
-    try:
-        producer.close(timeout=1)
-    except KafkaError:
-        sender = getattr(producer, "_sender", None)
-        if sender is not None:
-            sender.force_close()
-        producer._closed = True
-
-
-class EventSink:
-    """A hospital information system's feed: events onto the ingestion topics, keyed by
-    facility, with the business time as the envelope time.
-
-    It delivers as the interface engines in front of hospital systems do: it confirms its
-    feed every ``CHECKPOINT_RECORDS`` messages (a checkpoint), and when a delivery fails it
-    replays everything since the last checkpoint — the same bytes, so the same event ids —
-    with a new connection, until all of it is acknowledged. An outage delays the feed but
-    loses nothing of it; what the broker had already taken arrives twice, and the suite's
-    consumers must notice."""
-
-    CHECKPOINT_RECORDS = 20
-    #: A replay waits this long after a failed round, so an outage is not hammered.
-    RESEND_PAUSE_S = 1.0
-
-    def __init__(self, endpoints: Endpoints) -> None:
-        self._prefix = endpoints.topic_prefix
-        self._endpoints = endpoints
-        self._producer = self._new_producer()
-        self.sent: dict[str, int] = {}
-        self.resent = 0
-        #: Everything sent since the last checkpoint: (its future or None, topic, key, value).
-        self._unconfirmed: list[tuple[Any, str, bytes, bytes]] = []
-
-    def _new_producer(self) -> Any:
-        from kafka import KafkaProducer
-
-        delivery_ms = int(self._endpoints.delivery_timeout_s * 1000)
-        return KafkaProducer(
-            bootstrap_servers=self._endpoints.bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-            client_id="county-simulator",
-            **self._endpoints.kafka_credentials.client_options(),
-            delivery_timeout_ms=delivery_ms,
-            request_timeout_ms=min(30_000, delivery_ms // 2),
-            max_block_ms=min(60_000, delivery_ms),
-        )
-
-    def send(self, payload: Payload, *, at: datetime, facility_id: str) -> None:
-        event = new_event(payload, source=f"/his/{facility_id}", time=at)
-        self._send(physical_topic(event.topic, self._prefix), event.key.encode(), encode(event))
-        self.sent[event.topic] = self.sent.get(event.topic, 0) + 1
-        if len(self._unconfirmed) >= self.CHECKPOINT_RECORDS:
-            self.flush()
-
-    def _send(self, topic: str, key: bytes, value: bytes) -> None:
-        from kafka.errors import KafkaError
-
-        try:
-            future = self._producer.send(topic, key=key, value=value, headers=[CONTENT_TYPE_HEADER])
-        except KafkaError:  # e.g. no metadata within max_block_ms: the cluster is away
-            future = None
-        self._unconfirmed.append((future, topic, key, value))
-
-    def flush(self) -> None:
-        """A checkpoint: until everything sent since the last one is acknowledged, replaying
-        all of it whenever some of it was not.
-
-        Before replaying, the producer is replaced (as the outbox relay does): an idempotent
-        producer whose send expired may refuse to go on with that partition."""
-        from kafka.errors import KafkaTimeoutError
-
-        patience = max(10.0, 2 * self._endpoints.delivery_timeout_s)
-        while True:
-            with contextlib.suppress(KafkaTimeoutError):
-                self._producer.flush(timeout=patience)
-            journal, self._unconfirmed = self._unconfirmed, []
-            if all(f is not None and f.is_done and not f.failed() for f, *_ in journal):
-                return
-            self._replace_producer()
-            time.sleep(self.RESEND_PAUSE_S)
-            for _, topic, key, value in journal:
-                self.resent += 1
-                self._send(topic, key, value)
-
-    def _replace_producer(self) -> None:
-        old, self._producer = self._producer, self._new_producer()
-        _abandon(old)
-
-    def close(self) -> None:
-        from kafka.errors import KafkaError
-
-        self.flush()
-        with contextlib.suppress(KafkaError):  # everything was acknowledged: nothing is lost
-            self._producer.close(timeout=10)
-
-
-#: Which services consume each ingestion topic (docs/events.md).
-INGESTION_CONSUMERS = {
-    "ingestion.visit": ("finance", "reporting"),
-    "ingestion.prescription": ("pharmacy", "reporting"),
-}
-
-
-class Settler(Protocol):
-    """Tells when the suite has caught up with what the simulator sent (the pharmacists'
-    rounds wait for it, so what they see does not depend on how fast the suite was)."""
-
-    def start(self) -> None: ...
-
-    def settle(self, sent: dict[str, int], *, say: Callable[[str], None] = print) -> bool: ...
-
-
-@dataclass
-class SuiteProbe:
-    """Tells when the suite has caught up with what was sent: every consumer of the
-    ingestion topics has read as many records as the simulator produced, no outbox holds
-    anything, and nothing moved for a moment."""
-
-    apis: dict[str, Api]
-    baseline: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    def consumed(self) -> tuple[dict[tuple[str, str], float], float, float]:
-        """Ingestion records consumed per (service, topic); outbox pending; activity."""
-        counts: dict[tuple[str, str], float] = {}
-        pending = activity = 0.0
-        for service, api in self.apis.items():
-            try:
-                text = api.metrics()
-            except httpx.HTTPError:
-                return counts, float("inf"), float("nan")
-            for name, labels, value in samples(text):
-                if name == f"{service}_events_consumed_total":
-                    activity += value
-                    topic = labels.get("topic", "")
-                    for logical in INGESTION_CONSUMERS:
-                        if topic.endswith(logical):
-                            key = (service, logical)
-                            counts[key] = counts.get(key, 0.0) + value
-                elif name == f"{service}_outbox_pending":
-                    pending += value
-                elif name == f"{service}_events_published_total":
-                    activity += value
-        return counts, pending, activity
-
-    def start(self) -> None:
-        self.baseline = self.consumed()[0]
-
-    def settle(
-        self,
-        sent: dict[str, int],
-        *,
-        timeout_s: float = 180.0,
-        quiet_s: float = 1.0,
-        say: Callable[[str], None] = print,
-    ) -> bool:
-        deadline = time.monotonic() + timeout_s
-        last_activity = None
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            counts, pending, activity = self.consumed()
-            behind = {
-                (service, topic): n
-                - (counts.get((service, topic), 0) - self.baseline.get((service, topic), 0))
-                for topic, n in sent.items()
-                for service in INGESTION_CONSUMERS.get(topic, ())
-                if service in self.apis
-            }
-            caught_up = all(v <= 0 for v in behind.values()) and pending == 0
-            if activity != last_activity:
-                last_activity, quiet_since = activity, time.monotonic()
-            if caught_up and time.monotonic() - quiet_since >= quiet_s:
-                return True
-            time.sleep(0.25)
-        say(f"the suite did not settle within {timeout_s:.0f}s; going on")
-        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from simulator.county import Drug
@@ -181,100 +182,120 @@ def _price(code: str, band: float) -> Decimal:
     return (Decimal(str(band)) * Decimal(str(0.85 + 0.3 * wobble))).quantize(Decimal("0.0001"))
 
 
-def generated_drugs(count: int) -> list[Drug]:
-    all_tiers = tuple(FacilityTier)
-    everyone = tuple(FacilityType)
-    no_village = tuple(t for t in FacilityType if t is not FacilityType.VILLAGE_CLINIC)
-    hospitals = (FacilityType.COUNTY_HOSPITAL, FacilityType.TCM_HOSPITAL)
-    made: list[Drug] = []
+_ALL_TIERS = tuple(FacilityTier)
+_EVERYONE = tuple(FacilityType)
+_NO_VILLAGE = tuple(t for t in FacilityType if t is not FacilityType.VILLAGE_CLINIC)
+_HOSPITALS = (FacilityType.COUNTY_HOSPITAL, FacilityType.TCM_HOSPITAL)
+
+
+def _item(code: str, band: float, **fields: Any) -> Drug:
+    """One generated item: what every kind has in common (its stable price, never seeded),
+    the rest as the kind says."""
+    fields.setdefault("allowed_tiers", _ALL_TIERS)
+    return Drug(drug_code=code, unit_price=_price(code, band), seeded=False, **fields)
+
+
+def _packaged(
+    code: str, name: str, form: str, strength: str, pack: int, unit: str, band: float, **kind: Any
+) -> Drug:
+    """An item sold in packs (all but the herbal pieces): a catalogue row's fields, then
+    what its kind says."""
+    return _item(
+        code,
+        band,
+        name=name,
+        dosage_form=form,
+        strength=strength,
+        pack_size=pack,
+        unit=unit,
+        **kind,
+    )
+
+
+def _western() -> list[Drug]:
+    """Western medicines. Injections and non-essential ones are kept from village clinics;
+    expensive non-essential ones are for the hospitals (secondary and tertiary) only."""
+    made = []
     for i, (name, form, strength, pack, unit, band, essential) in enumerate(_WESTERN, 1):
         restricted = "注射" in form or not essential
         expensive = band >= 60 and not essential
-        holders = hospitals if expensive else no_village if restricted else everyone
-        tiers = (FacilityTier.SECONDARY, FacilityTier.TERTIARY) if expensive else all_tiers
-        code = f"QSS-W{i:03d}"
+        holders = _HOSPITALS if expensive else _NO_VILLAGE if restricted else _EVERYONE
+        tiers = (FacilityTier.SECONDARY, FacilityTier.TERTIARY) if expensive else _ALL_TIERS
         made.append(
-            Drug(
-                code,
+            _packaged(
+                f"QSS-W{i:03d}",
                 name,
                 form,
                 strength,
                 pack,
                 unit,
-                _price(code, band),
-                essential,
-                False,
-                "drug",
-                tiers,
-                holders,
-                False,
+                band,
+                essential=essential,
+                tcm=False,
+                category="drug",
+                allowed_tiers=tiers,
+                allowed_facility_types=holders,
             )
         )
-    for i, (name, form, strength, pack, unit, band) in enumerate(_TCM_PATENT, 1):
-        code = f"QSS-Z{i:03d}"
-        made.append(
-            Drug(
-                code,
-                name,
-                form,
-                strength,
-                pack,
-                unit,
-                _price(code, band),
-                True,
-                True,
-                "drug",
-                all_tiers,
-                everyone,
-                False,
-            )
+    return made
+
+
+def _tcm_patent() -> list[Drug]:
+    """Chinese patent medicines: all on the essential list, anywhere in the county."""
+    return [
+        _packaged(
+            f"QSS-Z{i:03d}",
+            *row,
+            essential=True,
+            tcm=True,
+            category="drug",
+            allowed_facility_types=_EVERYONE,
         )
-    for i, (name, generic, band) in enumerate(_TCM_HERBAL, 1):
-        code = f"QSS-Y{i:03d}"
-        made.append(
-            Drug(
-                code,
-                name,
-                "饮片",
-                "1kg",
-                1,
-                "袋",
-                _price(code, band),
-                False,
-                True,
-                "drug",
-                all_tiers,
-                no_village,
-                False,
-                generic,
-            )
+        for i, row in enumerate(_TCM_PATENT, 1)
+    ]
+
+
+def _tcm_herbal() -> list[Drug]:
+    """Herbal pieces, sold by the kilogram bag; village clinics do not dispense them."""
+    return [
+        _item(
+            f"QSS-Y{i:03d}",
+            band,
+            name=name,
+            dosage_form="饮片",
+            strength="1kg",
+            pack_size=1,
+            unit="袋",
+            essential=False,
+            tcm=True,
+            category="drug",
+            allowed_facility_types=_NO_VILLAGE,
+            generic_name=generic,
         )
-    for i, (name, form, strength, pack, unit, band) in enumerate(_CONSUMABLES, 1):
-        code = f"QSS-H{i:03d}"
-        made.append(
-            Drug(
-                code,
-                name,
-                form,
-                strength,
-                pack,
-                unit,
-                _price(code, band),
-                False,
-                False,
-                "consumable",
-                all_tiers,
-                everyone,
-                False,
-            )
+        for i, (name, generic, band) in enumerate(_TCM_HERBAL, 1)
+    ]
+
+
+def _consumables() -> list[Drug]:
+    """Consumables: not prescribed, but stocked and transferred like the rest."""
+    return [
+        _packaged(
+            f"QSS-H{i:03d}",
+            *row,
+            essential=False,
+            tcm=False,
+            category="consumable",
+            allowed_facility_types=_EVERYONE,
         )
+        for i, row in enumerate(_CONSUMABLES, 1)
+    ]
+
+
+def generated_drugs(count: int) -> list[Drug]:
     # Interleave the kinds so that a smaller formulary keeps every kind of item.
-    by_kind: dict[str, list[Drug]] = {}
-    for drug in made:
-        by_kind.setdefault(drug.drug_code[:5], []).append(drug)
-    ordered: list[Drug] = []
-    queues = [by_kind[k] for k in ("QSS-W", "QSS-Z", "QSS-Y", "QSS-H")]
+    queues = [_western(), _tcm_patent(), _tcm_herbal(), _consumables()]
     weights = (6, 3, 1, 1)  # about the kinds' shares of the generated list
+    ordered: list[Drug] = []
     while any(queues):
         for queue, weight in zip(queues, weights, strict=True):
             ordered.extend(queue[:weight])

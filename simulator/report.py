@@ -10,19 +10,19 @@ the county stands and which member lags.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from libs.platform.auth import Role
+from simulator.clock import COUNTY_TZ
 from simulator.drivers import Api, ApiError, Endpoints, Tokens
 
 __all__ = ["Series", "bar_chart", "line_chart", "render_report", "write_report"]
 
-COUNTY_TZ = ZoneInfo("Asia/Shanghai")
 PALETTE = ("#1f6fb2", "#d9822b", "#2e9e5b", "#b23a48", "#7a5cb8", "#5b8a8a")
 
 
@@ -80,34 +80,50 @@ def line_chart(series: list[Series], *, unit: str = "", width: int = 560, height
             )
     index = {p: i for i, p in enumerate(periods)}
     for n, s in enumerate(series):
-        colour = PALETTE[n % len(PALETTE)]
-        runs: list[list[str]] = [[]]
-        for period, value in s.points:
-            if value is None:
-                runs.append([])
-                continue
-            runs[-1].append(f"{x(index[period]):.1f},{y(value):.1f}")
-            parts.append(
-                f'<circle cx="{x(index[period]):.1f}" cy="{y(value):.1f}" r="2.5" '
-                f'fill="{colour}"><title>{html.escape(s.label)} {period}: '
-                f"{_fmt(value, unit)}</title></circle>"
-            )
-        for run in runs:
-            if len(run) > 1:
-                parts.append(
-                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
-                    f'stroke-width="2"/>'
-                )
+        parts += _line(s, PALETTE[n % len(PALETTE)], lambda p: x(index[p]), y, unit)
     parts.append("</svg>")
     if len(series) > 1:
-        parts.append('<div class="legend">')
-        parts += [
-            f'<span><i style="background:{PALETTE[n % len(PALETTE)]}"></i>'
-            f"{html.escape(s.label)}</span>"
-            for n, s in enumerate(series)
-        ]
-        parts.append("</div>")
+        parts.append(_legend(series))
     return "".join(parts)
+
+
+def _line(
+    s: Series,
+    colour: str,
+    x: Callable[[str], float],
+    y: Callable[[float], float],
+    unit: str,
+) -> list[str]:
+    """One series: a dot per defined value (with its value on hover), joined by a line
+    that breaks where a value is undefined rather than bridging the gap."""
+    parts: list[str] = []
+    runs: list[list[str]] = [[]]
+    for period, value in s.points:
+        if value is None:
+            runs.append([])
+            continue
+        runs[-1].append(f"{x(period):.1f},{y(value):.1f}")
+        parts.append(
+            f'<circle cx="{x(period):.1f}" cy="{y(value):.1f}" r="2.5" '
+            f'fill="{colour}"><title>{html.escape(s.label)} {period}: '
+            f"{_fmt(value, unit)}</title></circle>"
+        )
+    for run in runs:
+        if len(run) > 1:
+            parts.append(
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"/>'
+            )
+    return parts
+
+
+def _legend(series: list[Series]) -> str:
+    """The colour key, in the order the lines were drawn (so the palette matches)."""
+    keys = "".join(
+        f'<span><i style="background:{PALETTE[n % len(PALETTE)]}"></i>{html.escape(s.label)}</span>'
+        for n, s in enumerate(series)
+    )
+    return f'<div class="legend">{keys}</div>'
 
 
 def bar_chart(bars: list[tuple[str, float | None]], *, unit: str = "", width: int = 560) -> str:

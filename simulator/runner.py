@@ -1,18 +1,16 @@
 """Plays a plan against the running suite: the set-up the day starts from, then every act
 in time order, as fast as the suite takes them (or paced). All I/O goes through
-``simulator.drivers``."""
+``simulator.drivers``; the set-up (``simulator.opening``), the referral desks
+(``simulator.referral_desk``) and the pharmacist's rounds (``simulator.pharmacy_rounds``)
+each have a file of their own, and the feed's events and attendance are played here."""
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine, VisitRecorded
 from libs.platform.auth import Role
@@ -26,58 +24,19 @@ from simulator.activity import (
 )
 from simulator.county import County
 from simulator.drivers import Api, ApiError, Endpoints, EventSink, Settler, SuiteProbe, Tokens
+from simulator.opening import Opening
+from simulator.pharmacy_rounds import PharmacyRounds
+from simulator.referral_desk import ReferralDesk
+from simulator.run_result import RunResult
 
 __all__ = ["RunResult", "Simulation"]
 
-COUNTY_TZ = ZoneInfo("Asia/Shanghai")
-WORKERS = 6
-
-#: The states a referral, a session or a transfer can be in once a step was applied (the
-#: simulator plays each one's steps in order, so a later state means the step was done).
-REFERRAL_AFTER = {
-    "accept": frozenset({"accepted", "scheduled", "arrived", "completed"}),
-    "reject": frozenset({"rejected"}),
-    "schedule": frozenset({"scheduled", "arrived", "completed"}),
-    "arrive": frozenset({"arrived", "completed"}),
-    "complete": frozenset({"completed"}),
-}
+#: The states a session can be in once a step was applied (the simulator plays each one's
+#: steps in order, so a later state means the step was done).
 SESSION_AFTER = {
     "check_in": frozenset({"checked_in", "delivered"}),
     "check_out": frozenset({"delivered"}),
 }
-TRANSFER_AFTER = {
-    "approve": frozenset({"approved", "shipped", "received"}),
-    "ship": frozenset({"shipped", "received"}),
-    "receive": frozenset({"received"}),
-    "cancel": frozenset({"cancelled"}),
-    "reject": frozenset({"rejected"}),
-}
-
-
-@dataclass
-class RunResult:
-    counts: Counter[str] = field(default_factory=Counter)
-    prescriptions: list[str] = field(default_factory=list)
-    referrals: dict[str, str] = field(default_factory=dict)  # plan key -> referral id
-    referral_steps: dict[str, list[str]] = field(default_factory=dict)  # id -> steps done
-    sessions: dict[str, str] = field(default_factory=dict)  # plan key -> session id
-    delivered: list[str] = field(default_factory=list)
-    transfers_received: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    faults: Counter[str] = field(default_factory=Counter)  # waited out by the API clients
-    started: datetime | None = None
-    finished: datetime | None = None
-    settled: bool = True
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "counts": dict(sorted(self.counts.items())),
-            "problems": len(self.problems),
-            "settled": self.settled,
-            "seconds": (self.finished - self.started).total_seconds()
-            if self.started and self.finished
-            else None,
-        }
 
 
 class Simulation:
@@ -107,7 +66,8 @@ class Simulation:
         self.result = RunResult()
         self._settler = settler
         self._on_play = on_play
-        self._shipped_before: set[str] = set()
+        self.referral_desk = ReferralDesk(self.apis["referral"], endpoints, self.result)
+        self.pharmacy_rounds = PharmacyRounds(self.apis["pharmacy"], self.result)
 
     # --- the whole run ----------------------------------------------------------------
 
@@ -153,161 +113,8 @@ class Simulation:
 
     # --- set-up ------------------------------------------------------------------------
 
-    def today(self) -> date:
-        return datetime.now(COUNTY_TZ).date()
-
-    def _parallel(self, jobs: list[Callable[[], None]]) -> None:
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for future in [pool.submit(job) for job in jobs]:
-                future.result()
-
     def setup(self) -> None:
-        started = time.monotonic()
-        self._list_formulary()
-        self._opening_stock()
-        self._capacity()
-        self._staffing()
-        self.say(f"set-up done in {time.monotonic() - started:.1f}s")
-
-    def _list_formulary(self) -> None:
-        pharmacy = self.apis["pharmacy"]
-        listed = {d["drug_code"] for d in pharmacy.all_items("/formulary/drugs")}
-        missing = [d for d in self.county.drugs if d.drug_code not in listed]
-
-        def listing(index: int, body: dict[str, Any]) -> Callable[[], None]:
-            def job() -> None:
-                try:
-                    pharmacy.post(
-                        "/formulary/drugs",
-                        role=Role.PHARMACY_CENTRE,
-                        actor=f"formulary-{index % WORKERS}",
-                        json=body,
-                    )
-                    self.result.counts["drugs_listed"] += 1
-                except ApiError as exc:
-                    if exc.code != "already_listed":
-                        self.result.problems.append(str(exc))
-
-            return job
-
-        self._parallel([listing(i, d.listing()) for i, d in enumerate(missing)])
-
-    def _opening_stock(self) -> None:
-        pharmacy = self.apis["pharmacy"]
-        today = self.today()
-
-        def receipt(index: int, lot: Any) -> Callable[[], None]:
-            central = self.county.central_pharmacy(lot.facility_id) == lot.facility_id
-            body = {
-                "drug_code": lot.drug_code,
-                "lot_number": lot.lot_number,
-                "expiry_date": (today + timedelta(days=lot.expires_in_days)).isoformat(),
-                "quantity": lot.quantity,
-                "unit_cost": f"{lot.unit_cost:.4f}",
-                "source": "purchase" if central else "opening_balance",
-                "reference_id": f"SIM-{self.plan.run_id}",
-            }
-
-            def job() -> None:
-                try:
-                    pharmacy.post(
-                        f"/stock/{lot.facility_id}/receipts",
-                        role=Role.PHARMACY_CENTRE,
-                        actor=f"storekeeper-{index % (WORKERS * 2)}",
-                        json=body,
-                    )
-                    self.result.counts["lots_received"] += 1
-                except ApiError as exc:
-                    self.result.problems.append(str(exc))
-
-            return job
-
-        self._parallel([receipt(i, lot) for i, lot in enumerate(self.plan.opening_stock)])
-
-    def _capacity(self) -> None:
-        today = self.today()
-        jobs: list[Callable[[], None]] = []
-        for hospital in self.county.hospitals:
-            for department in hospital.departments:
-                if department.specialty == "pharmacy":
-                    continue
-                for ahead in range(15):
-                    jobs.append(
-                        partial(
-                            self._publish_capacity,
-                            hospital.facility_id,
-                            department.department_id,
-                            today + timedelta(days=ahead),
-                        )
-                    )
-        self._parallel(jobs)
-
-    def _publish_capacity(self, facility_id: str, department_id: str, day: date) -> None:
-        try:
-            self.apis["referral"].put(
-                f"/capacity/{facility_id}/{department_id}/{day.isoformat()}",
-                role=Role.CLINIC_STAFF,
-                facility=facility_id,
-                actor=f"desk-{department_id}",
-                json={"slots": 60, "beds": 20},
-            )
-        except ApiError as exc:
-            if exc.status != 409:  # fewer than already held: keep what is there
-                self.result.problems.append(str(exc))
-
-    def _staffing(self) -> None:
-        staffing = self.apis["staffing"]
-        today = self.today()
-        monday = today - timedelta(days=today.weekday())
-        for st in self.plan.stationings:
-            body: dict[str, Any] = {
-                "staff_id": st.staff_id,
-                "facility_id": st.facility_id,
-                "start_date": today.isoformat(),
-                "planned_end_date": (today + timedelta(days=30 * st.months)).isoformat(),
-            }
-            self._tolerate(
-                partial(staffing.post, "/stationings", role=Role.HR, json=body), "stationing"
-            )
-        for rot in self.plan.rotations:
-            body = {
-                "staff_id": rot.staff_id,
-                "facility_id": rot.facility_id,
-                "slots": [{"weekday": rot.weekday, "half_day": rot.half_day}],
-                "start_date": (monday + timedelta(days=7)).isoformat(),
-                "end_date": (monday + timedelta(days=7 * rot.weeks - 1)).isoformat(),
-            }
-            self._tolerate(
-                partial(staffing.post, "/rotations", role=Role.HR, json=body), "rotation"
-            )
-        for planned in self.plan.sessions:
-            body = {
-                "staff_id": planned.staff_id,
-                "facility_id": planned.facility_id,
-                "date": (today + timedelta(days=planned.day_offset)).isoformat(),
-                "half_day": planned.half_day,
-            }
-            created = self._tolerate(
-                partial(staffing.post, "/sessions", role=Role.HR, json=body), "session"
-            )
-            if created:
-                self.result.sessions[planned.key] = created["session_id"]
-        for week in (monday, monday + timedelta(days=7)):
-            path = f"/timetable/weeks/{week.isoformat()}/publish"
-            self._tolerate(partial(staffing.post, path, role=Role.HR), "timetable")
-
-    def _tolerate(self, call: Callable[[], Any], what: str) -> Any:
-        """Planning refused (409: already there from an earlier run, a rule) is noted, not
-        fatal: the county simply has one less of it today."""
-        try:
-            done = call()
-            self.result.counts[f"{what}_planned"] += 1
-            return done
-        except ApiError as exc:
-            self.result.counts[f"{what}_refused"] += 1
-            if exc.status != 409:
-                self.result.problems.append(str(exc))
-            return None
+        Opening(self.county, self.plan, self.apis, self.result, self.say).run()
 
     # --- the period ---------------------------------------------------------------------
 
@@ -324,13 +131,13 @@ class Simulation:
             elif isinstance(act, PrescriptionAct):
                 self._prescription(sink, act, at)
             elif isinstance(act, ReferralAct):
-                self._referral(act, at)
+                self.referral_desk.play(act, at)
             elif isinstance(act, SessionAct):
                 self._attendance(act)
             elif isinstance(act, PharmacyRound):
                 sink.flush()
                 self.result.settled &= probe.settle(sink.sent, say=self.say)
-                self._pharmacy_round(final=act.final)
+                self.pharmacy_rounds.play(final=act.final)
                 if act.final:
                     self.result.settled &= probe.settle(sink.sent, say=self.say)
         self.result.counts.update({f"sent:{t}": n for t, n in sink.sent.items()})
@@ -380,130 +187,6 @@ class Simulation:
         self.result.prescriptions.append(act.prescription_id)
         self.result.counts["prescriptions"] += 1
 
-    def _referral(self, act: ReferralAct, at: datetime) -> None:
-        referral = self.apis["referral"]
-        staff: dict[str, Any] = {
-            "role": Role.CLINIC_STAFF,
-            "facility": act.actor_facility_id,
-            "actor": "desk",
-        }
-        if act.step == "request":
-            body = dict(act.body)
-            if act.backdate and at > datetime.now(UTC) - timedelta(hours=23):
-                body["requested_at"] = at.isoformat()
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    created = referral.post(
-                        "/referrals",
-                        json=body,
-                        confirm=partial(self._find_referral, body, staff),
-                        **staff,
-                    )
-                    break
-                except ApiError as exc:
-                    lagging = exc.status == 422 and exc.code in ("unknown_drug", "unknown_facility")
-                    if lagging and time.monotonic() < deadline:
-                        time.sleep(0.5)  # the referral service's copies are catching up
-                        continue
-                    self.result.counts["referral_request_refused"] += 1
-                    self.result.problems.append(f"referral {act.key}: {exc}")
-                    return
-            self.result.referrals[act.key] = created["referral_id"]
-            self.result.referral_steps[created["referral_id"]] = ["request"]
-            self.result.counts[f"referrals_{body['direction']}"] += 1
-            return
-        referral_id = self.result.referrals.get(act.key)
-        if referral_id is None:
-            return  # its request was refused
-        body_for: dict[str, Any] = {
-            "accept": None,
-            "arrive": None,
-            "reject": {"reason_code": "no_capacity"},
-            "complete": {"record_returned": True},
-        }
-        try:
-            if act.step == "schedule":
-                self._schedule(referral_id, staff)
-            else:
-                referral.post(
-                    f"/referrals/{referral_id}/{act.step}",
-                    json=body_for[act.step],
-                    confirm=partial(
-                        self._referral_in, referral_id, REFERRAL_AFTER[act.step], staff
-                    ),
-                    **staff,
-                )
-        except ApiError as exc:
-            self.result.problems.append(f"referral {act.key} {act.step}: {exc}")
-            return
-        self.result.referral_steps[referral_id].append(act.step)
-        self.result.counts[f"referral_{act.step}"] += 1
-
-    def _schedule(self, referral_id: str, staff: dict[str, Any]) -> None:
-        tomorrow = self.today() + timedelta(days=1)
-        for ahead in range(6):  # the next day with a free slot or bed
-            day = tomorrow + timedelta(days=ahead)
-            when = datetime(day.year, day.month, day.day, 9, 30, tzinfo=COUNTY_TZ)
-            try:
-                self.apis["referral"].post(
-                    f"/referrals/{referral_id}/schedule",
-                    json={"scheduled_for": when.isoformat()},
-                    confirm=partial(
-                        self._referral_in, referral_id, REFERRAL_AFTER["schedule"], staff
-                    ),
-                    **staff,
-                )
-                return
-            except ApiError as exc:
-                if exc.code != "capacity_full" or ahead == 5:
-                    raise
-
-    # What the desk reads when a request's answer was lost (a service killed mid-request):
-    # has it taken effect? ``None`` sends it again (see ``drivers.Api``).
-
-    def _find_referral(self, body: dict[str, Any], staff: dict[str, Any]) -> Any:
-        """The referral this request created, if it did: from the same facility to the same
-        facility, for the same patient (by pseudonym), and not one this run already knows."""
-        pseudonym = self.endpoints.pseudonym(body["patient"]["national_id"])
-        known = set(self.result.referrals.values())
-        listed = self.apis["referral"].get(
-            "/referrals",
-            params={
-                "from_facility_id": body["from_facility_id"],
-                "to_facility_id": body["to_facility_id"],
-                "direction": body["direction"],
-                "priority": body["priority"],
-                "limit": 500,
-            },
-            **staff,
-        )
-        for row in listed["items"]:
-            if row["referral_id"] not in known and row["patient"]["pseudonym"] == pseudonym:
-                return self.apis["referral"].get(f"/referrals/{row['referral_id']}", **staff)
-        return None
-
-    def _referral_in(self, referral_id: str, states: frozenset[str], staff: dict[str, Any]) -> Any:
-        found = self.apis["referral"].get(f"/referrals/{referral_id}", **staff)
-        return found if found["state"] in states else None
-
-    def _session_in(self, session_id: str, facility_id: str, states: frozenset[str]) -> Any:
-        listed = self.apis["staffing"].get(
-            "/sessions",
-            role=Role.CLINIC_STAFF,
-            facility=facility_id,
-            actor="nurse",
-            params={"facility_id": facility_id, "limit": 500},
-        )
-        return next(
-            (s for s in listed["items"] if s["session_id"] == session_id and s["status"] in states),
-            None,
-        )
-
-    def _transfer_in(self, transfer_id: str, states: frozenset[str]) -> Any:
-        found = self.apis["pharmacy"].get(f"/transfers/{transfer_id}", role=Role.PHARMACY_CENTRE)
-        return found if found["state"] in states else None
-
     def _attendance(self, act: SessionAct) -> None:
         session_id = self.result.sessions.get(act.key)
         if session_id is None:
@@ -533,98 +216,15 @@ class Simulation:
         if act.step == "check_out":
             self.result.delivered.append(session_id)
 
-    def _pharmacy_round(self, *, final: bool) -> None:
-        """Receive what was shipped in an earlier round (in transit until now), then approve
-        and ship what was asked for; at the end of the period, receive everything."""
-        pharmacy = self.apis["pharmacy"]
-        if not final:
-            self._receive(pharmacy, only=self._shipped_before)
-        requested = pharmacy.all_items("/transfers", role=Role.PHARMACY_CENTRE, state="requested")
-        shipped_now: set[str] = set()
-        for transfer in sorted(requested, key=lambda t: (t["to_facility_id"], t["transfer_id"])):
-            tid = transfer["transfer_id"]
-            if not self._approve(pharmacy, transfer):
-                continue
-            try:
-                pharmacy.post(
-                    f"/transfers/{tid}/ship",
-                    role=Role.CLINIC_STAFF,
-                    facility=transfer["from_facility_id"],
-                    actor="store",
-                    json={},
-                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["ship"]),
-                )
-                self.result.counts["transfers_shipped"] += 1
-                shipped_now.add(tid)
-            except ApiError as exc:
-                if exc.code == "insufficient_stock":
-                    pharmacy.post(
-                        f"/transfers/{tid}/cancel",
-                        role=Role.PHARMACY_CENTRE,
-                        json={"reason": "insufficient_stock"},
-                        confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["cancel"]),
-                    )
-                    self.result.counts["transfers_cancelled"] += 1
-                else:
-                    self.result.problems.append(f"ship {tid}: {exc}")
-        self._shipped_before = shipped_now
-        if final:
-            self._receive(pharmacy, only=None)
-
-    def _approve(self, pharmacy: Api, transfer: dict[str, Any]) -> bool:
-        """Approve as requested or, when the sender lacks some of it, what it can offer; a
-        request it can offer nothing of is rejected. True if approved."""
-        tid = transfer["transfer_id"]
-        body: dict[str, Any] = {}
-        for attempt in ("as requested", "what is on offer"):
-            try:
-                pharmacy.post(
-                    f"/transfers/{tid}/approve",
-                    role=Role.PHARMACY_CENTRE,
-                    json=body,
-                    actor="approver",
-                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["approve"]),
-                )
-                self.result.counts["transfers_approved"] += 1
-                return True
-            except ApiError as exc:
-                on_offer = (exc.body.get("details") or {}).get("available")
-                if exc.code != "insufficient_stock" or attempt != "as requested" or not on_offer:
-                    self.result.problems.append(f"approve {tid}: {exc}")
-                    return False
-                lines = [{"drug_code": d, "quantity": q} for d, q in sorted(on_offer.items())]
-                if all(q == 0 for q in on_offer.values()) and len(on_offer) == len(
-                    transfer["lines"]
-                ):
-                    break
-                body = {"lines": lines}
-        try:
-            pharmacy.post(
-                f"/transfers/{tid}/reject",
-                role=Role.PHARMACY_CENTRE,
-                json={"reason": "insufficient_stock"},
-                confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["reject"]),
-            )
-            self.result.counts["transfers_rejected"] += 1
-        except ApiError as exc:
-            self.result.problems.append(f"reject {tid}: {exc}")
-        return False
-
-    def _receive(self, pharmacy: Api, only: set[str] | None) -> None:
-        shipped = pharmacy.all_items("/transfers", role=Role.PHARMACY_CENTRE, state="shipped")
-        for transfer in sorted(shipped, key=lambda t: t["transfer_id"]):
-            tid = transfer["transfer_id"]
-            if only is not None and tid not in only:
-                continue
-            try:
-                pharmacy.post(
-                    f"/transfers/{tid}/receive",
-                    role=Role.CLINIC_STAFF,
-                    facility=transfer["to_facility_id"],
-                    actor="store",
-                    confirm=partial(self._transfer_in, tid, TRANSFER_AFTER["receive"]),
-                )
-                self.result.counts["transfers_received"] += 1
-                self.result.transfers_received.append(tid)
-            except ApiError as exc:
-                self.result.problems.append(f"receive {tid}: {exc}")
+    def _session_in(self, session_id: str, facility_id: str, states: frozenset[str]) -> Any:
+        listed = self.apis["staffing"].get(
+            "/sessions",
+            role=Role.CLINIC_STAFF,
+            facility=facility_id,
+            actor="nurse",
+            params={"facility_id": facility_id, "limit": 500},
+        )
+        return next(
+            (s for s in listed["items"] if s["session_id"] == session_id and s["status"] in states),
+            None,
+        )

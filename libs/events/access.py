@@ -33,7 +33,7 @@ from libs.events.consuming.handlers import HandlerRegistry
 from libs.events.credentials import KafkaCredentials
 from libs.events.provenance import EDGE_PRODUCER
 from libs.events.registry import registry
-from libs.events.topics import dead_letter_topic, physical_topic
+from libs.events.topics import admin_client, dead_letter_topic, physical_topic
 
 __all__ = [
     "Grant",
@@ -128,14 +128,7 @@ def acl_bindings(grant: Grant, prefix: str = "") -> list[Any]:
 
 
 def _admin(bootstrap_servers: str, credentials: KafkaCredentials) -> Any:
-    from kafka import KafkaAdminClient
-
-    return KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
-        client_id="access-admin",
-        request_timeout_ms=15_000,
-        **credentials.client_options(),
-    )
+    return admin_client(bootstrap_servers, credentials, "access-admin", request_timeout_ms=15_000)
 
 
 def create_principals(

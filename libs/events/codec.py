@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from libs.events.envelope import CloudEvent
 from libs.events.payload import Payload
-from libs.events.registry import UnknownEventType, registry
+from libs.events.registry import EventSpec, UnknownEventType, registry
 
 __all__ = [
     "CONTENT_TYPE_HEADER",
@@ -134,6 +134,24 @@ def _decode(
     than :data:`MAX_CLOCK_SKEW` after ``now`` (its envelope time, or the time its type says
     the fact happened) is refused as ``future_dated``.
     """
+    envelope = _envelope(raw)
+    spec, data = _payload(envelope, topic)
+    _refuse_future(envelope, spec.time_field, data, now or datetime.now(UTC))
+    return CloudEvent(
+        id=envelope.id,
+        source=envelope.source,
+        type=envelope.type,
+        time=envelope.time.astimezone(UTC),
+        subject=envelope.subject,
+        correlation_id=envelope.correlationid,
+        causation_id=envelope.causationid,
+        data=data,
+    )
+
+
+def _envelope(raw: bytes | None) -> _Envelope:
+    """The record as a CloudEvents envelope: present, not oversized, JSON, an object, with
+    the envelope's attributes valid (the data is not looked at yet)."""
     if raw is None:
         raise PermanentDecodeError("bad_json", "empty record value (tombstone)")
     if len(raw) > MAX_EVENT_BYTES:
@@ -154,6 +172,12 @@ def _decode(
             event_type=_str_or_none(body.get("type")),
             event_id=_str_or_none(body.get("id")),
         ) from None
+    return envelope
+
+
+def _payload(envelope: _Envelope, topic: str | None) -> tuple[EventSpec, Payload]:
+    """The envelope's type as the catalogue knows it (and on its own topic), with its data
+    validated against that type's payload."""
     try:
         spec = registry.by_type(envelope.type)
     except UnknownEventType as exc:
@@ -173,17 +197,7 @@ def _decode(
         raise PermanentDecodeError(
             "schema_violation", _summarise(exc), event_type=envelope.type, event_id=envelope.id
         ) from None
-    _refuse_future(envelope, spec.time_field, data, now or datetime.now(UTC))
-    return CloudEvent(
-        id=envelope.id,
-        source=envelope.source,
-        type=envelope.type,
-        time=envelope.time.astimezone(UTC),
-        subject=envelope.subject,
-        correlation_id=envelope.correlationid,
-        causation_id=envelope.causationid,
-        data=data,
-    )
+    return spec, data
 
 
 def _refuse_future(

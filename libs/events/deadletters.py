@@ -137,34 +137,40 @@ def read_dead_letters(
         ]
         if not partitions:
             return []
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        letters: list[DeadLetter] = []
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=200).values():
-                letters.extend(
-                    DeadLetter(
-                        r.topic,
-                        r.partition,
-                        r.offset,
-                        r.key,
-                        r.value or b"",
-                        tuple((k, v or b"") for k, v in (r.headers or [])),
-                    )
-                    for r in records
-                )
-            if all(
-                consumer.highwater(tp) is not None
-                and consumer.position(tp) >= (consumer.highwater(tp) or 0)
-                for tp in partitions
-            ):
-                break
-        else:
-            raise TimeoutError("dead-letter topics could not be read to their end in time")
-        return sorted(letters, key=lambda d: (d.dlt_topic, d.partition, d.offset))
+        return _read_to_the_end(consumer, partitions, timeout_s)
     finally:
         consumer.close()
+
+
+def _read_to_the_end(consumer: Any, partitions: list[Any], timeout_s: float) -> list[DeadLetter]:
+    """Every record on ``partitions``, from the start up to the high watermark each fetch
+    reports (in topic, partition and offset order)."""
+    consumer.assign(partitions)
+    consumer.seek_to_beginning()
+    letters: list[DeadLetter] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=200).values():
+            letters.extend(
+                DeadLetter(
+                    r.topic,
+                    r.partition,
+                    r.offset,
+                    r.key,
+                    r.value or b"",
+                    tuple((k, v or b"") for k, v in (r.headers or [])),
+                )
+                for r in records
+            )
+        if all(
+            consumer.highwater(tp) is not None
+            and consumer.position(tp) >= (consumer.highwater(tp) or 0)
+            for tp in partitions
+        ):
+            break
+    else:
+        raise TimeoutError("dead-letter topics could not be read to their end in time")
+    return sorted(letters, key=lambda d: (d.dlt_topic, d.partition, d.offset))
 
 
 def replay(

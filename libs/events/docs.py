@@ -119,9 +119,27 @@ def _fields_table(model: type[BaseModel], nested: dict[str, type[BaseModel]]) ->
 def render(consumers: dict[str, list[str]] | None = None) -> str:
     """The Markdown text of ``docs/events.md``."""
     consumers = consumers if consumers is not None else consumers_by_type()
-    partitions = {d.name: d.partitions for d in load_declarations()}
+    specs = list(registry)
+    # Filled while the domains' tables are written: the payloads' nested models, each
+    # described once at the end rather than under every event that uses it.
     nested: dict[str, type[BaseModel]] = {}
-    out = [
+    out = _introduction()
+    out += _overview(specs, consumers)
+    for domain in _ordered_domains(specs):
+        out += _domain_section(domain, specs, consumers, nested)
+    out += ["## Shared structures", ""]
+    done: set[str] = set()
+    while len(done) < len(nested):
+        for name in sorted(set(nested) - done):
+            done.add(name)
+            model = nested[name]
+            out += [f"### {name}", "", *_fields_table(model, nested), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _introduction() -> list[str]:
+    """What every event has in common: the envelope, money, unknown fields, identities."""
+    return [
         "# Event catalogue",
         "",
         "Generated from `libs/events/catalogue/` by `make docs` "
@@ -139,12 +157,18 @@ def render(consumers: dict[str, list[str]] | None = None) -> str:
         "dead-lettered as `conflicting_fact`). Types without one are snapshots or state that "
         "may be sent again with other content.",
         "",
+    ]
+
+
+def _overview(specs: list[EventSpec], consumers: dict[str, list[str]]) -> list[str]:
+    """One table row per event type: where it travels, who sends and who reads it."""
+    partitions = {d.name: d.partitions for d in load_declarations()}
+    out = [
         f"{len(list(registry))} event types on {len(registry.topics())} topics.",
         "",
         "| type | topic (partitions) | key | producer | consumers |",
         "|---|---|---|---|---|",
     ]
-    specs = list(registry)
     for spec in specs:
         topic = f"`{spec.topic}` ({partitions.get(spec.topic, '?')})"
         readers = ", ".join(consumers.get(spec.type, [])) or "—"
@@ -152,33 +176,35 @@ def render(consumers: dict[str, list[str]] | None = None) -> str:
             f"| [`{spec.type}`](#{_anchor(spec)}) | {topic} | `{spec.key}` | {spec.producer}"
             f" | {readers} |"
         )
-    for domain in _ordered_domains(specs):
-        out += ["", f"## {_DOMAIN_TITLES.get(domain, domain)}", ""]
-        module = getattr(catalogue, domain if domain != "organisation" else "organisation")
-        doc = (module.__doc__ or "").strip()
-        if doc:
-            out += [" ".join(doc.split("\n\n", 1)[0].split()), ""]
-        for spec in (s for s in specs if s.domain == domain):
-            out += [
-                f"### {spec.type}",
-                "",
-                " ".join((spec.payload.__doc__ or "").split()),
-                "",
-                f"Topic `{spec.topic}`, key `{spec.key}`, produced by {spec.producer}; consumed by "
-                f"{', '.join(consumers.get(spec.type, [])) or 'no service yet'}."
-                + _identity_sentence(spec),
-                "",
-                *_fields_table(spec.payload, nested),
-                "",
-            ]
-    out += ["## Shared structures", ""]
-    done: set[str] = set()
-    while len(done) < len(nested):
-        for name in sorted(set(nested) - done):
-            done.add(name)
-            model = nested[name]
-            out += [f"### {name}", "", *_fields_table(model, nested), ""]
-    return "\n".join(out).rstrip() + "\n"
+    return out
+
+
+def _domain_section(
+    domain: str,
+    specs: list[EventSpec],
+    consumers: dict[str, list[str]],
+    nested: dict[str, type[BaseModel]],
+) -> list[str]:
+    """A domain's events, introduced by the first paragraph of its catalogue module."""
+    out = ["", f"## {_DOMAIN_TITLES.get(domain, domain)}", ""]
+    module = getattr(catalogue, domain if domain != "organisation" else "organisation")
+    doc = (module.__doc__ or "").strip()
+    if doc:
+        out += [" ".join(doc.split("\n\n", 1)[0].split()), ""]
+    for spec in (s for s in specs if s.domain == domain):
+        out += [
+            f"### {spec.type}",
+            "",
+            " ".join((spec.payload.__doc__ or "").split()),
+            "",
+            f"Topic `{spec.topic}`, key `{spec.key}`, produced by {spec.producer}; consumed by "
+            f"{', '.join(consumers.get(spec.type, [])) or 'no service yet'}."
+            + _identity_sentence(spec),
+            "",
+            *_fields_table(spec.payload, nested),
+            "",
+        ]
+    return out
 
 
 def _identity_sentence(spec: EventSpec) -> str:

@@ -25,6 +25,7 @@ from libs.events.credentials import KafkaCredentials
 __all__ = [
     "DEAD_LETTER_SUFFIX",
     "TopicDeclaration",
+    "admin_client",
     "create_topics",
     "dead_letter_topic",
     "delete_topics",
@@ -204,6 +205,25 @@ def _connect_admin(
             time.sleep(0.5)
 
 
+def admin_client(
+    bootstrap_servers: str,
+    credentials: KafkaCredentials | None,
+    client_id: str,
+    *,
+    request_timeout_ms: int,
+) -> Any:
+    """A kafka-python admin client as the given principal (default: the environment's);
+    the topic and access commands open theirs here, so they authenticate alike."""
+    from kafka import KafkaAdminClient
+
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        request_timeout_ms=request_timeout_ms,
+        **(credentials or KafkaCredentials.from_env()).client_options(),
+    )
+
+
 def _partition_counts(admin: Any) -> dict[str, int]:
     names = admin.list_topics()
     if not names:
@@ -220,14 +240,7 @@ def missing_topics(
 ) -> set[str]:
     """Which of the logical ``names`` the cluster does not have under namespace ``prefix``
     (or does not show this client: a principal sees only the topics it may use)."""
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
-        client_id="topic-check",
-        request_timeout_ms=5_000,
-        **(credentials or KafkaCredentials.from_env()).client_options(),
-    )
+    admin = admin_client(bootstrap_servers, credentials, "topic-check", request_timeout_ms=5_000)
     try:
         present = set(admin.list_topics())
         return {name for name in names if physical_topic(name, prefix) not in present}
@@ -246,17 +259,11 @@ def delete_topics(
 
     A topic created a moment ago may not have reached the controller's view yet (it answers
     UNKNOWN_TOPIC_OR_PARTITION): those are asked again until ``timeout_s``."""
-    from kafka import KafkaAdminClient
     from kafka.errors import UnknownTopicOrPartitionError, for_code
 
     if not prefix:
         raise ValueError("refusing to delete the topics of the default namespace")
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
-        client_id="topic-admin",
-        request_timeout_ms=10_000,
-        **(credentials or KafkaCredentials.from_env()).client_options(),
-    )
+    admin = admin_client(bootstrap_servers, credentials, "topic-admin", request_timeout_ms=10_000)
     try:
         present = set(admin.list_topics())
         doomed = [

@@ -14,6 +14,7 @@ import secrets
 import shlex
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from supervisor.options import ClientOptions
 
@@ -74,60 +75,23 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    broker_port = args.broker_port or int(os.environ.get("EMBEDDED_BROKER_PORT", 0) or 0)
-    if not broker_port:
-        broker_port = 9092 if port_is_free(9092) else free_port()
-    elif not port_is_free(broker_port):
-        print(f"broker port {broker_port} is in use", file=sys.stderr)
+    broker_port = _broker_port(args)
+    if broker_port is None:
         return 2
-
-    env = os.environ
-    env["DATA_DIR"] = str(data_dir)
-    env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
-    for key, value in EMBEDDED_KAFKA.items():
-        env.setdefault(key, value)
-    if sys.stdout.isatty():
-        env.setdefault("LOG_FORMAT", "console")
-    for name, port in ports.items():
-        env[f"{name.upper()}_HTTP_PORT"] = str(port)
-    # supervisorctl-style credentials for the control socket; childutils and `status` read
-    # them from these variables.
-    env["SUPERVISOR_USERNAME"] = "launcher"
-    env["SUPERVISOR_PASSWORD"] = secrets.token_urlsafe(24)
-    simulate = None
-    if env.get("SIMULATE", "1").strip().lower() not in ("0", "false", "no", "off"):
-        simulate = shlex.split(env.get("SIMULATE_ARGS") or SIMULATE_ARGS)
+    simulate = _suite_environment(data_dir, broker_port, ports)
     conf = run_dir / "supervisord.conf"
     conf.write_text(
         supervisor_config(
             run_dir=run_dir,
             repo_root=REPO_ROOT,
             broker_port=broker_port,
-            username=env["SUPERVISOR_USERNAME"],
-            password=env["SUPERVISOR_PASSWORD"],
+            username=os.environ["SUPERVISOR_USERNAME"],
+            password=os.environ["SUPERVISOR_PASSWORD"],
             simulate=simulate,
         )
     )
     conf.chmod(0o600)
-
-    print("County medical community — embedded suite", flush=True)
-    print(f"  broker     127.0.0.1:{broker_port} (Tansu, in memory)")
-    print(f"  data       {data_dir}")
-    for name, port in ports.items():
-        print(f"  {name:<10} http://127.0.0.1:{port}/docs")
-    if not args.no_tokens:
-        print("  tokens (12 h; send as 'Authorization: Bearer <token>'):")
-        for label, token in demo_tokens(settings).items():
-            print(f"    {label}: {token}")
-    if simulate is not None:
-        print(
-            "  simulator  plays a short simulated period once every service is ready "
-            f"({' '.join(simulate)}; SIMULATE=0 skips it);\n"
-            "             then: .venv/bin/python -m simulator report --out county-report.html"
-        )
-    else:
-        print("  simulator  off (SIMULATE=0); run: .venv/bin/python -m simulator run --help")
-    print("  Ctrl-C stops everything.", flush=True)
+    _welcome(settings, data_dir, broker_port, ports, simulate, show_tokens=not args.no_tokens)
     os.chdir(REPO_ROOT)
     # supervisord takes over this process: Ctrl-C reaches it, and it stops every child.
     os.execv(
@@ -142,6 +106,71 @@ def run(args: argparse.Namespace) -> int:
         ],
     )
     return 0  # not reached
+
+
+def _broker_port(args: argparse.Namespace) -> int | None:
+    """The port asked for (``--broker-port`` or ``EMBEDDED_BROKER_PORT``), else Kafka's usual
+    9092 when it is free, else any free one; None (said on stderr) when the one asked for is
+    taken, as a silently different port would confuse whoever asked."""
+    broker_port = args.broker_port or int(os.environ.get("EMBEDDED_BROKER_PORT", 0) or 0)
+    if not broker_port:
+        return 9092 if port_is_free(9092) else free_port()
+    if not port_is_free(broker_port):
+        print(f"broker port {broker_port} is in use", file=sys.stderr)
+        return None
+    return broker_port
+
+
+def _suite_environment(data_dir: Path, broker_port: int, ports: dict[str, int]) -> list[str] | None:
+    """Set the environment supervisord passes on to every program (its children inherit
+    this process's, as it replaces this process); the simulator's arguments, or None when
+    ``SIMULATE`` turns it off."""
+    env = os.environ
+    env["DATA_DIR"] = str(data_dir)
+    env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
+    for key, value in EMBEDDED_KAFKA.items():
+        env.setdefault(key, value)
+    if sys.stdout.isatty():
+        env.setdefault("LOG_FORMAT", "console")
+    for name, port in ports.items():
+        env[f"{name.upper()}_HTTP_PORT"] = str(port)
+    # supervisorctl-style credentials for the control socket; childutils and `status` read
+    # them from these variables.
+    env["SUPERVISOR_USERNAME"] = "launcher"
+    env["SUPERVISOR_PASSWORD"] = secrets.token_urlsafe(24)
+    if env.get("SIMULATE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    return shlex.split(env.get("SIMULATE_ARGS") or SIMULATE_ARGS)
+
+
+def _welcome(
+    settings: PlatformSettings,
+    data_dir: Path,
+    broker_port: int,
+    ports: dict[str, int],
+    simulate: list[str] | None,
+    *,
+    show_tokens: bool,
+) -> None:
+    """What is where, printed before supervisord takes over the terminal."""
+    print("County medical community — embedded suite", flush=True)
+    print(f"  broker     127.0.0.1:{broker_port} (Tansu, in memory)")
+    print(f"  data       {data_dir}")
+    for name, port in ports.items():
+        print(f"  {name:<10} http://127.0.0.1:{port}/docs")
+    if show_tokens:
+        print("  tokens (12 h; send as 'Authorization: Bearer <token>'):")
+        for label, token in demo_tokens(settings).items():
+            print(f"    {label}: {token}")
+    if simulate is not None:
+        print(
+            "  simulator  plays a short simulated period once every service is ready "
+            f"({' '.join(simulate)}; SIMULATE=0 skips it);\n"
+            "             then: .venv/bin/python -m simulator report --out county-report.html"
+        )
+    else:
+        print("  simulator  off (SIMULATE=0); run: .venv/bin/python -m simulator run --help")
+    print("  Ctrl-C stops everything.", flush=True)
 
 
 def status(_: argparse.Namespace) -> int:

@@ -55,14 +55,26 @@ def supervisor_config(
     With ``simulate`` (the simulator's arguments), a one-shot ``simulator`` program waits
     until every service is ready, plays a short simulated period and exits; it is not
     restarted (not even with the services after a broker restart)."""
-    # Running as root is how containers and this machine run; say so, or supervisord warns.
-    user = "\nuser=root" if os.geteuid() == 0 else ""
     python = _esc(sys.executable)
-    run = _esc(run_dir)
-    sock = _esc(control_socket(run_dir))
     repo = _esc(repo_root)
     sections = [
-        f"""[supervisord]
+        _supervisor_itself(run_dir, username, password),
+        _broker_and_watch(python, repo, broker_port),
+    ]
+    sections += [_service_program(name, python, repo) for name in SERVICES]
+    if simulate is not None:
+        sections.append(_simulator_program(simulate, python, repo))
+    return "\n".join(sections)
+
+
+def _supervisor_itself(run_dir: Path, username: str, password: str) -> str:
+    """supervisord's own sections: its logs and pid in ``run_dir``, and the control socket
+    that ``status`` and the listener reach it through, behind the credentials."""
+    # Running as root is how containers and this machine run; say so, or supervisord warns.
+    user = "\nuser=root" if os.geteuid() == 0 else ""
+    run = _esc(run_dir)
+    sock = _esc(control_socket(run_dir))
+    return f"""[supervisord]
 nodaemon=true{user}
 logfile={run}/supervisord.log
 pidfile={run}/supervisord.pid
@@ -82,8 +94,13 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl=unix://{sock}
 username={_esc(username)}
 password={_esc(password)}
+"""
 
-[program:broker]
+
+def _broker_and_watch(python: str, repo: str, broker_port: int) -> str:
+    """The broker (started first, always restarted), the listener that ties the services'
+    lifetime to it, and the services' group (not started until the broker is ready)."""
+    return f"""[program:broker]
 command={python} -m libs.launcher.broker_program --port {broker_port}
 directory={repo}
 priority=10
@@ -108,10 +125,12 @@ stderr_logfile_maxbytes=0
 programs={",".join(SERVICES)}
 priority=20
 """
-    ]
-    for name in SERVICES:
-        sections.append(
-            f"""[program:{name}]
+
+
+def _service_program(name: str, python: str, repo: str) -> str:
+    """One service: started by the listener once the broker is up, restarted patiently
+    (it may come up before the database or the broker answer)."""
+    return f"""[program:{name}]
 command={python} -m libs.platform.run {name}
 directory={repo}
 autostart=false
@@ -122,11 +141,12 @@ stopsignal=TERM
 stopwaitsecs=15
 {_OUTPUT}
 """
-        )
-    if simulate is not None:
-        args = " ".join(_esc(a) for a in simulate)
-        sections.append(
-            f"""[program:simulator]
+
+
+def _simulator_program(simulate: list[str], python: str, repo: str) -> str:
+    """The one-shot simulator: started last, never restarted, a clean exit expected."""
+    args = " ".join(_esc(a) for a in simulate)
+    return f"""[program:simulator]
 command={python} -m simulator run {args}
 directory={repo}
 priority=30
@@ -138,5 +158,3 @@ stopsignal=TERM
 stopwaitsecs=10
 {_OUTPUT}
 """
-        )
-    return "\n".join(sections)

@@ -3,6 +3,9 @@
 Quantities are whole packs in the formulary's unit; prices are per pack (4 decimals). Every
 amount is ``cents(price × quantity)`` of its own line, rounded half up, and every total is the
 sum of its lines' amounts, so a consumer (finance) can recompute each figure from the event.
+
+Longer than 400 lines because it is declarative: the domain's event catalogue, one payload
+class per event type, read (and rendered into docs/events.md) as one list.
 """
 
 from __future__ import annotations

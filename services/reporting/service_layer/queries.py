@@ -6,11 +6,11 @@ level indicator's period without a cell carries the last level before it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, Row, and_, func, select
 from sqlalchemy.orm import Session
 
 from libs.directory import KnownCommunity, KnownFacility
@@ -106,50 +106,57 @@ def current_values(
     if unit_id is not None:
         where.append(IndicatorCell.unit_id == unit_id)
     if ind.behaviour is Behaviour.FLOW:
-        rows = session.execute(
-            select(
-                IndicatorCell.level,
-                IndicatorCell.unit_id,
-                IndicatorCell.period,
-                IndicatorCell.numerator,
-                IndicatorCell.denominator,
-            ).where(*where, IndicatorCell.period == period)
-        ).all()
+        rows = session.execute(select(*_CELL).where(*where, IndicatorCell.period == period)).all()
     else:
-        latest = (
-            select(
-                IndicatorCell.level.label("level"),
-                IndicatorCell.unit_id.label("unit_id"),
-                func.max(IndicatorCell.period).label("period"),
-            )
-            .where(*where, IndicatorCell.period <= period)
-            .group_by(IndicatorCell.level, IndicatorCell.unit_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(
-                IndicatorCell.level,
-                IndicatorCell.unit_id,
-                IndicatorCell.period,
-                IndicatorCell.numerator,
-                IndicatorCell.denominator,
-            )
-            .join(
-                latest,
-                and_(
-                    IndicatorCell.level == latest.c.level,
-                    IndicatorCell.unit_id == latest.c.unit_id,
-                    IndicatorCell.period == latest.c.period,
-                ),
-            )
-            .where(IndicatorCell.indicator == ind.code, IndicatorCell.period_kind == kind.value)
-        ).all()
+        rows = _latest_levels(session, ind, kind, where, period)
     values = [
         _value(ind, kind, period, Unit(OrgUnitLevel(level), unit), num, den)
         for level, unit, _cell_period, num, den in rows
     ]
     values = [v for v in values if readable.allows(v.unit)]
     return sorted(values, key=lambda v: (LEVEL_ORDER[v.level], v.unit_id))
+
+
+#: A cell as the readers take it: (level, unit, period, numerator, denominator).
+_CELL = (
+    IndicatorCell.level,
+    IndicatorCell.unit_id,
+    IndicatorCell.period,
+    IndicatorCell.numerator,
+    IndicatorCell.denominator,
+)
+
+
+def _latest_levels(
+    session: Session,
+    ind: Indicator,
+    kind: PeriodKind,
+    where: list[ColumnElement[bool]],
+    period: str,
+) -> Sequence[Row[str, str, str, Decimal, Decimal]]:
+    """Each unit's last cell up to ``period``: a level holds until it is measured again."""
+    latest = (
+        select(
+            IndicatorCell.level.label("level"),
+            IndicatorCell.unit_id.label("unit_id"),
+            func.max(IndicatorCell.period).label("period"),
+        )
+        .where(*where, IndicatorCell.period <= period)
+        .group_by(IndicatorCell.level, IndicatorCell.unit_id)
+        .subquery()
+    )
+    return session.execute(
+        select(*_CELL)
+        .join(
+            latest,
+            and_(
+                IndicatorCell.level == latest.c.level,
+                IndicatorCell.unit_id == latest.c.unit_id,
+                IndicatorCell.period == latest.c.period,
+            ),
+        )
+        .where(IndicatorCell.indicator == ind.code, IndicatorCell.period_kind == kind.value)
+    ).all()
 
 
 def series(
@@ -181,26 +188,7 @@ def series(
         ).where(*where, IndicatorCell.period >= start, IndicatorCell.period <= end)
     ):
         cells.setdefault(unit, {})[period] = (num, den)
-    carried: dict[str, tuple[Decimal, Decimal]] = {}
-    if ind.behaviour is Behaviour.LEVEL:
-        before = (
-            select(IndicatorCell.unit_id, func.max(IndicatorCell.period).label("period"))
-            .where(*where, IndicatorCell.period < start)
-            .group_by(IndicatorCell.unit_id)
-            .subquery()
-        )
-        for unit, num, den in session.execute(
-            select(IndicatorCell.unit_id, IndicatorCell.numerator, IndicatorCell.denominator)
-            .join(
-                before,
-                and_(
-                    IndicatorCell.unit_id == before.c.unit_id,
-                    IndicatorCell.period == before.c.period,
-                ),
-            )
-            .where(*where)
-        ):
-            carried[unit] = (num, den)
+    carried = _levels_before(session, where, start) if ind.behaviour is Behaviour.LEVEL else {}
     periods = list(periods_between(start, end, kind))
     result = []
     for unit in sorted(set(cells) | set(carried)):
@@ -217,6 +205,33 @@ def series(
             points.append(_value(ind, kind, period, Unit(level, unit), *current))
         result.append(UnitSeries(Unit(level, unit), points))
     return result
+
+
+def _levels_before(
+    session: Session, where: list[ColumnElement[bool]], start: str
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Each unit's last level before ``start``: what a level series begins from until the
+    unit's first cell in the range."""
+    before = (
+        select(IndicatorCell.unit_id, func.max(IndicatorCell.period).label("period"))
+        .where(*where, IndicatorCell.period < start)
+        .group_by(IndicatorCell.unit_id)
+        .subquery()
+    )
+    carried: dict[str, tuple[Decimal, Decimal]] = {}
+    for unit, num, den in session.execute(
+        select(IndicatorCell.unit_id, IndicatorCell.numerator, IndicatorCell.denominator)
+        .join(
+            before,
+            and_(
+                IndicatorCell.unit_id == before.c.unit_id,
+                IndicatorCell.period == before.c.period,
+            ),
+        )
+        .where(*where)
+    ):
+        carried[unit] = (num, den)
+    return carried
 
 
 def unit_names(session: Session, units: Iterable[Unit], county_id: str) -> dict[Unit, str]:
