@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ import structlog
 import yaml
 
 from libs.directory.api import router as directory_router
-from libs.events.envelope import utc_now
+from libs.platform.clock import CountyClock
 from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import Periodic, ServiceProcess
@@ -43,9 +41,10 @@ def _yaml(path: Path) -> dict[str, Any]:
 
 
 def compose(
-    platform: PlatformSettings, settings: Settings, clock: Callable[[], datetime] = utc_now
+    platform: PlatformSettings, settings: Settings, clock: CountyClock | None = None
 ) -> ServiceProcess:
-    """The pharmacy process; ``clock`` is the service's idea of now (tests fix it)."""
+    """The pharmacy process; ``clock`` is the county's (tests fix its ``now``)."""
+    clock = clock or platform.county_clock()
     policy: Policy = parse_policy(_yaml(settings.policy_file))
     seed = parse_formulary(_yaml(Path(settings.formulary_seed))) if settings.formulary_seed else []
     opening = (
@@ -78,7 +77,7 @@ def compose(
         collectors=[
             lambda p: PharmacyCollector(
                 p.database.sessions,
-                lambda: policy.local_date(clock()),
+                clock.today,
                 policy.near_expiry_days,
             ),
             lambda _: DISPENSE_LATENCY,

@@ -43,6 +43,13 @@ class PharmacyCollector(Collector):
         yield from metrics
 
     def _read(self, session: Session) -> list[Metric]:
+        return [
+            *self._stock_outs(session),
+            *self._values(session),
+            _transfers(session),
+        ]
+
+    def _stock_outs(self, session: Session) -> list[Metric]:
         stocked_out = GaugeMetricFamily(
             "pharmacy_stocked_out_items",
             "Drugs a facility has no available (unexpired, unreserved) stock of, after demand.",
@@ -72,7 +79,9 @@ class PharmacyCollector(Collector):
         recorded.add_metric(
             [], float(session.scalar(select(func.count(ShortageRow.shortage_id))) or 0)
         )
+        return [stocked_out, open_shortages, recorded]
 
+    def _values(self, session: Session) -> list[Metric]:
         today = self._today()
         near = GaugeMetricFamily(
             "pharmacy_near_expiry_value_yuan",
@@ -97,16 +106,16 @@ class PharmacyCollector(Collector):
         for facility, (near_value, expired_value) in sorted(values.items()):
             near.add_metric([facility], float(near_value))
             expired.add_metric([facility], float(expired_value))
+        return [near, expired]
 
-        transfers = GaugeMetricFamily(
-            "pharmacy_transfers", "Transfer orders by state.", labels=["state"]
-        )
-        by_state = dict(
-            session.execute(
-                select(TransferRow.state, func.count()).group_by(TransferRow.state)
-            ).all()
-        )
-        for state in TransferState:
-            transfers.add_metric([state.value], float(by_state.get(state.value, 0)))
 
-        return [stocked_out, open_shortages, recorded, near, expired, transfers]
+def _transfers(session: Session) -> Metric:
+    transfers = GaugeMetricFamily(
+        "pharmacy_transfers", "Transfer orders by state.", labels=["state"]
+    )
+    by_state = dict(
+        session.execute(select(TransferRow.state, func.count()).group_by(TransferRow.state)).all()
+    )
+    for state in TransferState:
+        transfers.add_metric([state.value], float(by_state.get(state.value, 0)))
+    return transfers

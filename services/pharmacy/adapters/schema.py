@@ -24,7 +24,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     UniqueConstraint,
 )
@@ -33,11 +32,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from libs.directory import DIRECTORY_VERSIONS, DirectoryBase
 from libs.events.tables import delivery_metadata
 from libs.platform.migrations import DELIVERY_VERSIONS, MigrationPlan
+from libs.platform.money import money_column, price_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
-_Price = Numeric(14, 4)
-_Money = Numeric(16, 2)
+# Exact on both databases (a scaled integer on SQLite, where NUMERIC is a float).
+_Price = price_column(14)
+_Money = money_column(16)
 
 
 class Base(DeclarativeBase):

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import case, func, select
 
-from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import AdjustmentReason, ReceiptSource, WriteOffReason
 from libs.events.payload import Count, Identifier, Quantity, UnitPrice
 from libs.platform.http.errors import ApiError
@@ -22,6 +21,7 @@ from services.pharmacy.adapters.schema import DrugRow, StockCardLine, StockItem,
 from services.pharmacy.api.deps import PharmacyUow, StockKeeper, StockReader, act_for
 from services.pharmacy.domain.stock import CardKind, available, summarise
 from services.pharmacy.service_layer import stock
+from services.pharmacy.service_layer.availability import available_at_members
 from services.pharmacy.service_layer.formulary import require_drug
 from services.pharmacy.service_layer.replenishment import levels_for
 
@@ -153,18 +153,8 @@ def holders(
             if community_id not in (None, own.community_id):
                 raise ApiError(403, "forbidden", "clinic staff see their own community only")
             community_id = own.community_id
-        members = select(KnownFacility.facility_id).where(KnownFacility.active.is_(True))
-        if community_id is not None:
-            members = members.where(KnownFacility.community_id == community_id)
-        facilities = sorted(uow.session.scalars(members))
-        today, found = uow.today(), []
-        for facility_id in facilities:
-            lots = uow.stock.lots(facility_id, [drug_code])[drug_code]
-            if not lots:
-                continue
-            offer = available(lots, today, held_back=uow.stock.reserved(facility_id, drug_code))
-            if offer > 0:
-                found.append({"facility_id": facility_id, "available": offer})
+        offers = available_at_members(uow, drug_code, community_id)
+        found = [{"facility_id": f, "available": offer} for f, offer in offers.items()]
         return sorted(found, key=lambda h: (-h["available"], h["facility_id"]))
 
 

@@ -8,12 +8,22 @@ is what makes a retried command or a replayed event harmless: the second attempt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+
+from services.pharmacy.domain.items import StockItem
+from services.pharmacy.domain.stock import CardKind, Pick
 
 __all__ = [
     "OPEN_STATES",
     "InvalidQuantities",
     "InvalidTransition",
+    "MovedLot",
+    "OrderLine",
+    "Shortfall",
+    "Transfer",
     "TransferState",
     "approved_quantities",
     "check_transition",
@@ -129,3 +139,132 @@ def beyond_stock(approved: Mapping[str, int], on_offer: Mapping[str, int]) -> di
         for drug, quantity in sorted(approved.items())
         if quantity > on_offer.get(drug, 0)
     }
+
+
+class Shortfall(Exception):
+    """The sender cannot supply every drug; ``available`` says what it can of each."""
+
+    def __init__(self, available: Mapping[str, int]) -> None:
+        super().__init__(", ".join(f"{code} {q}" for code, q in sorted(available.items())))
+        self.available = dict(available)
+
+
+@dataclass
+class OrderLine:
+    """One drug of an order, at the unified price of the day it was requested."""
+
+    drug_code: str
+    unit_price: Decimal
+    requested: int
+    approved: int | None = None
+    shipped: int | None = None
+
+
+@dataclass(frozen=True)
+class MovedLot:
+    """Packs of one lot that left the sender and arrive at the receiver as the same lot."""
+
+    drug_code: str
+    lot_number: str
+    expiry_date: date
+    quantity: int
+    unit_cost: Decimal
+
+
+@dataclass
+class Transfer:
+    """An order between two members: its state, its lines and the lots it carries."""
+
+    transfer_id: str
+    from_facility_id: str
+    to_facility_id: str
+    state: TransferState
+    lines: dict[str, OrderLine]
+    moved: list[MovedLot] = field(default_factory=list)
+    approved_at: datetime | None = None
+    shipped_at: datetime | None = None
+    received_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+
+    def ref(self) -> dict[str, str]:
+        """The fields every transfer event starts with."""
+        return {
+            "transfer_id": self.transfer_id,
+            "from_facility_id": self.from_facility_id,
+            "to_facility_id": self.to_facility_id,
+        }
+
+    def step(self, target: TransferState) -> None:
+        check_transition(self.state, target)
+        self.state = target
+
+    def to_approve(self, quantities: Mapping[str, int] | None) -> dict[str, int]:
+        """Start approving: what is approved, as requested or less of some drugs."""
+        self.step(TransferState.APPROVED)
+        requested = {code: line.requested for code, line in self.lines.items()}
+        return approved_quantities(requested, quantities)
+
+    def approve(
+        self, approved: Mapping[str, int], on_offer: Mapping[str, int], now: datetime
+    ) -> None:
+        """Approve what the sender can offer (see :func:`beyond_stock`), or raise
+        :class:`Shortfall` naming what it can of each drug approved beyond it."""
+        short = beyond_stock(approved, on_offer)
+        if short:
+            raise Shortfall(short)
+        for code, line in self.lines.items():
+            line.approved = approved.get(code, 0)
+        self.approved_at = now
+
+    def close(self, target: TransferState, reason: str, now: datetime) -> None:
+        """Reject or cancel the order."""
+        self.step(target)
+        self.closed_at, self.close_reason = now, reason
+
+    def to_ship(self, quantities: Mapping[str, int] | None) -> dict[str, int]:
+        """Start shipping: what leaves, the approved quantities or less of some."""
+        self.step(TransferState.SHIPPED)
+        approved = {code: line.approved for code, line in self.lines.items() if line.approved}
+        return shipping_quantities(approved, quantities)
+
+    def ship(
+        self,
+        items: Mapping[str, StockItem],
+        quantities: Mapping[str, int],
+        today: date,
+        now: datetime,
+    ) -> dict[str, list[Pick]]:
+        """Take every line from the sender's items first-expiry-first-out, or nothing: a line
+        the sender cannot fill whole raises :class:`Shortfall` naming what it has."""
+        picks = {code: items[code].pick(q, today) for code, q in sorted(quantities.items())}
+        short = {
+            code: sum(p.quantity for p in picked)
+            for code, picked in picks.items()
+            if sum(p.quantity for p in picked) < quantities[code]
+        }
+        if short:
+            raise Shortfall(short)
+        for code, picked in picks.items():
+            items[code].take(picked, CardKind.TRANSFER_OUT, ("transfer", self.transfer_id))
+            self.lines[code].shipped = quantities[code]
+            self.moved.extend(
+                MovedLot(code, p.lot_number, p.expiry_date, p.quantity, p.unit_cost) for p in picked
+            )
+        self.shipped_at = now
+        return picks
+
+    def receive(self, now: datetime) -> list[MovedLot]:
+        """The shipped lots arrive, by drug; each is booked in at the order's price."""
+        self.step(TransferState.RECEIVED)
+        self.received_at = now
+        return [
+            MovedLot(
+                m.drug_code,
+                m.lot_number,
+                m.expiry_date,
+                m.quantity,
+                self.lines[m.drug_code].unit_price,
+            )
+            for m in self.moved
+        ]

@@ -8,9 +8,9 @@
 3. A delisted drug, or one the facility's tier or type may not hold, rejects the whole
    prescription with a reason per line; nothing is dispensed.
 4. Otherwise each line is dispensed first-expiry-first-out from unexpired lots, leaving
-   other patients' reservations on the shelf (and drawing on this patient's own). What cannot
-   be filled is recorded as a shortage (缺药登记), and the item's re-order check may ask the
-   central pharmacy for a transfer.
+   other patients' reservations on the shelf (and drawing on this patient's own): the stock
+   item decides (``domain/items.py``). What cannot be filled is recorded as a shortage
+   (缺药登记), and the item's re-order check may ask the central pharmacy for a transfer.
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ from decimal import Decimal
 
 import structlog
 from prometheus_client import Histogram
-from sqlalchemy import select
 
 from libs.events.catalogue.ingestion import PrescriptionIssued
 from libs.events.catalogue.pharmacy import (
     DispensedLine,
-    LotQuantity,
     PrescriptionDispensed,
     PrescriptionRejected,
     RejectedLine,
@@ -35,16 +33,11 @@ from libs.events.catalogue.pharmacy import (
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from libs.events.payload import cents
 from libs.events.retry import PermanentError
-from services.pharmacy.adapters.schema import (
-    DrugRow,
-    PrescriptionRow,
-    ReservationRow,
-    ShortageRow,
-)
+from services.pharmacy.adapters.schema import PrescriptionRow, ShortageRow
 from services.pharmacy.domain.formulary import Drug, refusal_for
-from services.pharmacy.domain.stock import CardKind, Pick, pick_fefo
-from services.pharmacy.service_layer.availability import refresh_availability
-from services.pharmacy.service_layer.formulary import drug_of
+from services.pharmacy.domain.items import Draw
+from services.pharmacy.domain.stock import Pick
+from services.pharmacy.service_layer.availability import announce_availability, lot_quantities
 from services.pharmacy.service_layer.ids import new_id
 from services.pharmacy.service_layer.replenishment import replenish
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
@@ -66,27 +59,14 @@ DISPENSE_LATENCY = Histogram(
 
 def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> str:
     """Apply one issued prescription inside the consumer's unit of work; returns the outcome."""
-    session = uow.session
-    if session.get(PrescriptionRow, data.prescription_id) is not None:
+    if uow.records.prescription_handled(data.prescription_id):
         log.info("prescription already handled; nothing to do")
         return "repeated"
     facility = uow.directory.require(data.facility_id)
     drugs = _drugs(uow, {line.drug_code for line in data.lines})
     tier, kind = FacilityTier(facility.tier), FacilityType(facility.facility_type)
     now = uow.now()
-
-    refused = []
-    for line in data.lines:
-        refusal = refusal_for(drugs[line.drug_code], tier, kind)
-        if refusal is not None:
-            refused.append(
-                RejectedLine(
-                    line_no=line.line_no,
-                    drug_code=line.drug_code,
-                    reason=refusal.reason,
-                    detail=refusal.detail,
-                )
-            )
+    refused = _refused(data, drugs, tier, kind)
     if refused:
         uow.publish(
             PrescriptionRejected(
@@ -101,38 +81,23 @@ def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> 
         _remember(uow, data, "rejected", Decimal("0.00"), now)
         return "rejected"
 
-    codes = sorted(drugs)
-    items = uow.stock.lock_items(data.facility_id, codes, now)
-    lots = uow.stock.lots(data.facility_id, codes)
-    own = _own_reservations(uow, data.facility_id, codes, data.patient_pseudonym)
+    items = uow.items.lock(data.facility_id, drugs, now)
     today = uow.today()
-    # Others' reservations: drawing this patient's own below does not change them.
-    held = uow.stock.reserved_by_drug(
-        data.facility_id, codes, excluding_patient=data.patient_pseudonym
-    )
     lines: list[DispensedLine] = []
     short: dict[str, int] = {}
     for line in data.lines:
-        drug = drugs[line.drug_code]
-        picks, missing = pick_fefo(lots[drug.code], line.quantity, today, held_back=held[drug.code])
-        by_lot = {lot.lot_number: lot for lot in lots[drug.code]}
-        for pick in picks:
-            uow.stock.post(
-                data.facility_id,
-                drug.code,
-                by_lot[pick.lot_number],
-                CardKind.DISPENSE,
-                -pick.quantity,
-                reference_type=REFERENCE,
-                reference_id=data.prescription_id,
-                at=now,
-            )
-        dispensed = line.quantity - missing
-        _draw_reservations(uow, own.get(drug.code, []), dispensed, now)
+        drug, item = drugs[line.drug_code], items[line.drug_code]
+        picks, draws = item.dispense(
+            line.quantity, today, data.patient_pseudonym, data.prescription_id
+        )
+        dispensed = sum(p.quantity for p in picks)
+        _announce_draws(uow, draws, now)
         lines.append(_dispensed_line(line.line_no, drug, line.quantity, dispensed, picks))
-        if missing:
+        if dispensed < line.quantity:
+            missing = line.quantity - dispensed
             short[drug.code] = short.get(drug.code, 0) + missing
             _record_shortage(uow, data, drug.code, missing, now)
+    uow.items.save(items.values(), now)
 
     total = sum((line.amount for line in lines), Decimal("0.00"))
     uow.publish(
@@ -148,20 +113,35 @@ def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> 
     )
     outcome = "partial" if short else "dispensed"
     _remember(uow, data, outcome, total, now)
-    available = refresh_availability(uow, data.facility_id, items, lots)
-    replenish(uow, facility, available, short)
+    replenish(uow, facility, announce_availability(uow, items), short)
     return outcome
 
 
 def _drugs(uow: PharmacyUnitOfWork, codes: set[str]) -> dict[str, Drug]:
-    rows = {
-        row.drug_code: row
-        for row in uow.session.scalars(select(DrugRow).where(DrugRow.drug_code.in_(codes)))
-    }
-    unknown = sorted(codes - set(rows))
+    drugs = uow.records.drugs(codes)
+    unknown = sorted(codes - set(drugs))
     if unknown:
         raise PermanentError("unknown_drug", f"not in the formulary: {', '.join(unknown)}"[:1000])
-    return {code: drug_of(row) for code, row in rows.items()}
+    return drugs
+
+
+def _refused(
+    data: PrescriptionIssued, drugs: dict[str, Drug], tier: FacilityTier, kind: FacilityType
+) -> list[RejectedLine]:
+    """A line per drug the facility may not give out (delisted, or not for its tier or type)."""
+    refused = []
+    for line in data.lines:
+        refusal = refusal_for(drugs[line.drug_code], tier, kind)
+        if refusal is not None:
+            refused.append(
+                RejectedLine(
+                    line_no=line.line_no,
+                    drug_code=line.drug_code,
+                    reason=refusal.reason,
+                    detail=refusal.detail,
+                )
+            )
+    return refused
 
 
 def _dispensed_line(
@@ -174,59 +154,19 @@ def _dispensed_line(
         quantity_dispensed=dispensed,
         unit_price=drug.unit_price,
         amount=cents(drug.unit_price * dispensed),
-        lots=[
-            LotQuantity(
-                lot_number=p.lot_number,
-                expiry_date=p.expiry_date,
-                quantity=p.quantity,
-                unit_cost=p.unit_cost,
-            )
-            for p in picks
-        ],
+        lots=lot_quantities(picks),
     )
 
 
-def _own_reservations(
-    uow: PharmacyUnitOfWork, facility_id: str, codes: list[str], patient: str
-) -> dict[str, list[ReservationRow]]:
-    rows = uow.session.scalars(
-        select(ReservationRow)
-        .where(
-            ReservationRow.facility_id == facility_id,
-            ReservationRow.drug_code.in_(codes),
-            ReservationRow.active.is_(True),
-            ReservationRow.patient_pseudonym == patient,
-        )
-        .order_by(ReservationRow.reserved_at, ReservationRow.reservation_id)
-    )
-    result: dict[str, list[ReservationRow]] = {}
-    for row in rows:
-        result.setdefault(row.drug_code, []).append(row)
-    return result
-
-
-def _draw_reservations(
-    uow: PharmacyUnitOfWork, reservations: list[ReservationRow], dispensed: int, now: datetime
-) -> None:
-    """The patient's own reservations shrink by what was dispensed to them; a reservation
-    used up is released (reason ``dispensed``)."""
-    for reservation in reservations:
-        if dispensed <= 0:
-            return
-        if not reservation.active:
-            continue
-        used = min(reservation.quantity, dispensed)
-        reservation.quantity -= used
-        dispensed -= used
-        if reservation.quantity == 0:
-            reservation.active = False
-            reservation.released_reason, reservation.released_at = "dispensed", now
+def _announce_draws(uow: PharmacyUnitOfWork, draws: list[Draw], now: datetime) -> None:
+    """What the patient's own reservations gave up (reason ``dispensed``)."""
+    for draw in draws:
         uow.publish(
             ReservationReleased(
-                reservation_id=reservation.reservation_id,
-                facility_id=reservation.facility_id,
-                drug_code=reservation.drug_code,
-                quantity=used,
+                reservation_id=draw.reservation_id,
+                facility_id=draw.facility_id,
+                drug_code=draw.drug_code,
+                quantity=draw.quantity,
                 reason="dispensed",
                 released_at=now,
             )
@@ -237,7 +177,7 @@ def _record_shortage(
     uow: PharmacyUnitOfWork, data: PrescriptionIssued, drug_code: str, missing: int, now: datetime
 ) -> None:
     shortage_id = new_id("SHT")
-    uow.session.add(
+    uow.records.add_shortage(
         ShortageRow(
             shortage_id=shortage_id,
             facility_id=data.facility_id,
@@ -266,7 +206,7 @@ def _remember(
     total: Decimal,
     now: datetime,
 ) -> None:
-    uow.session.add(
+    uow.records.remember_prescription(
         PrescriptionRow(
             prescription_id=data.prescription_id,
             facility_id=data.facility_id,

@@ -8,11 +8,11 @@ its insert, rolling back everything it did. Each facility is its own unit of wor
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
 
 import structlog
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from libs.events.catalogue.pharmacy import (
@@ -22,8 +22,9 @@ from libs.events.catalogue.pharmacy import (
     WriteOffReason,
 )
 from services.pharmacy.adapters.schema import ExpiryScanRow, ReservationRow, StockLot
-from services.pharmacy.domain.expiry import LotAtRisk, classify
-from services.pharmacy.service_layer.availability import refresh_availability
+from services.pharmacy.domain.expiry import ExpiryReport, LotAtRisk, classify
+from services.pharmacy.domain.items import StockItem
+from services.pharmacy.service_layer.availability import announce_availability
 from services.pharmacy.service_layer.replenishment import replenish
 from services.pharmacy.service_layer.stock import write_off_lot
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
@@ -67,8 +68,7 @@ def scan_facility(uow: PharmacyUnitOfWork, facility_id: str, today: date) -> Exp
     with uow:
         if uow.session.get(ExpiryScanRow, (facility_id, today)) is not None:
             return None
-        now = uow.now()
-        horizon = uow.policy.near_expiry_days
+        now, horizon = uow.now(), uow.policy.near_expiry_days
         scan = ExpiryScanRow(
             facility_id=facility_id,
             scanned_on=today,
@@ -80,63 +80,28 @@ def scan_facility(uow: PharmacyUnitOfWork, facility_id: str, today: date) -> Exp
         )
         uow.session.add(scan)
         uow.session.flush()  # claim (facility, day) before touching stock
-        codes = set(
-            uow.session.scalars(
-                select(StockLot.drug_code).where(
-                    StockLot.facility_id == facility_id, StockLot.on_hand > 0
-                )
-            )
-        )
-        codes |= set(
-            uow.session.scalars(
-                select(ReservationRow.drug_code).where(*_lapsed(facility_id, today))
-            )
-        )
+        codes = _codes_to_scan(uow, facility_id, today)
         # Items first, like every other movement of stock, then the reservations.
-        items = uow.stock.lock_items(facility_id, codes, now) if codes else {}
-        _release_lapsed(uow, facility_id, today)
-        lots = uow.stock.lots(facility_id, codes)
+        items = uow.items.lock(facility_id, codes, now) if codes else {}
+        _release_lapsed(uow, items.values(), today, now)
         report = classify(
             (
                 LotAtRisk(code, lot.lot_number, lot.expiry_date, lot.on_hand, lot.unit_cost)
-                for code, drug_lots in lots.items()
-                for lot in drug_lots
+                for code, item in items.items()
+                for lot in item.lots
             ),
             today,
             horizon,
         )
         if uow.policy.write_off_expired:
-            for expired in report.expired:
-                lot = next(
-                    lot for lot in lots[expired.drug_code] if lot.lot_number == expired.lot_number
-                )
-                write_off_lot(
-                    uow, facility_id, expired.drug_code, lot, lot.on_hand, WriteOffReason.EXPIRED
-                )
+            _write_off(uow, items, report.expired)
         scan.near_expiry_value = report.near_expiry_value
         scan.expired_value = report.expired_value
         scan.near_expiry_lots = len(report.near_expiry)
-        event = ExpiryScanned(
-            facility_id=facility_id,
-            scanned_on=today,
-            horizon_days=horizon,
-            near_expiry_value=report.near_expiry_value,
-            expired_value=report.expired_value,
-            near_expiry_lots=[
-                ExpiringLot(
-                    drug_code=lot.drug_code,
-                    lot_number=lot.lot_number,
-                    expiry_date=lot.expiry_date,
-                    quantity=lot.quantity,
-                    value=lot.value,
-                )
-                for lot in report.near_expiry[:MAX_LOTS_IN_EVENT]
-            ],
-            scanned_at=now,
-        )
+        event = _scanned(facility_id, today, horizon, report, now)
         uow.publish(event)
         if items:
-            available = refresh_availability(uow, facility_id, items, lots)
+            available = announce_availability(uow, items)
             facility = uow.directory.get(facility_id)
             if facility is not None and facility.active:
                 replenish(uow, facility, available)
@@ -144,30 +109,77 @@ def scan_facility(uow: PharmacyUnitOfWork, facility_id: str, today: date) -> Exp
         return event
 
 
-def _lapsed(facility_id: str, today: date) -> tuple[ColumnElement[bool], ...]:
-    return (
-        ReservationRow.facility_id == facility_id,
-        ReservationRow.active.is_(True),
-        ReservationRow.reserved_until < today,
+def _codes_to_scan(uow: PharmacyUnitOfWork, facility_id: str, today: date) -> set[str]:
+    """Drugs the facility holds, and those with a reservation whose hold ended before today."""
+    codes = set(
+        uow.session.scalars(
+            select(StockLot.drug_code).where(
+                StockLot.facility_id == facility_id, StockLot.on_hand > 0
+            )
+        )
+    )
+    return codes | set(
+        uow.session.scalars(
+            select(ReservationRow.drug_code).where(
+                ReservationRow.facility_id == facility_id,
+                ReservationRow.active.is_(True),
+                ReservationRow.reserved_until < today,
+            )
+        )
     )
 
 
-def _release_lapsed(uow: PharmacyUnitOfWork, facility_id: str, today: date) -> None:
+def _release_lapsed(
+    uow: PharmacyUnitOfWork, items: Iterable[StockItem], today: date, now: datetime
+) -> None:
     """Release reservations whose hold ended before today (their items are locked)."""
-    now = uow.now()
-    for reservation in uow.session.scalars(
-        select(ReservationRow).where(*_lapsed(facility_id, today))
-    ):
-        reservation.active = False
-        reservation.released_reason, reservation.released_at = "lapsed", now
-        if reservation.quantity > 0:
-            uow.publish(
-                ReservationReleased(
-                    reservation_id=reservation.reservation_id,
-                    facility_id=facility_id,
-                    drug_code=reservation.drug_code,
-                    quantity=reservation.quantity,
-                    reason="lapsed",
-                    released_at=now,
+    for item in items:
+        for draw in item.release("lapsed", lambda r: r.lapsed(today)):
+            if draw.quantity > 0:
+                uow.publish(
+                    ReservationReleased(
+                        reservation_id=draw.reservation_id,
+                        facility_id=draw.facility_id,
+                        drug_code=draw.drug_code,
+                        quantity=draw.quantity,
+                        reason="lapsed",
+                        released_at=now,
+                    )
                 )
+
+
+def _write_off(
+    uow: PharmacyUnitOfWork, items: Mapping[str, StockItem], expired: Iterable[LotAtRisk]
+) -> None:
+    """Expired lots are written off whole (finance posts the loss). Each is posted at once,
+    under its own write-off id and reason, on the item's own lot, so the availability
+    announced afterwards counts it gone."""
+    for lot_at_risk in expired:
+        item = items[lot_at_risk.drug_code]
+        lot = next(lot for lot in item.lots if lot.lot_number == lot_at_risk.lot_number)
+        write_off_lot(
+            uow, item.facility_id, item.drug_code, lot, lot.on_hand, WriteOffReason.EXPIRED
+        )
+
+
+def _scanned(
+    facility_id: str, today: date, horizon: int, report: ExpiryReport, now: datetime
+) -> ExpiryScanned:
+    return ExpiryScanned(
+        facility_id=facility_id,
+        scanned_on=today,
+        horizon_days=horizon,
+        near_expiry_value=report.near_expiry_value,
+        expired_value=report.expired_value,
+        near_expiry_lots=[
+            ExpiringLot(
+                drug_code=lot.drug_code,
+                lot_number=lot.lot_number,
+                expiry_date=lot.expiry_date,
+                quantity=lot.quantity,
+                value=lot.value,
             )
+            for lot in report.near_expiry[:MAX_LOTS_IN_EVENT]
+        ],
+        scanned_at=now,
+    )

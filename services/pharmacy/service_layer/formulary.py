@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 
 from libs.events.catalogue.pharmacy import DrugDelisted, DrugListed, DrugSnapshot, DrugUpdated
-from services.pharmacy.adapters.schema import DrugRow, json_list
+from services.pharmacy.adapters.repository import drug_of, snapshot_of
+from services.pharmacy.adapters.schema import DrugRow
 from services.pharmacy.domain.formulary import Drug, fingerprint
 from services.pharmacy.service_layer.errors import Conflict, Invalid, NotFound
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
@@ -21,28 +21,6 @@ __all__ = [
     "sync_seed",
     "update_drug",
 ]
-
-
-def snapshot_of(row: DrugRow) -> DrugSnapshot:
-    return DrugSnapshot(
-        drug_code=row.drug_code,
-        name=row.name,
-        generic_name=row.generic_name,
-        dosage_form=row.dosage_form,
-        strength=row.strength,
-        pack_size=row.pack_size,
-        unit=row.unit,
-        unit_price=Decimal(row.unit_price).quantize(Decimal("0.0001")),
-        essential=row.essential,
-        tcm=row.tcm,
-        category=row.category,
-        allowed_tiers=json_list(row.allowed_tiers),
-        allowed_facility_types=json_list(row.allowed_facility_types),
-    )
-
-
-def drug_of(row: DrugRow) -> Drug:
-    return Drug(snapshot_of(row), listed=row.listed)
 
 
 def _write(row: DrugRow, snapshot: DrugSnapshot, now: datetime) -> None:

@@ -12,10 +12,12 @@ of the follow-up plan.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import (
     ReservationReleased,
     ShortageRecorded,
@@ -29,16 +31,12 @@ from libs.events.catalogue.referral import (
 )
 from libs.events.catalogue.values import FacilityTier, FacilityType, ReferralDirection
 from libs.events.retry import PermanentError
-from services.pharmacy.adapters.schema import (
-    DrugRow,
-    ReferralPatient,
-    ReservationRow,
-    ShortageRow,
+from services.pharmacy.adapters.schema import ReferralPatient, ReservationRow, ShortageRow
+from services.pharmacy.domain.formulary import Drug, refusal_for
+from services.pharmacy.domain.items import Reservation
+from services.pharmacy.service_layer.availability import (
+    announce_availability,
 )
-from services.pharmacy.domain.formulary import refusal_for
-from services.pharmacy.domain.stock import available
-from services.pharmacy.service_layer.availability import refresh_availability
-from services.pharmacy.service_layer.formulary import drug_of
 from services.pharmacy.service_layer.ids import new_id
 from services.pharmacy.service_layer.replenishment import central_pharmacy_of
 from services.pharmacy.service_layer.transfers import TransferRequest, open_transfer
@@ -73,11 +71,8 @@ def reserve_for_referral(uow: PharmacyUnitOfWork, data: ReferralAccepted) -> Non
     planned: dict[str, int] = {}
     for medication in plan.medications:
         planned[medication.drug_code] = planned.get(medication.drug_code, 0) + medication.quantity
-    rows = {
-        row.drug_code: row
-        for row in uow.session.scalars(select(DrugRow).where(DrugRow.drug_code.in_(planned)))
-    }
-    unknown = sorted(set(planned) - set(rows))
+    drugs = uow.records.drugs(planned)
+    unknown = sorted(set(planned) - set(drugs))
     if unknown:
         raise PermanentError("unknown_drug", f"not in the formulary: {', '.join(unknown)}")
     done = set(
@@ -85,57 +80,68 @@ def reserve_for_referral(uow: PharmacyUnitOfWork, data: ReferralAccepted) -> Non
             select(ReservationRow.drug_code).where(ReservationRow.referral_id == data.referral_id)
         )
     )
-    patient = uow.session.get(ReferralPatient, data.referral_id)
+    allowed = _allowed(
+        uow, data, clinic, drugs, {c: q for c, q in planned.items() if c not in done}
+    )
+    if not allowed:
+        return
     now, today = uow.now(), uow.today()
     hold_days = plan.follow_up_within_days or uow.policy.reservation_hold_days
-    until = uow.policy.local_date(data.accepted_at) + timedelta(days=hold_days)
-    tier, kind = FacilityTier(clinic.tier), FacilityType(clinic.facility_type)
+    until = uow.clock.date_of(data.accepted_at) + timedelta(days=hold_days)
+    patient = uow.session.get(ReferralPatient, data.referral_id)
+    items = uow.items.lock(clinic.facility_id, allowed, now)
+    lacking: dict[str, int] = {}
+    for code, quantity in sorted(allowed.items()):
+        reservation = Reservation(
+            new_id("RSV"),
+            quantity,
+            patient_pseudonym=patient.patient_pseudonym if patient else None,
+            referral_id=data.referral_id,
+            reserved_until=until,
+            reserved_at=now,
+        )
+        short = items[code].reserve(reservation, today)
+        uow.publish(
+            StockReserved(
+                reservation_id=reservation.reservation_id,
+                facility_id=clinic.facility_id,
+                drug_code=code,
+                quantity=quantity,
+                referral_id=data.referral_id,
+                reserved_until=until,
+                reserved_at=now,
+            )
+        )
+        if short:
+            lacking[code] = short
+    uow.items.save(items.values(), now)
+    announce_availability(uow, items)
+    if lacking:
+        _supply(uow, data, clinic, lacking)
 
-    to_reserve = {code: q for code, q in planned.items() if code not in done}
+
+def _allowed(
+    uow: PharmacyUnitOfWork,
+    data: ReferralAccepted,
+    clinic: KnownFacility,
+    drugs: Mapping[str, Drug],
+    to_reserve: Mapping[str, int],
+) -> dict[str, int]:
+    """What the clinic may hold; a drug it may not is recorded as a shortage."""
+    tier, kind = FacilityTier(clinic.tier), FacilityType(clinic.facility_type)
     allowed = {}
     for code, quantity in sorted(to_reserve.items()):
-        refusal = refusal_for(drug_of(rows[code]), tier, kind)
-        if refusal is None:
+        if refusal_for(drugs[code], tier, kind) is None:
             allowed[code] = quantity
         else:
             _shortage(uow, data, code, quantity)
-    if not allowed:
-        return
-    items = uow.stock.lock_items(clinic.facility_id, allowed, now)
-    lots = uow.stock.lots(clinic.facility_id, allowed)
-    lacking: dict[str, int] = {}
-    for code, quantity in sorted(allowed.items()):
-        free = available(lots[code], today, held_back=uow.stock.reserved(clinic.facility_id, code))
-        reservation_id = new_id("RSV")
-        uow.session.add(
-            ReservationRow(
-                reservation_id=reservation_id,
-                facility_id=clinic.facility_id,
-                drug_code=code,
-                referral_id=data.referral_id,
-                patient_pseudonym=patient.patient_pseudonym if patient else None,
-                quantity=quantity,
-                reserved_until=until,
-                active=True,
-                reserved_at=now,
-            )
-        )
-        uow.publish(
-            StockReserved(
-                reservation_id=reservation_id,
-                facility_id=clinic.facility_id,
-                drug_code=code,
-                quantity=quantity,
-                referral_id=data.referral_id,
-                reserved_until=until,
-                reserved_at=now,
-            )
-        )
-        if free < quantity:
-            lacking[code] = quantity - free
-    refresh_availability(uow, clinic.facility_id, items, lots)
-    if not lacking:
-        return
+    return allowed
+
+
+def _supply(
+    uow: PharmacyUnitOfWork, data: ReferralAccepted, clinic: KnownFacility, lacking: dict[str, int]
+) -> None:
+    """Ask the clinic's central pharmacy for what the shelf lacks (or record it as short)."""
     central = central_pharmacy_of(uow, clinic)
     if central is None or central == clinic.facility_id:
         for code, quantity in sorted(lacking.items()):
@@ -159,7 +165,7 @@ def _shortage(
 ) -> None:
     now = uow.now()
     shortage_id = new_id("SHT")
-    uow.session.add(
+    uow.records.add_shortage(
         ShortageRow(
             shortage_id=shortage_id,
             facility_id=data.to_facility_id,
@@ -192,25 +198,20 @@ def release_for_cancelled(uow: PharmacyUnitOfWork, data: ReferralCancelled) -> N
     ):
         by_facility.setdefault(row.facility_id, set()).add(row.drug_code)
     for facility_id, codes in sorted(by_facility.items()):
-        items = uow.stock.lock_items(facility_id, codes, now)
-        for reservation in uow.session.scalars(
-            select(ReservationRow).where(
-                ReservationRow.referral_id == data.referral_id,
-                ReservationRow.facility_id == facility_id,
-                ReservationRow.active.is_(True),
-            )
-        ):
-            reservation.active = False
-            reservation.released_reason, reservation.released_at = "referral_cancelled", now
-            if reservation.quantity > 0:
-                uow.publish(
-                    ReservationReleased(
-                        reservation_id=reservation.reservation_id,
-                        facility_id=facility_id,
-                        drug_code=reservation.drug_code,
-                        quantity=reservation.quantity,
-                        reason="referral_cancelled",
-                        released_at=now,
+        items = uow.items.lock(facility_id, codes, now)
+        for item in items.values():
+            for draw in item.release(
+                "referral_cancelled", lambda r: r.referral_id == data.referral_id
+            ):
+                if draw.quantity > 0:
+                    uow.publish(
+                        ReservationReleased(
+                            reservation_id=draw.reservation_id,
+                            facility_id=facility_id,
+                            drug_code=draw.drug_code,
+                            quantity=draw.quantity,
+                            reason="referral_cancelled",
+                            released_at=now,
+                        )
                     )
-                )
-        refresh_availability(uow, facility_id, items)
+        announce_availability(uow, items)

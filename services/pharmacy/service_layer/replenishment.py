@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from libs.directory import KnownCommunity, KnownFacility
+from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import TransferReason, TransferRequested
 from services.pharmacy.adapters.schema import LevelOverride, TransferLineRow, TransferRow
 from services.pharmacy.adapters.sql import aware
@@ -89,8 +89,7 @@ def _levels_from_card(
 
 def central_pharmacy_of(uow: PharmacyUnitOfWork, facility: KnownFacility) -> str | None:
     """The lead facility of the facility's community: the central pharmacy supplying it."""
-    community = uow.session.get(KnownCommunity, facility.community_id)
-    return community.lead_facility_id if community is not None else None
+    return uow.records.central_pharmacy_of(facility)
 
 
 def open_transfer_drugs(uow: PharmacyUnitOfWork, facility_id: str) -> set[str]:

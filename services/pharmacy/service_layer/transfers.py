@@ -7,7 +7,8 @@ rather than applied twice. Shipping and receiving, which move stock, are in ``sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -24,15 +25,14 @@ from libs.events.catalogue.pharmacy import (
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from services.pharmacy.adapters.schema import TransferLineRow, TransferRow
 from services.pharmacy.domain.formulary import refusal_for
-from services.pharmacy.domain.stock import available
 from services.pharmacy.domain.transfers import (
     InvalidQuantities,
     InvalidTransition,
+    Shortfall,
+    Transfer,
     TransferState,
-    approved_quantities,
-    beyond_stock,
-    check_transition,
 )
+from services.pharmacy.service_layer.availability import available_by_drug
 from services.pharmacy.service_layer.errors import Conflict, Invalid, NotFound
 from services.pharmacy.service_layer.formulary import require_drug
 from services.pharmacy.service_layer.ids import new_id
@@ -42,14 +42,13 @@ __all__ = [
     "TransferRequest",
     "approve_transfer",
     "cancel_transfer",
+    "lifecycle_errors",
     "locked_transfer",
     "open_transfer",
+    "refuse_delisted",
     "reject_transfer",
     "request_transfer",
     "require_member",
-    "take_step",
-    "transfer_lines",
-    "transfer_ref",
 ]
 
 
@@ -135,43 +134,35 @@ def request_transfer(uow: PharmacyUnitOfWork, request: TransferRequest) -> Trans
         return event
 
 
-def locked_transfer(uow: PharmacyUnitOfWork, transfer_id: str) -> TransferRow:
-    """The order's row, locked for this step (a concurrent step waits, then is refused)."""
-    row = uow.session.scalar(
-        select(TransferRow).where(TransferRow.transfer_id == transfer_id).with_for_update()
-    )
-    if row is None:
+def locked_transfer(uow: PharmacyUnitOfWork, transfer_id: str) -> Transfer:
+    """The order, locked for this step (a concurrent step waits, then is refused)."""
+    transfer = uow.transfers.lock(transfer_id)
+    if transfer is None:
         raise NotFound("unknown_transfer", f"transfer {transfer_id} does not exist")
-    return row
+    return transfer
 
 
-def take_step(row: TransferRow, target: TransferState) -> None:
-    """Move the order to ``target``, or 409 when its lifecycle does not allow it."""
+@contextmanager
+def lifecycle_errors() -> Iterator[None]:
+    """The order's refusals as the API's: a step its lifecycle does not allow is a 409,
+    quantities that do not fit it a 422."""
     try:
-        check_transition(TransferState(row.state), target)
+        yield
     except InvalidTransition as exc:
         raise Conflict("invalid_transition", str(exc)) from None
-    row.state = target.value
+    except InvalidQuantities as exc:
+        raise Invalid("invalid_quantities", str(exc)) from None
 
 
-def transfer_lines(uow: PharmacyUnitOfWork, transfer_id: str) -> list[TransferLineRow]:
-    """The order's drugs, by code."""
-    return list(
-        uow.session.scalars(
-            select(TransferLineRow)
-            .where(TransferLineRow.transfer_id == transfer_id)
-            .order_by(TransferLineRow.drug_code)
-        )
-    )
-
-
-def transfer_ref(row: TransferRow) -> dict[str, str]:
-    """The fields every transfer event starts with."""
-    return {
-        "transfer_id": row.transfer_id,
-        "from_facility_id": row.from_facility_id,
-        "to_facility_id": row.to_facility_id,
-    }
+def refuse_delisted(uow: PharmacyUnitOfWork, drug_codes: Iterable[str], step: str) -> None:
+    """A drug delisted since the request cannot be approved or shipped (do it without it)."""
+    codes = list(drug_codes)
+    drugs = uow.records.drugs(codes)
+    for drug_code in codes:
+        if drug_code not in drugs:
+            raise NotFound("unknown_drug", f"drug {drug_code} is not in the formulary")
+        if not drugs[drug_code].listed:
+            raise Conflict("delisted", f"{drug_code} was delisted; {step} without it")
 
 
 def approve_transfer(
@@ -179,39 +170,26 @@ def approve_transfer(
 ) -> TransferApproved:
     """The central pharmacy approves, as requested or with less of some drugs."""
     with uow:
-        row = locked_transfer(uow, transfer_id)
-        take_step(row, TransferState.APPROVED)
-        lines = transfer_lines(uow, transfer_id)
-        requested = {line.drug_code: line.quantity_requested for line in lines}
+        transfer = locked_transfer(uow, transfer_id)
+        with lifecycle_errors():
+            approved = transfer.to_approve(quantities)
+        refuse_delisted(uow, [code for code in transfer.lines if code in approved], "approve")
+        now = uow.now()
         try:
-            approved = approved_quantities(requested, quantities)
-        except InvalidQuantities as exc:
-            raise Invalid("invalid_quantities", str(exc)) from None
-        for line in lines:
-            if line.drug_code in approved and not require_drug(uow, line.drug_code).listed:
-                raise Conflict("delisted", f"{line.drug_code} was delisted; approve without it")
-        short = beyond_stock(approved, _on_offer(uow, row, approved))
-        if short:
+            transfer.approve(approved, _on_offer(uow, transfer, approved), now)
+        except Shortfall as exc:
             raise Conflict(
                 "insufficient_stock",
-                f"{row.from_facility_id} cannot supply all of it; on offer: "
-                + ", ".join(f"{code} {q}" for code, q in short.items()),
-                details={"available": short},
-            )
-        for line in lines:
-            line.quantity_approved = approved.get(line.drug_code, 0)
-        now = uow.now()
-        row.approved_at = now
+                f"{transfer.from_facility_id} cannot supply all of it; on offer: {exc}",
+                details={"available": exc.available},
+            ) from None
+        uow.transfers.save(transfer)
         event = TransferApproved(
-            **transfer_ref(row),
+            **transfer.ref(),
             lines=[
-                TransferLine(
-                    drug_code=line.drug_code,
-                    quantity=approved[line.drug_code],
-                    unit_price=line.unit_price,
-                )
-                for line in lines
-                if line.drug_code in approved
+                TransferLine(drug_code=code, quantity=approved[code], unit_price=line.unit_price)
+                for code, line in transfer.lines.items()
+                if code in approved
             ],
             approved_at=now,
         )
@@ -221,38 +199,35 @@ def approve_transfer(
 
 
 def _on_offer(
-    uow: PharmacyUnitOfWork, row: TransferRow, drugs: Mapping[str, int]
+    uow: PharmacyUnitOfWork, transfer: Transfer, drugs: Mapping[str, int]
 ) -> dict[str, int]:
     """What the sender can still offer of ``drugs``: usable stock less what its other
     approved, not yet shipped transfers will take."""
-    sender, today = row.from_facility_id, uow.today()
-    lots = uow.stock.lots(sender, drugs)
-    held = uow.stock.reserved_by_drug(sender, drugs)
+    sender = transfer.from_facility_id
     query = (
         select(TransferLineRow.drug_code, func.sum(TransferLineRow.quantity_approved))
         .join(TransferRow, TransferRow.transfer_id == TransferLineRow.transfer_id)
         .where(
             TransferRow.from_facility_id == sender,
             TransferRow.state == TransferState.APPROVED.value,
-            TransferRow.transfer_id != row.transfer_id,
+            TransferRow.transfer_id != transfer.transfer_id,
             TransferLineRow.drug_code.in_(sorted(drugs)),
         )
         .group_by(TransferLineRow.drug_code)
     )
     promised = {code: int(total or 0) for code, total in uow.session.execute(query)}
-    return {
-        drug: available(lots[drug], today, held_back=held[drug]) - promised.get(drug, 0)
-        for drug in drugs
-    }
+    usable = available_by_drug(uow, sender, drugs)
+    return {drug: usable[drug] - promised.get(drug, 0) for drug in drugs}
 
 
 def reject_transfer(uow: PharmacyUnitOfWork, transfer_id: str, reason: str) -> TransferRejected:
     with uow:
-        row = locked_transfer(uow, transfer_id)
-        take_step(row, TransferState.REJECTED)
+        transfer = locked_transfer(uow, transfer_id)
         now = uow.now()
-        row.closed_at, row.close_reason = now, reason
-        event = TransferRejected(**transfer_ref(row), reason=reason, rejected_at=now)
+        with lifecycle_errors():
+            transfer.close(TransferState.REJECTED, reason, now)
+        uow.transfers.save(transfer)
+        event = TransferRejected(**transfer.ref(), reason=reason, rejected_at=now)
         uow.publish(event)
         uow.commit()
         return event
@@ -260,11 +235,12 @@ def reject_transfer(uow: PharmacyUnitOfWork, transfer_id: str, reason: str) -> T
 
 def cancel_transfer(uow: PharmacyUnitOfWork, transfer_id: str, reason: str) -> TransferCancelled:
     with uow:
-        row = locked_transfer(uow, transfer_id)
-        take_step(row, TransferState.CANCELLED)
+        transfer = locked_transfer(uow, transfer_id)
         now = uow.now()
-        row.closed_at, row.close_reason = now, reason
-        event = TransferCancelled(**transfer_ref(row), reason=reason, cancelled_at=now)
+        with lifecycle_errors():
+            transfer.close(TransferState.CANCELLED, reason, now)
+        uow.transfers.save(transfer)
+        event = TransferCancelled(**transfer.ref(), reason=reason, cancelled_at=now)
         uow.publish(event)
         uow.commit()
         return event

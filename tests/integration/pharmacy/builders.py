@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from libs.events.catalogue.values import (
     FacilityType,
     PrescriptionCategory,
 )
+from libs.platform.clock import CountyClock
 from services.pharmacy.adapters.schema import StockCardLine, StockLot
 from services.pharmacy.domain.policy import Policy
 from services.pharmacy.domain.stock import CardKind, CardSummary, summarise
@@ -36,32 +36,33 @@ ALL_TYPES = list(FacilityType)
 NO_VILLAGE: list[FacilityType] = [t for t in FacilityType if t is not FacilityType.VILLAGE_CLINIC]
 
 
-def _county_clock() -> Callable[[], datetime]:
+def _county_clock() -> CountyClock:
     """The service's clock in these tests: real time running on, but set back so that the county
     reads 01:00 when the tests start. The county's date then cannot change during a run (a suite
     started at 23:59 would otherwise see ``TODAY`` and the service's today disagree), and being
     behind real time, nothing it stamps is ever "future-dated"."""
-    zone = ZoneInfo(Policy().timezone)
+    zone = CountyClock().zone
     started = datetime.now(UTC)
     local = started.astimezone(zone)
     one_am = local.replace(hour=1, minute=0, second=0, microsecond=0)
     lag = local - one_am if local >= one_am else local - (one_am - timedelta(days=1))
-    return lambda: datetime.now(UTC) - lag
+    return CountyClock(zone, lambda: datetime.now(UTC) - lag)
 
 
-now = _county_clock()
-"""What every pharmacy test and the service under test read as "now"."""
-TODAY = Policy().local_date(now())  # the county's date, as the service sees it
+CLOCK = _county_clock()
+"""The county's clock of every pharmacy test and of the service under test."""
+now = CLOCK.now
+TODAY = CLOCK.today()  # the county's date, as the service sees it
 
 
 def pharmacy(
-    url: str, *, policy: Policy | None = None, clock: Callable[[], datetime] | None = None
+    url: str, *, policy: Policy | None = None, clock: CountyClock | None = None
 ) -> HandlerHarness:
     """The pharmacy's real handlers on a migrated database of the test's kind."""
     return HandlerHarness(
         "pharmacy",
         url,
-        units_of_work=partial(PharmacyUnitOfWork, policy=policy, clock=clock or now),
+        units_of_work=partial(PharmacyUnitOfWork, policy=policy, clock=clock or CLOCK),
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from libs.platform.clock import CountyClock
 from services.pharmacy.adapters.schema import ShortageRow
 from services.pharmacy.service_layer.expiry import scan_all, scan_facility
 from services.pharmacy.service_layer.levels import community_balance, set_levels
@@ -44,7 +45,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def harness(make_database: Callable[[str], str], clock: Clock) -> Iterator[HandlerHarness]:
-    running = pharmacy(make_database("pharmacy"), clock=clock)
+    running = pharmacy(make_database("pharmacy"), clock=CountyClock(now=clock))
     yield running
     running.close()
 

@@ -6,73 +6,16 @@ the end-to-end tests call the real server.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from libs.platform.auth import Role
-from libs.platform.settings import PlatformSettings
-from libs.platform.worker import ServiceProcess
-from services.pharmacy.bootstrap import compose
-from services.pharmacy.settings import Settings
 from tests.integration.pharmacy.builders import (
     NO_VILLAGE,
     TODAY,
-    World,
     lots,
-    now,
     prescription,
 )
-from tests.support.harness import HandlerHarness
-
-with warnings.catch_warnings():
-    # Starlette's in-process client warns about its httpx dependency on import.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-
-class Api:
-    def __init__(self, process: ServiceProcess, client: TestClient) -> None:
-        self.process = process
-        self.client = client
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        role: Role | None = Role.PHARMACY_CENTRE,
-        facility: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        headers = {}
-        if role is not None:
-            token = self.process.token_authority.mint(
-                subject=f"test-{role.value}", role=role, facility_id=facility
-            )
-            headers["Authorization"] = f"Bearer {token}"
-        return self.client.request(method, path, headers=headers, **kwargs)
-
-
-@pytest.fixture
-def world_and_api(
-    make_database: Callable[[str], str], tmp_path: Path
-) -> Iterator[tuple[World, Api]]:
-    url = make_database("pharmacy")
-    process = compose(
-        PlatformSettings(data_dir=tmp_path),
-        Settings(database_url=url, formulary_seed="", opening_stock=""),
-        clock=now,
-    )
-    harness = HandlerHarness("pharmacy", url, units_of_work=process.units_of_work)
-    world = World(harness).organisation()
-    with TestClient(process.admin_app()) as client:
-        yield world, Api(process, client)
-    harness.close()
-    process.database.dispose()
 
 
 def drug_body(code: str, price: str = "4.2000", **changes: Any) -> dict[str, Any]:
@@ -223,118 +166,6 @@ def test_stock_is_moved_by_its_own_facility_with_clear_errors(world_and_api) -> 
         summary["on_hand"],
     ) == (10, -1, 2, 7)
     assert api.call("GET", f"{path}/drugs/{drug}/card", params={"limit": 501}).status_code == 422
-
-
-def test_an_approval_beyond_what_the_sender_can_offer_is_refused_with_what_it_can(
-    world_and_api,
-) -> None:
-    """Stock the sender lacks (or has promised to an earlier approval) is refused at approval,
-    not days later at shipping; no body approves all of it."""
-    world, api = world_and_api
-    drug = world.drug("ASP", "4.5000")
-    world.receive(world.hospital, drug, "S1", 10)
-
-    def requested(quantity: int) -> str:
-        body = {
-            "to_facility_id": world.township,
-            "lines": [{"drug_code": drug, "quantity": quantity}],
-        }
-        created = api.call("POST", "/transfers", Role.CLINIC_STAFF, world.township, json=body)
-        assert created.status_code == 201, created.text
-        return str(created.json()["transfer_id"])
-
-    first, second = requested(6), requested(99_999)
-    assert api.call("POST", f"/transfers/{first}/approve").status_code == 200  # no body at all
-    refused = api.call("POST", f"/transfers/{second}/approve")
-    assert refused.status_code == 409, refused.text
-    assert refused.json()["error"] == "insufficient_stock"
-    assert refused.json()["details"] == {"available": {drug: 4}}  # 10 on hand, 6 promised
-    lines = {"lines": [{"drug_code": drug, "quantity": 4}]}
-    assert api.call("POST", f"/transfers/{second}/approve", json=lines).status_code == 200
-
-
-def test_transfers_over_http_follow_roles_and_states(world_and_api) -> None:
-    world, api = world_and_api
-    drug = world.drug("ASP", "4.5000")
-    world.receive(world.hospital, drug, "S1", 30)
-    body = {"to_facility_id": world.township, "lines": [{"drug_code": drug, "quantity": 6}]}
-
-    assert (
-        api.call("POST", "/transfers", Role.CLINIC_STAFF, world.village, json=body).status_code
-        == 403
-    )
-    created = api.call("POST", "/transfers", Role.CLINIC_STAFF, world.township, json=body)
-    assert created.status_code == 201, created.text
-    assert created.json()["from_facility_id"] == world.hospital  # its central pharmacy
-    transfer = created.json()["transfer_id"]
-    steps = f"/transfers/{transfer}"
-    assert (
-        api.call("POST", f"{steps}/approve", Role.CLINIC_STAFF, world.township, json={}).status_code
-        == 403
-    )
-    assert api.call("POST", f"{steps}/receive").json()["error"] == "invalid_transition"
-    assert (
-        api.call(
-            "POST", f"{steps}/approve", json={"lines": [{"drug_code": drug, "quantity": 7}]}
-        ).status_code
-        == 422
-    )
-    assert api.call("POST", f"{steps}/approve", json={}).status_code == 200
-    assert (
-        api.call("POST", f"{steps}/ship", Role.CLINIC_STAFF, world.township, json={}).status_code
-        == 403
-    )
-    assert api.call("POST", f"{steps}/ship", json={}).status_code == 200
-    assert api.call("POST", f"{steps}/receive", Role.CLINIC_STAFF, world.village).status_code == 403
-    assert (
-        api.call("POST", f"{steps}/receive", Role.CLINIC_STAFF, world.township).status_code == 200
-    )
-    again = api.call("POST", f"{steps}/receive", Role.CLINIC_STAFF, world.township)
-    assert (again.status_code, again.json()["error"]) == (409, "invalid_transition")
-    assert api.call("POST", "/transfers/TRF-NONE/ship", json={}).status_code == 404
-
-    view = api.call("GET", steps, Role.CLINIC_STAFF, world.township).json()
-    assert view["state"] == "received"
-    assert view["lines"][0]["quantity_shipped"] == 6
-    assert api.call("GET", steps, Role.CLINIC_STAFF, world.village).status_code == 403
-    mine = api.call("GET", "/transfers", Role.CLINIC_STAFF, world.village).json()
-    assert mine["total"] == 0
-    assert api.call("GET", "/transfers", params={"state": "received"}).json()["total"] == 1
-
-    # Surplus to shortage (余缺调度): the centre moves the township's surplus to the village,
-    # whose staff cannot ship what leaves the township but the township's staff can.
-    rebalance = {
-        "from_facility_id": world.township,
-        "to_facility_id": world.village,
-        "reason": "surplus_rebalance",
-        "lines": [{"drug_code": drug, "quantity": 2}],
-    }
-    assert (
-        api.call("POST", "/transfers", Role.CLINIC_STAFF, world.village, json=rebalance).status_code
-        == 403
-    )
-    moved = api.call("POST", "/transfers", json=rebalance).json()["transfer_id"]
-    assert api.call("POST", f"/transfers/{moved}/approve", json={}).status_code == 200
-    assert (
-        api.call(
-            "POST", f"/transfers/{moved}/ship", Role.CLINIC_STAFF, world.village, json={}
-        ).status_code
-        == 403
-    )
-    assert (
-        api.call(
-            "POST", f"/transfers/{moved}/ship", Role.CLINIC_STAFF, world.township, json={}
-        ).status_code
-        == 200
-    )
-    assert (
-        api.call(
-            "POST", f"/transfers/{moved}/receive", Role.CLINIC_STAFF, world.village
-        ).status_code
-        == 200
-    )
-    assert api.call("GET", f"/stock/{world.village}/drugs/{drug}").json()["on_hand"] == 2
-    assert api.call("GET", f"/stock/{world.township}/drugs/{drug}").json()["on_hand"] == 4
 
 
 def test_lists_levels_and_metrics(world_and_api) -> None:

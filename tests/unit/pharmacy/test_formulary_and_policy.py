@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ import pytest
 
 from libs.events.catalogue.pharmacy import DrugSnapshot
 from libs.events.catalogue.values import FacilityTier, FacilityType
+from libs.platform.clock import CountyClock
 from services.pharmacy.domain.expiry import LotAtRisk, classify
 from services.pharmacy.domain.formulary import Drug, fingerprint, parse_formulary, refusal_for
 from services.pharmacy.domain.policy import Policy, parse_policy
@@ -130,8 +132,10 @@ def test_policy_defaults_and_the_county_calendar() -> None:
     assert policy.near_expiry_days == 90
     assert policy.write_off_expired is True
     # 17:00 UTC is already the next day in the county.
-    assert Policy().local_date(datetime(2026, 11, 22, 17, 0, tzinfo=UTC)) == date(2026, 11, 23)
-    with pytest.raises(Exception):  # noqa: B017, PT011 - zoneinfo raises its own error
-        Policy(timezone="Mars/Olympus")
+    assert CountyClock().date_of(datetime(2026, 11, 22, 17, 0, tzinfo=UTC)) == date(2026, 11, 23)
+    # The zone is the platform's (COUNTY_TIMEZONE), not the pharmacy policy's any more.
+    assert "timezone" not in {f.name for f in fields(Policy)}
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        CountyClock.of("Mars/Olympus")
     with pytest.raises(ValueError, match="near_expiry_days"):
         Policy(near_expiry_days=0)
