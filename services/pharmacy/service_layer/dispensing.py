@@ -28,18 +28,17 @@ from libs.events.catalogue.pharmacy import (
     PrescriptionRejected,
     RejectedLine,
     ReservationReleased,
-    ShortageRecorded,
 )
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from libs.events.payload import cents
 from libs.events.retry import PermanentError
-from services.pharmacy.adapters.schema import PrescriptionRow, ShortageRow
+from services.pharmacy.adapters.schema import PrescriptionRow
 from services.pharmacy.domain.formulary import Drug, refusal_for
 from services.pharmacy.domain.items import Draw
 from services.pharmacy.domain.stock import Pick
 from services.pharmacy.service_layer.availability import announce_availability, lot_quantities
-from services.pharmacy.service_layer.ids import new_id
 from services.pharmacy.service_layer.replenishment import replenish
+from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
 __all__ = ["DISPENSE_LATENCY", "dispense_prescription"]
@@ -96,7 +95,9 @@ def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> 
         if dispensed < line.quantity:
             missing = line.quantity - dispensed
             short[drug.code] = short.get(drug.code, 0) + missing
-            _record_shortage(uow, data, drug.code, missing, now)
+            record_shortage(
+                uow, data.facility_id, drug.code, missing, now, prescription_id=data.prescription_id
+            )
     uow.items.save(items.values(), now)
 
     total = sum((line.amount for line in lines), Decimal("0.00"))
@@ -171,32 +172,6 @@ def _announce_draws(uow: PharmacyUnitOfWork, draws: list[Draw], now: datetime) -
                 released_at=now,
             )
         )
-
-
-def _record_shortage(
-    uow: PharmacyUnitOfWork, data: PrescriptionIssued, drug_code: str, missing: int, now: datetime
-) -> None:
-    shortage_id = new_id("SHT")
-    uow.records.add_shortage(
-        ShortageRow(
-            shortage_id=shortage_id,
-            facility_id=data.facility_id,
-            drug_code=drug_code,
-            quantity_short=missing,
-            prescription_id=data.prescription_id,
-            recorded_at=now,
-        )
-    )
-    uow.publish(
-        ShortageRecorded(
-            shortage_id=shortage_id,
-            facility_id=data.facility_id,
-            drug_code=drug_code,
-            quantity_short=missing,
-            prescription_id=data.prescription_id,
-            recorded_at=now,
-        )
-    )
 
 
 def _remember(

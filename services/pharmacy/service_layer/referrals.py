@@ -20,7 +20,6 @@ from sqlalchemy import select
 from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import (
     ReservationReleased,
-    ShortageRecorded,
     StockReserved,
     TransferReason,
 )
@@ -31,7 +30,7 @@ from libs.events.catalogue.referral import (
 )
 from libs.events.catalogue.values import FacilityTier, FacilityType, ReferralDirection
 from libs.events.retry import PermanentError
-from services.pharmacy.adapters.schema import ReferralPatient, ReservationRow, ShortageRow
+from services.pharmacy.adapters.schema import ReferralPatient, ReservationRow
 from services.pharmacy.domain.formulary import Drug, refusal_for
 from services.pharmacy.domain.items import Reservation
 from services.pharmacy.service_layer.availability import (
@@ -39,6 +38,7 @@ from services.pharmacy.service_layer.availability import (
 )
 from services.pharmacy.service_layer.ids import new_id
 from services.pharmacy.service_layer.replenishment import central_pharmacy_of
+from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.transfers import TransferRequest, open_transfer
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
@@ -134,7 +134,7 @@ def _allowed(
         if refusal_for(drugs[code], tier, kind) is None:
             allowed[code] = quantity
         else:
-            _shortage(uow, data, code, quantity)
+            _short(uow, data, code, quantity)
     return allowed
 
 
@@ -145,7 +145,7 @@ def _supply(
     central = central_pharmacy_of(uow, clinic)
     if central is None or central == clinic.facility_id:
         for code, quantity in sorted(lacking.items()):
-            _shortage(uow, data, code, quantity)
+            _short(uow, data, code, quantity)
         return
     open_transfer(
         uow,
@@ -157,33 +157,6 @@ def _supply(
             requested_by=SYSTEM,
             referral_id=data.referral_id,
         ),
-    )
-
-
-def _shortage(
-    uow: PharmacyUnitOfWork, data: ReferralAccepted, drug_code: str, quantity: int
-) -> None:
-    now = uow.now()
-    shortage_id = new_id("SHT")
-    uow.records.add_shortage(
-        ShortageRow(
-            shortage_id=shortage_id,
-            facility_id=data.to_facility_id,
-            drug_code=drug_code,
-            quantity_short=quantity,
-            referral_id=data.referral_id,
-            recorded_at=now,
-        )
-    )
-    uow.publish(
-        ShortageRecorded(
-            shortage_id=shortage_id,
-            facility_id=data.to_facility_id,
-            drug_code=drug_code,
-            quantity_short=quantity,
-            referral_id=data.referral_id,
-            recorded_at=now,
-        )
     )
 
 
@@ -215,3 +188,9 @@ def release_for_cancelled(uow: PharmacyUnitOfWork, data: ReferralCancelled) -> N
                         )
                     )
         announce_availability(uow, items)
+
+
+def _short(uow: PharmacyUnitOfWork, data: ReferralAccepted, drug_code: str, quantity: int) -> None:
+    record_shortage(
+        uow, data.to_facility_id, drug_code, quantity, uow.now(), referral_id=data.referral_id
+    )
