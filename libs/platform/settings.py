@@ -6,6 +6,7 @@ Service-specific settings subclass :class:`ServiceSettings` with their own prefi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,8 @@ from libs.platform.clock import DEFAULT_ZONE, CountyClock, known_zone
 __all__ = ["PlatformSettings", "ServiceSettings"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Per-service time zones, replaced by the platform's one ``COUNTY_TIMEZONE``.
+RETIRED_ZONE_SETTINGS = ("REPORTING_TIMEZONE", "REFERRAL_TIMEZONE")
 
 
 class PlatformSettings(BaseSettings):
@@ -123,6 +126,14 @@ class PlatformSettings(BaseSettings):
             username=self.kafka_sasl_username,
             password=self.kafka_sasl_password.get_secret_value(),
         )
+
+    @model_validator(mode="after")
+    def _no_retired_zone(self) -> PlatformSettings:
+        # A county that set its zone the old way must not silently move to the default one.
+        for name in RETIRED_ZONE_SETTINGS:
+            if os.environ.get(name):
+                raise ValueError(f"{name} is retired: set COUNTY_TIMEZONE (one clock for all)")
+        return self
 
     @model_validator(mode="after")
     def _request_within_delivery(self) -> PlatformSettings:

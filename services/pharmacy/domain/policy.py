@@ -33,6 +33,9 @@ def parse_policy(doc: dict[str, Any]) -> Policy:
     expiry = doc.get("expiry", {})
     replenishment = doc.get("replenishment", {})
     reservations = doc.get("referral_reservations", {})
+    if "timezone" in doc:
+        # a county that set its zone here must not silently move to the default one
+        raise ValueError("the policy's timezone is retired: set COUNTY_TIMEZONE for every service")
     defaults = Policy()
     rules = ReplenishmentPolicy(
         lookback_days=int(replenishment.get("lookback_days", 90)),

@@ -135,6 +135,8 @@ def test_policy_defaults_and_the_county_calendar() -> None:
     assert CountyClock().date_of(datetime(2026, 11, 22, 17, 0, tzinfo=UTC)) == date(2026, 11, 23)
     # The zone is the platform's (COUNTY_TIMEZONE), not the pharmacy policy's any more.
     assert "timezone" not in {f.name for f in fields(Policy)}
+    with pytest.raises(ValueError, match="COUNTY_TIMEZONE"):
+        parse_policy({"timezone": "Asia/Urumqi"})
     with pytest.raises(ValueError, match="Mars/Olympus"):
         CountyClock.of("Mars/Olympus")
     with pytest.raises(ValueError, match="near_expiry_days"):

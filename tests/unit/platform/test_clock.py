@@ -42,3 +42,12 @@ def test_the_platform_settings_name_the_countys_zone() -> None:
         PlatformSettings(county_timezone="Mars/Olympus")
     with pytest.raises(ValueError, match="unknown time zone"):
         CountyClock.of("Mars/Olympus")
+
+
+@pytest.mark.parametrize("retired", ["REPORTING_TIMEZONE", "REFERRAL_TIMEZONE"])
+def test_a_zone_set_the_retired_way_is_refused_not_ignored(
+    retired: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(retired, "Asia/Urumqi")
+    with pytest.raises(ValidationError, match=f"{retired} is retired: set COUNTY_TIMEZONE"):
+        PlatformSettings()

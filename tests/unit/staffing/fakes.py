@@ -151,9 +151,18 @@ class FakeWorkforce:
             booking = Booking(held.session_id, held.facility_id, self._name(held.facility_id))
             diary.book(Slot(held.date, HalfDay(held.half_day)), booking)
         diary.absences = [
-            Absence(leave.leave_id, leave.kind, leave.start_date, leave.end_date)
+            Absence(
+                leave.leave_id,
+                leave.kind,
+                leave.start_date,
+                leave.end_date,
+                HalfDay(leave.half_day) if leave.half_day else None,
+            )
             for leave in self.leave
-            if leave.staff_id == staff.staff_id and leave.withdrawn_at is None
+            if leave.staff_id == staff.staff_id
+            and leave.withdrawn_at is None
+            and leave.start_date <= last
+            and leave.end_date >= first
         ]
         diary.stationings = [
             Stationed(
