@@ -27,17 +27,16 @@ from libs.events.catalogue.pharmacy import (
     PrescriptionDispensed,
     PrescriptionRejected,
     RejectedLine,
-    ReservationReleased,
 )
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from libs.events.payload import cents
 from libs.events.retry import PermanentError
 from services.pharmacy.adapters.schema import PrescriptionRow
 from services.pharmacy.domain.formulary import Drug, refusal_for
-from services.pharmacy.domain.items import Draw
 from services.pharmacy.domain.stock import Pick
 from services.pharmacy.service_layer.availability import announce_availability, lot_quantities
 from services.pharmacy.service_layer.replenishment import replenish
+from services.pharmacy.service_layer.reservations import announce_released
 from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
@@ -90,7 +89,7 @@ def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> 
             line.quantity, today, data.patient_pseudonym, data.prescription_id
         )
         dispensed = sum(p.quantity for p in picks)
-        _announce_draws(uow, draws, now)
+        announce_released(uow, draws, "dispensed", now)
         lines.append(_dispensed_line(line.line_no, drug, line.quantity, dispensed, picks))
         if dispensed < line.quantity:
             missing = line.quantity - dispensed
@@ -157,21 +156,6 @@ def _dispensed_line(
         amount=cents(drug.unit_price * dispensed),
         lots=lot_quantities(picks),
     )
-
-
-def _announce_draws(uow: PharmacyUnitOfWork, draws: list[Draw], now: datetime) -> None:
-    """What the patient's own reservations gave up (reason ``dispensed``)."""
-    for draw in draws:
-        uow.publish(
-            ReservationReleased(
-                reservation_id=draw.reservation_id,
-                facility_id=draw.facility_id,
-                drug_code=draw.drug_code,
-                quantity=draw.quantity,
-                reason="dispensed",
-                released_at=now,
-            )
-        )
 
 
 def _remember(

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from libs.events.catalogue.pharmacy import (
     ExpiringLot,
     ExpiryScanned,
-    ReservationReleased,
     WriteOffReason,
 )
 from services.pharmacy.adapters.schema import ExpiryScanRow, ReservationRow, StockLot
@@ -26,6 +25,7 @@ from services.pharmacy.domain.expiry import ExpiryReport, LotAtRisk, classify
 from services.pharmacy.domain.items import StockItem
 from services.pharmacy.service_layer.availability import announce_availability
 from services.pharmacy.service_layer.replenishment import replenish
+from services.pharmacy.service_layer.reservations import announce_released
 from services.pharmacy.service_layer.stock import write_off_lot
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
@@ -134,18 +134,7 @@ def _release_lapsed(
 ) -> None:
     """Release reservations whose hold ended before today (their items are locked)."""
     for item in items:
-        for draw in item.release("lapsed", lambda r: r.lapsed(today)):
-            if draw.quantity > 0:
-                uow.publish(
-                    ReservationReleased(
-                        reservation_id=draw.reservation_id,
-                        facility_id=draw.facility_id,
-                        drug_code=draw.drug_code,
-                        quantity=draw.quantity,
-                        reason="lapsed",
-                        released_at=now,
-                    )
-                )
+        announce_released(uow, item.release("lapsed", lambda r: r.lapsed(today)), "lapsed", now)
 
 
 def _write_off(

@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from libs.directory import KnownFacility
 from libs.events.catalogue.pharmacy import (
-    ReservationReleased,
     StockReserved,
     TransferReason,
 )
@@ -38,6 +37,7 @@ from services.pharmacy.service_layer.availability import (
 )
 from services.pharmacy.service_layer.ids import new_id
 from services.pharmacy.service_layer.replenishment import central_pharmacy_of
+from services.pharmacy.service_layer.reservations import announce_released
 from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.transfers import TransferRequest, open_transfer
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
@@ -173,20 +173,10 @@ def release_for_cancelled(uow: PharmacyUnitOfWork, data: ReferralCancelled) -> N
     for facility_id, codes in sorted(by_facility.items()):
         items = uow.items.lock(facility_id, codes, now)
         for item in items.values():
-            for draw in item.release(
+            released = item.release(
                 "referral_cancelled", lambda r: r.referral_id == data.referral_id
-            ):
-                if draw.quantity > 0:
-                    uow.publish(
-                        ReservationReleased(
-                            reservation_id=draw.reservation_id,
-                            facility_id=facility_id,
-                            drug_code=draw.drug_code,
-                            quantity=draw.quantity,
-                            reason="referral_cancelled",
-                            released_at=now,
-                        )
-                    )
+            )
+            announce_released(uow, released, "referral_cancelled", now)
         announce_availability(uow, items)
 
 
