@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from types import TracebackType
-from typing import Any, Self
 
 from sqlalchemy.orm import Session
 
 from libs.directory import KnownFacility
-from libs.events import CloudEvent, Payload, new_event
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from services.referral.adapters.schema import FormularyDrug, Referral, TimelineEntry
 from services.referral.config import ReferralConfig
 from services.referral.domain.capacity import DayCapacity
 from services.referral.service_layer.unit_of_work import ReferralUnitOfWork
+from tests.support.kept_outbox import KeptOutbox
 
 __all__ = ["FakeReferralUnitOfWork", "FakeReferrals", "facility", "listed_drug"]
 
@@ -84,44 +82,14 @@ def _no_database() -> Session:
     raise AssertionError("a unit test's use case reached for the database")
 
 
-class FakeReferralUnitOfWork(ReferralUnitOfWork):
+class FakeReferralUnitOfWork(KeptOutbox, ReferralUnitOfWork):
     """The referral unit of work over :class:`FakeReferrals`: events are kept, not staged."""
 
     def __init__(self, config: ReferralConfig, records: FakeReferrals | None = None) -> None:
         super().__init__(_no_database, source="/services/referral", config=config)
         self.records = records or FakeReferrals()
-        self.events: list[CloudEvent[Payload]] = []
-        self.committed = False
-        self._pending: list[CloudEvent[Payload]] = []
+        self.keep_events()
 
     @property
     def referrals(self) -> FakeReferrals:
         return self.records
-
-    def __enter__(self) -> Self:
-        self._pending = []
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._pending = []  # leaving without commit drops what was published
-
-    def publish(self, data: Payload, *, subject: str | None = None) -> CloudEvent[Payload]:
-        event = new_event(data, source=self.source, subject=subject)
-        self._pending.append(event)
-        return event
-
-    def commit(self) -> None:
-        self.events += self._pending
-        self._pending = []
-        self.committed = True
-
-    def rollback(self) -> None:
-        self._pending = []
-
-    def published(self, payload_type: type[Any]) -> list[Any]:
-        return [e.data for e in self.events if isinstance(e.data, payload_type)]

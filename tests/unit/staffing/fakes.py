@@ -4,13 +4,10 @@ use case stored, published and whether it committed."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from types import TracebackType
-from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from libs.events import CloudEvent, Payload, new_event
 from libs.events.catalogue.values import FacilityTier, FacilityType, HalfDay, StaffTitle
 from libs.platform.clock import DEFAULT_ZONE, CountyClock
 from libs.platform.settings import REPO_ROOT
@@ -26,6 +23,7 @@ from services.staffing.domain.calendar import Slot, week_start
 from services.staffing.domain.rules import Absence, Booking, Diary, Stationed
 from services.staffing.domain.sessions import HOLDING, SessionStatus
 from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
+from tests.support.kept_outbox import KeptOutbox
 
 __all__ = ["FakeStaffingUnitOfWork", "FakeWorkforce", "clock_at", "facility", "session", "staff"]
 
@@ -184,44 +182,14 @@ def _no_database() -> Session:
     raise AssertionError("a unit test's use case reached for the database")
 
 
-class FakeStaffingUnitOfWork(StaffingUnitOfWork):
+class FakeStaffingUnitOfWork(KeptOutbox, StaffingUnitOfWork):
     """The staffing unit of work over :class:`FakeWorkforce`: events are kept, not staged."""
 
     def __init__(self, clock: CountyClock, workforce: FakeWorkforce | None = None) -> None:
         super().__init__(_no_database, source="/services/staffing", policy=POLICY, clock=clock)
         self.records = workforce or FakeWorkforce()
-        self.events: list[CloudEvent[Payload]] = []
-        self.committed = False
-        self._pending: list[CloudEvent[Payload]] = []
+        self.keep_events()
 
     @property
     def workforce(self) -> FakeWorkforce:
         return self.records
-
-    def __enter__(self) -> Self:
-        self._pending = []
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._pending = []  # leaving without commit drops what was published
-
-    def publish(self, data: Payload, *, subject: str | None = None) -> CloudEvent[Payload]:
-        event = new_event(data, source=self.source, subject=subject)
-        self._pending.append(event)
-        return event
-
-    def commit(self) -> None:
-        self.events += self._pending
-        self._pending = []
-        self.committed = True
-
-    def rollback(self) -> None:
-        self._pending = []
-
-    def published(self, payload_type: type[Any]) -> list[Any]:
-        return [e.data for e in self.events if isinstance(e.data, payload_type)]
