@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
-from libs.events.consuming import batch, processed
+from libs.events.consuming import batch, processed, set_application, triage
 
 
 def claim_everything(
@@ -35,10 +35,24 @@ def every_fact_is_new(
     return None
 
 
+def no_fact_was_claimed(
+    session: Session, consumer: str, facts: Iterable[str]
+) -> dict[str, tuple[str, str]]:
+    """A set's facts: none applied before."""
+    return {}
+
+
+def claim_no_facts(session: Session, consumer: str, facts: Mapping[str, tuple[str, str]]) -> None:
+    """Claim nothing for a set either."""
+
+
 def main() -> None:
     service = sys.argv[1]
     batch.claim = claim_everything
+    triage.claim = claim_everything
     batch.claim_fact = every_fact_is_new
+    set_application.claimed_facts = no_fact_was_claimed
+    set_application.claim_facts = claim_no_facts
     sys.argv = [f"services.{service}", *sys.argv[2:]]
     runpy.run_module(f"services.{service}", run_name="__main__", alter_sys=True)
 

@@ -15,6 +15,9 @@ events handlers publish and any dead letters commit together, or none of them do
   correction is a new fact, never a resend).
 - A handler raising :class:`~libs.events.retry.PermanentError` (or a validation error) has
   its effects rolled back to a savepoint and the event dead-lettered.
+- Consecutive new records of a type with a set handler are applied together under one
+  savepoint (``sets.py``, ``set_application.py``); if that fails, they are applied one by
+  one as below, so one bad record is still dead-lettered alone.
 - A handler raising :class:`~libs.events.retry.NotYetKnown` for an event of a service of the
   suite has its effects rolled back and the event parked, with every later event of its key
   behind it (libs/events/consuming/parking.py); the rest of the batch goes on.
@@ -24,7 +27,8 @@ events handlers publish and any dead letters commit together, or none of them do
 - A batch that still fails after that, outside any handler (in a unit of work's commit, say),
   is applied record by record; a record that fails on its own is dead-lettered alone.
 
-The records and their outcomes are in ``records.py``; one event's handlers, in ``handling.py``.
+The records and their outcomes are in ``records.py``; sorting them, in ``triage.py``; one
+event's handlers, in ``handling.py``.
 """
 
 from __future__ import annotations
@@ -32,11 +36,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy.orm import Session
 
 from libs.events.consuming.dead_letters import dead_letter
 from libs.events.consuming.handlers import HandlerRegistry
@@ -49,7 +51,6 @@ from libs.events.consuming.parking import (
     park,
     park_key,
     parked,
-    parked_keys,
     unpark,
 )
 from libs.events.consuming.processed import (
@@ -57,11 +58,11 @@ from libs.events.consuming.processed import (
     DEAD_LETTERED,
     claim,
     claim_fact,
-    digests_of,
-    outcomes_of,
     set_outcome,
 )
 from libs.events.consuming.records import BatchRecord, BatchResult, count_outcomes, decode_record
+from libs.events.consuming.set_application import apply_set
+from libs.events.consuming.triage import Triage, triage
 from libs.events.envelope import utc_now
 from libs.events.metrics import DeliveryMetrics
 from libs.events.retry import Backoff, is_infrastructure_error
@@ -74,22 +75,6 @@ log = structlog.get_logger("consumer")
 
 class ProcessingStopped(Exception):
     """The worker is stopping while a batch could not be applied: do not acknowledge it."""
-
-
-@dataclass
-class _Triage:
-    """A batch's records sorted against what this consumer processed before."""
-
-    #: What needs a claim, by claim key in record order: undecodable records by position,
-    #: handled events by id (first copy only).
-    to_claim: dict[str, BatchRecord]
-    new: set[str]  # the claim keys first seen now
-    #: What each key said when first processed: before, or first in this batch. A record of
-    #: the key saying anything else is no copy (see _refuse_conflicting).
-    said: dict[str, str | None]
-    reopened: set[str]  # keys dead-lettered before whose replay re-applies them now
-    waiting: set[str]  # park keys with an event parked ahead of this batch's
-    conflicting: list[BatchRecord]  # an id reused for other content
 
 
 class BatchProcessor:
@@ -220,59 +205,62 @@ class BatchProcessor:
         last_chance: bool,
     ) -> BatchResult:
         result = BatchResult()
-        batch = self._triage(uow.session, items, result)
+        batch = triage(uow.session, self.consumer, self._handlers, items, result)
+        run: list[tuple[str, BatchRecord]] = []  # new records of one type with a set handler
         for key, item in batch.to_claim.items():  # in record order
+            if batch.runs_handlers(key, item):
+                assert item.event is not None
+                joins = self._handlers.set_handler(item.event.type) is not None
+                if run and (not joins or run[0][1].event_type != item.event_type):
+                    self._apply_run(uow, run, batch, result, last_chance=last_chance)
+                    run = []
+                if joins and park_key(item.message) not in batch.waiting:
+                    run.append((key, item))
+                    continue
             self._apply_record(uow, key, item, batch, result, last_chance=last_chance)
+        if run:
+            self._apply_run(uow, run, batch, result, last_chance=last_chance)
         self._refuse_conflicting(uow, batch.conflicting, result)
         return result
 
-    def _triage(self, session: Session, items: list[BatchRecord], result: BatchResult) -> _Triage:
-        """Claim the batch's records and look up what they are to this consumer: new, a
-        copy, a conflict, a replay of a dead letter, or behind a parked event. Types this
-        service does not handle are not recorded (only counted as ignored)."""
-        to_claim: dict[str, BatchRecord] = {}
-        copies: list[BatchRecord] = []  # later records of an id already in this batch
-        for item in items:
-            if item.event is None:
-                to_claim.setdefault(item.position_key, item)
-            elif not self._handlers.get(item.event.type):
-                result.ignored.append(item.event.id)
-            elif item.event.id in to_claim:
-                copies.append(item)
-            else:
-                to_claim[item.event.id] = item
-        new = claim(session, self.consumer, {k: item.digest for k, item in to_claim.items()})
-        said = {key: item.digest for key, item in to_claim.items()}
-        said |= digests_of(session, self.consumer, [k for k in to_claim if k not in new])
-        conflicting = []
-        for item in copies:
-            assert item.event is not None
-            if said[item.event.id] == item.digest:
-                result.duplicates.append(item.event.id)
-            else:
-                conflicting.append(item)
-        # A replayed dead letter re-applies an event this consumer dead-lettered before.
-        replayed = [
-            key
-            for key, item in to_claim.items()
-            if key not in new and item.event is not None and item.message.is_replay
-        ]
-        reopened = {
-            key
-            for key, outcome in outcomes_of(session, self.consumer, replayed).items()
-            if outcome == DEAD_LETTERED
-        }
-        waiting = parked_keys(
-            session, self.consumer, (park_key(i.message) for i in to_claim.values() if i.event)
-        )
-        return _Triage(to_claim, new, said, reopened, waiting, conflicting)
+    def _apply_run(
+        self,
+        uow: UnitOfWork,
+        run: list[tuple[str, BatchRecord]],
+        batch: Triage,
+        result: BatchResult,
+        *,
+        last_chance: bool,
+    ) -> None:
+        """Apply a run of records with a set handler together; if that fails, one by one."""
+        assert run[0][1].event is not None
+        handler = self._handlers.set_handler(run[0][1].event.type)
+        assert handler is not None
+        savepoint = uow.session.begin_nested()
+        try:
+            outcome = apply_set(uow, self.consumer, handler, run, self._metrics)
+            savepoint.commit()
+        except Exception as exc:
+            savepoint.rollback()
+            log.info("set failed; applying its records one by one", error=repr(exc)[:300])
+            for key, item in run:
+                self._apply_record(uow, key, item, batch, result, last_chance=last_chance)
+            return
+        items = dict(run)
+        for key in outcome.applied:
+            if key in batch.reopened:  # a replay, perhaps of a corrected event
+                set_outcome(uow.session, self.consumer, key, APPLIED, items[key].digest)
+            result.applied.append(key)
+        result.duplicates.extend(outcome.same_fact)
+        for key, reason, detail in outcome.refused:
+            self._dead_letter(uow, items[key], key, reason, detail, result)
 
     def _apply_record(
         self,
         uow: UnitOfWork,
         key: str,
         item: BatchRecord,
-        batch: _Triage,
+        batch: Triage,
         result: BatchResult,
         *,
         last_chance: bool,

@@ -30,6 +30,8 @@ __all__ = [
     "DEAD_LETTERED",
     "claim",
     "claim_fact",
+    "claim_facts",
+    "claimed_facts",
     "content_digest",
     "digests_of",
     "outcomes_of",
@@ -126,6 +128,47 @@ def claim_fact(
         )
     ).one()
     return earlier.event_id, earlier.content_digest
+
+
+def claimed_facts(
+    session: Session, consumer: str, facts: Iterable[str]
+) -> dict[str, tuple[str, str]]:
+    """The event id and content digest each of ``facts`` was applied from, for those
+    ``consumer`` applied before (a set of records looks them up in one query)."""
+    wanted = sorted(set(facts))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ProcessedFact.fact, ProcessedFact.event_id, ProcessedFact.content_digest).where(
+            ProcessedFact.consumer == consumer, ProcessedFact.fact.in_(wanted)
+        )
+    )
+    return {row.fact: (row.event_id, row.content_digest) for row in rows}
+
+
+def claim_facts(session: Session, consumer: str, facts: Mapping[str, tuple[str, str]]) -> None:
+    """Record ``facts`` (fact → event id, digest), none of them claimed before: a fact
+    claimed meanwhile (by another process of the consumer) raises, so the set is applied
+    again record by record, where :func:`claim_fact` decides."""
+    if not facts:
+        return
+    now = utc_now()
+    rows: list[dict[str, object]] = [
+        {
+            "consumer": consumer,
+            "fact": fact,
+            "event_id": event_id,
+            "content_digest": digest,
+            "processed_at": now,
+        }
+        for fact, (event_id, digest) in facts.items()
+    ]
+    if len(_insert_new(session, ProcessedFact, rows, ["consumer", "fact"])) != len(rows):
+        raise FactClaimedMeanwhile(f"{consumer}: a fact of the set was claimed meanwhile")
+
+
+class FactClaimedMeanwhile(Exception):
+    """Another process claimed a fact of a set between the look-up and the claim."""
 
 
 def outcomes_of(session: Session, consumer: str, event_ids: Iterable[str]) -> dict[str, str]:
