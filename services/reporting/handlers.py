@@ -23,8 +23,8 @@ def register_organisation(handlers: HandlerRegistry) -> HandlerRegistry:
 
 HANDLERS = register_organisation(HandlerRegistry())
 
-HANDLERS.on(VisitRecorded)(recording.on_visit_recorded)
-HANDLERS.on(PrescriptionIssued)(recording.on_prescription_issued)
+HANDLERS.on_set(VisitRecorded)(recording.visits_recorded)
+HANDLERS.on_set(PrescriptionIssued)(recording.prescriptions_issued)
 HANDLERS.on(ReferralRequested)(recording.on_referral_requested)
 HANDLERS.on(ReferralSlaBreached)(recording.on_sla_breached)
 HANDLERS.on(StockedOut)(recording.on_stocked_out)

@@ -1,5 +1,9 @@
 """The reporting handlers: each looks up the organisation facts its rule needs and records
-the rule's cell changes on the unit of work (applied together when the batch commits)."""
+the rule's cell changes on the unit of work (applied together when the batch commits).
+
+The hospital systems' feeds (visits, prescriptions) are the busiest: they are handled as
+sets (libs/events/consuming/sets.py), a batch's records in one go without a savepoint each.
+A record refused (an unknown facility) has recorded nothing, so it is refused alone."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
+from libs.events.consuming.sets import RecordSet
 from libs.events.retry import PermanentError
 from services.reporting.adapters.schema import StationingSpan
 from services.reporting.domain import rules
@@ -26,7 +31,25 @@ __all__ = [
     "on_stationing_started",
     "on_stocked_out",
     "on_visit_recorded",
+    "prescriptions_issued",
+    "visits_recorded",
 ]
+
+
+def visits_recorded(records: RecordSet[VisitRecorded], uow: ReportingUnitOfWork) -> None:
+    for visit in records.each():
+        try:
+            on_visit_recorded(visit, uow)
+        except PermanentError as refusal:  # raised before anything was recorded
+            records.refuse(refusal)
+
+
+def prescriptions_issued(records: RecordSet[PrescriptionIssued], uow: ReportingUnitOfWork) -> None:
+    for prescription in records.each():
+        try:
+            on_prescription_issued(prescription, uow)
+        except PermanentError as refusal:  # raised before anything was recorded
+            records.refuse(refusal)
 
 
 def on_visit_recorded(visit: VisitRecorded, uow: ReportingUnitOfWork) -> None:
