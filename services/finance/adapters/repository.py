@@ -8,9 +8,10 @@ session themselves, so a test can put an in-memory stand-in behind the same inte
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection, Iterator
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from services.finance.adapters.schema import (
     AppraisalPoints,
     Budget,
     Claim,
+    InternalCharge,
     JournalEntry,
     JournalLine,
     SettlementRun,
@@ -45,11 +47,28 @@ class FinanceRecords(abc.ABC):
         """A member facility (``unknown_facility`` if this copy does not know it)."""
 
     @abc.abstractmethod
+    def facilities(self, facility_ids: Collection[str]) -> list[KnownFacility]:
+        """The facilities of ``facility_ids`` this copy knows, open or closed (a set of records
+        looks up every facility it names at once)."""
+
+    @abc.abstractmethod
     def has_entry(self, source_key: str) -> bool:
         """Whether an entry with ``source_key`` was posted already."""
 
     @abc.abstractmethod
+    def posted_keys(self, source_keys: Collection[str]) -> set[str]:
+        """Which of ``source_keys`` were posted already."""
+
+    @abc.abstractmethod
     def add_entry(self, entry: JournalEntry, lines: list[JournalLine]) -> None: ...
+
+    @abc.abstractmethod
+    def add_entries(self, entries: list[JournalEntry], lines: list[JournalLine]) -> None:
+        """Add many entries and their lines at once (the lines of all the entries together)."""
+
+    @abc.abstractmethod
+    def add_charges(self, charges: list[InternalCharge]) -> None:
+        """What members now owe each other, until a settlement run pays it."""
 
     @abc.abstractmethod
     def has_claim(self, visit_key: str) -> bool:
@@ -112,13 +131,38 @@ class SqlFinanceRecords(FinanceRecords):
     def facility(self, facility_id: str) -> KnownFacility:
         return FacilityDirectory(self.session).require(facility_id)
 
+    def facilities(self, facility_ids: Collection[str]) -> list[KnownFacility]:
+        known: list[KnownFacility] = []
+        for chunk in _chunks(facility_ids):
+            query = select(KnownFacility).where(KnownFacility.facility_id.in_(chunk))
+            known += self.session.scalars(query)
+        return known
+
     def has_entry(self, source_key: str) -> bool:
         query = select(JournalEntry.entry_id).where(JournalEntry.source_key == source_key)
         return self.session.execute(query).first() is not None
 
+    def posted_keys(self, source_keys: Collection[str]) -> set[str]:
+        posted: set[str] = set()
+        for chunk in _chunks(source_keys):
+            query = select(JournalEntry.source_key).where(JournalEntry.source_key.in_(chunk))
+            posted.update(key for key in self.session.scalars(query) if key is not None)
+        return posted
+
     def add_entry(self, entry: JournalEntry, lines: list[JournalLine]) -> None:
         self.session.add(entry)
         self.session.add_all(lines)
+
+    def add_entries(self, entries: list[JournalEntry], lines: list[JournalLine]) -> None:
+        # one multi-row statement per table, not the unit of work's statement per line: the
+        # journal is append-only and nothing reads these rows back as objects in this session
+        if entries:
+            self.session.execute(insert(JournalEntry), [_columns(e) for e in entries])
+        if lines:
+            self.session.execute(insert(JournalLine), [_columns(line) for line in lines])
+
+    def add_charges(self, charges: list[InternalCharge]) -> None:
+        self.session.add_all(charges)
 
     def has_claim(self, visit_key: str) -> bool:
         query = select(Claim.claim_id).where(Claim.visit_key == visit_key)
@@ -158,3 +202,22 @@ class SqlFinanceRecords(FinanceRecords):
             .group_by(AppraisalPoints.staff_id, AppraisalPoints.facility_id)
         ).all()
         return {(staff, facility): Decimal(total) for staff, facility, total in rows}
+
+
+#: Keys per ``IN`` list: well inside both databases' limits on bound parameters.
+_CHUNK = 1000
+
+
+def _chunks(values: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def _columns(row: JournalEntry | JournalLine) -> dict[str, object]:
+    """A row's column values for a bulk insert (a generated id left to the database)."""
+    return {
+        column.key: getattr(row, column.key)
+        for column in row.__mapper__.column_attrs
+        if column.key != "id" or getattr(row, column.key) is not None
+    }

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from libs.events import CloudEvent, Payload
 from libs.events.catalogue.finance import EntryType, JournalEntryPosted
 from libs.events.catalogue.finance import JournalLine as LineOut
 from libs.platform.refusals import Conflict
@@ -28,11 +29,13 @@ from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 __all__ = [
     "CLOSED",
     "OPEN",
+    "Booking",
     "NotYetDue",
     "PeriodIsClosed",
     "PostingPeriod",
     "ensure_ended",
     "entry_exists",
+    "journal_lines",
     "lock_period",
     "post",
     "post_split",
@@ -103,40 +106,61 @@ def post(
     posted = PostedEntry(f"JE-{uuid.uuid4().hex}", entry, at.period, at.original_period)
     cause = uow.cause
     now = uow.clock.now()
-    uow.records.add_entry(
-        JournalEntry(
-            entry_id=posted.entry_id,
-            entry_type=posted.entry_type.value,
-            period=posted.period,
-            original_period=posted.original_period,
-            memo=posted.memo,
-            source_key=source_key,
-            causation_event_id=cause.id if cause else None,
-            causation_event_type=cause.type if cause else None,
-            reverses_entry_id=reverses_entry_id,
-            occurred_at=occurred_at,
-            posted_at=now,
-        ),
-        _journal_lines(posted),
-    )
-    event = JournalEntryPosted(
-        entry_id=posted.entry_id,
-        entry_type=posted.entry_type,
-        period=posted.period,
-        memo=posted.memo,
-        lines=_announced_lines(posted),
-        causation_event_id=cause.id if cause else None,
-        causation_event_type=cause.type if cause else None,
-        reverses_entry_id=reverses_entry_id,
-        original_period=posted.original_period,
-        posted_at=now,
-    )
+    booking = Booking(posted, cause, occurred_at, source_key, reverses_entry_id)
+    uow.records.add_entry(booking.row(now), journal_lines(posted))
+    event = booking.announcement(now)
     uow.publish(event)
     uow.count_posting(posted.entry_type.value)
     return event
 
 
-def _journal_lines(posted: PostedEntry) -> list[JournalLine]:
+@dataclass(frozen=True)
+class Booking:
+    """An entry as the journal keeps it and the event announces it: the posted entry, what
+    caused it (none for an HTTP request) and its keys. Posting one record and posting a set
+    at once (``posting_sets.py``) write and announce the same through it."""
+
+    posted: PostedEntry
+    cause: CloudEvent[Payload] | None
+    occurred_at: datetime
+    source_key: str | None = None
+    reverses_entry_id: str | None = None
+
+    def row(self, now: datetime) -> JournalEntry:
+        """The journal's row of the entry."""
+        posted, cause = self.posted, self.cause
+        return JournalEntry(
+            entry_id=posted.entry_id,
+            entry_type=posted.entry_type.value,
+            period=posted.period,
+            original_period=posted.original_period,
+            memo=posted.memo,
+            source_key=self.source_key,
+            causation_event_id=cause.id if cause else None,
+            causation_event_type=cause.type if cause else None,
+            reverses_entry_id=self.reverses_entry_id,
+            occurred_at=self.occurred_at,
+            posted_at=now,
+        )
+
+    def announcement(self, now: datetime) -> JournalEntryPosted:
+        """The event announcing the entry."""
+        posted, cause = self.posted, self.cause
+        return JournalEntryPosted(
+            entry_id=posted.entry_id,
+            entry_type=posted.entry_type,
+            period=posted.period,
+            memo=posted.memo,
+            lines=_announced_lines(posted),
+            causation_event_id=cause.id if cause else None,
+            causation_event_type=cause.type if cause else None,
+            reverses_entry_id=self.reverses_entry_id,
+            original_period=posted.original_period,
+            posted_at=now,
+        )
+
+
+def journal_lines(posted: PostedEntry) -> list[JournalLine]:
     """The entry's lines as the journal keeps them, numbered from 1."""
     return [
         JournalLine(

@@ -14,7 +14,7 @@ strong reference every lookup would be a query).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Self
 
 from prometheus_client import Counter as PromCounter
@@ -78,6 +78,16 @@ class FinanceUnitOfWork(UnitOfWork):
             facility = self.records.facility(facility_id)
             self._members[facility_id] = facility
         return facility
+
+    def load_members(self, facility_ids: Iterable[str]) -> None:
+        """Look up at once the member facilities a set of records names; ones this copy does
+        not know, or knows closed, are left for :meth:`member_facility` to refuse as it
+        always does."""
+        wanted = set(facility_ids) - self._members.keys()
+        if wanted:
+            for facility in self.records.facilities(wanted):
+                if facility.active:
+                    self._members[facility.facility_id] = facility
 
     def member(self, facility_id: str) -> Book:
         """The books of a member facility."""

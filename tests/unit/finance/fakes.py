@@ -5,6 +5,7 @@ use case runs without a database and a test reads what it wrote and published.""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -12,10 +13,17 @@ from typing import Any, Self
 
 from libs.directory import KnownFacility
 from libs.events import Payload
-from libs.events.retry import NotYetKnown
+from libs.events.retry import NotYetKnown, PermanentError
 from libs.platform.clock import CountyClock
 from services.finance.adapters.repository import OPEN, FinanceRecords, Points
-from services.finance.adapters.schema import Budget, Claim, JournalEntry, JournalLine, SettlementRun
+from services.finance.adapters.schema import (
+    Budget,
+    Claim,
+    InternalCharge,
+    JournalEntry,
+    JournalLine,
+    SettlementRun,
+)
 from services.finance.domain.policy import FinancePolicy
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
 
@@ -50,9 +58,10 @@ class FakeFinanceRecords(FinanceRecords):
         points: dict[tuple[str, str], Points] | None = None,
     ) -> None:
         self.periods: dict[str, str] = {}
-        self.facilities = {f.facility_id: f for f in facilities or []}
+        self.facilities_by_id = {f.facility_id: f for f in facilities or []}
         self.entries: list[tuple[JournalEntry, list[JournalLine]]] = []
         self.claims: list[Claim] = []
+        self.charges: list[InternalCharge] = []
         self.budgets: dict[tuple[str, int], Budget] = {}
         self.runs: list[SettlementRun] = []
         self.points = points or {}
@@ -61,15 +70,31 @@ class FakeFinanceRecords(FinanceRecords):
         return self.periods.setdefault(period, OPEN)
 
     def facility(self, facility_id: str) -> KnownFacility:
-        if facility_id not in self.facilities:
+        facility = self.facilities_by_id.get(facility_id)
+        if facility is None:
             raise NotYetKnown("unknown_facility", f"facility {facility_id} is not a member")
-        return self.facilities[facility_id]
+        if not facility.active:  # closed: final, as the organisation's copy says
+            raise PermanentError("unknown_facility", f"facility {facility_id} is not a member")
+        return facility
+
+    def facilities(self, facility_ids: Collection[str]) -> list[KnownFacility]:
+        return [self.facilities_by_id[f] for f in facility_ids if f in self.facilities_by_id]
 
     def has_entry(self, source_key: str) -> bool:
         return any(entry.source_key == source_key for entry, _ in self.entries)
 
+    def posted_keys(self, source_keys: Collection[str]) -> set[str]:
+        return {entry.source_key for entry, _ in self.entries if entry.source_key in source_keys}
+
     def add_entry(self, entry: JournalEntry, lines: list[JournalLine]) -> None:
         self.entries.append((entry, lines))
+
+    def add_entries(self, entries: list[JournalEntry], lines: list[JournalLine]) -> None:
+        for entry in entries:
+            self.entries.append((entry, [ln for ln in lines if ln.entry_id == entry.entry_id]))
+
+    def add_charges(self, charges: list[InternalCharge]) -> None:
+        self.charges += charges
 
     def has_claim(self, visit_key: str) -> bool:
         return any(claim.visit_key == visit_key for claim in self.claims)
@@ -84,7 +109,7 @@ class FakeFinanceRecords(FinanceRecords):
         self.budgets[(budget.community_id, budget.year)] = budget
 
     def communities(self) -> set[str]:
-        return {f.community_id for f in self.facilities.values()}
+        return {f.community_id for f in self.facilities_by_id.values()}
 
     def has_run(self, kind: str, period: str, scope: str) -> bool:
         return any((r.kind, r.period, r.scope) == (kind, period, scope) for r in self.runs)
