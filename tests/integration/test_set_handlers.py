@@ -28,7 +28,9 @@ def database(make_database: Callable[[str], str]) -> Iterator[Database]:
 
 
 def visit(n: int, *, facility: str = "F-001", amount: str = "10.00") -> VisitRecorded:
-    return sample_payload(VisitRecorded).model_copy(
+    sample = sample_payload(VisitRecorded)
+    assert isinstance(sample, VisitRecorded)
+    return sample.model_copy(
         update={"visit_id": f"V-{n:04d}", "facility_id": facility, "total_amount": Decimal(amount)}
     )
 

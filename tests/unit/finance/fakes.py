@@ -84,7 +84,11 @@ class FakeFinanceRecords(FinanceRecords):
         return any(entry.source_key == source_key for entry, _ in self.entries)
 
     def posted_keys(self, source_keys: Collection[str]) -> set[str]:
-        return {entry.source_key for entry, _ in self.entries if entry.source_key in source_keys}
+        return {
+            entry.source_key
+            for entry, _ in self.entries
+            if entry.source_key is not None and entry.source_key in source_keys
+        }
 
     def add_entry(self, entry: JournalEntry, lines: list[JournalLine]) -> None:
         self.entries.append((entry, lines))
