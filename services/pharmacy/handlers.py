@@ -1,7 +1,8 @@
 """Events the pharmacy service consumes, and the handlers that apply them.
 
 - the organisation (``organisation.*``): the service's copy of facilities and communities;
-- ``ingestion.prescription.issued.v1``: dispense (``service_layer/dispensing.py``);
+- ``ingestion.prescription.issued.v1``: dispense, a set of a batch's prescriptions at once
+  (``service_layer/dispensing.py``);
 - ``referral.referral.requested/accepted/cancelled.v1``: stock for patients referred down
   (``service_layer/referrals.py``).
 """
@@ -10,6 +11,7 @@ from libs.directory import register_handlers as register_directory
 from libs.events.catalogue.ingestion import PrescriptionIssued
 from libs.events.catalogue.referral import ReferralAccepted, ReferralCancelled, ReferralRequested
 from libs.events.consuming import HandlerRegistry
+from libs.events.consuming.sets import RecordSet
 from libs.events.unit_of_work import UnitOfWork
 from services.pharmacy.service_layer import dispensing, referrals
 from services.pharmacy.service_layer.unit_of_work import pharmacy_uow
@@ -18,9 +20,9 @@ HANDLERS = HandlerRegistry()
 register_directory(HANDLERS)
 
 
-@HANDLERS.on(PrescriptionIssued)
-def dispense(data: PrescriptionIssued, uow: UnitOfWork) -> None:
-    dispensing.dispense_prescription(pharmacy_uow(uow), data)
+@HANDLERS.on_set(PrescriptionIssued)
+def dispense(records: RecordSet[PrescriptionIssued], uow: UnitOfWork) -> None:
+    dispensing.dispense_set(pharmacy_uow(uow), records)
 
 
 @HANDLERS.on(ReferralRequested)

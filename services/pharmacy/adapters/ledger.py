@@ -1,18 +1,21 @@
 """The stock card and lot balances in the database: locking, reading and posting lines.
 
-Every movement goes through :meth:`StockLedger.post`, which appends the stock-card line and
-moves the lot's balance in the same transaction (``on_hand = on_hand + quantity``, guarded by
-the table's CHECK). Callers lock the items they move first (:meth:`lock_items`, in drug-code
-order, so two transactions never wait on each other in a cycle).
+Every movement a use case books itself (a receipt, an adjustment, a count, a transfer in)
+goes through :meth:`StockLedger.post`, which appends the stock-card line and moves the lot's
+balance in the same transaction (``on_hand = on_hand + quantity``, guarded by the table's
+CHECK); what a stock item decides (dispensing, shipping, write-offs) is posted in bulk by its
+repository (``adapters/stock_items.py``). Callers lock the items they move first
+(:meth:`lock_items`, in drug-code order, so two transactions never wait on each other in a
+cycle).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.pharmacy.adapters.schema import (
@@ -210,6 +213,7 @@ class StockLedger:
             execution_options={"synchronize_session": False},
         ).scalar_one()
         lot.on_hand = int(balance)
+        self._mark_first_movement(facility_id, drug_code, at)
         line = StockCardLine(
             facility_id=facility_id,
             drug_code=drug_code,
@@ -226,6 +230,13 @@ class StockLedger:
         )
         self._session.add(line)
         return line
+
+    def _mark_first_movement(self, facility_id: str, drug_code: str, at: datetime) -> None:
+        # The item's age sets its consumption window; the caller locked the item, so its row
+        # is in the session already and this costs no query.
+        row = self._session.get(StockItem, (facility_id, drug_code))
+        if row is not None and row.first_moved_at is None:
+            row.first_moved_at = at
 
     # --- the card --------------------------------------------------------------------------
 
@@ -258,59 +269,4 @@ class StockLedger:
                 )
             )
             or 0
-        )
-
-    def consumed_since(self, facility_id: str, drug_code: str, since: datetime) -> int:
-        """Packs dispensed since ``since`` (consumption, for the replenishment levels)."""
-        total = self._session.scalar(
-            select(func.coalesce(func.sum(StockCardLine.quantity), 0)).where(
-                StockCardLine.facility_id == facility_id,
-                StockCardLine.drug_code == drug_code,
-                StockCardLine.kind == CardKind.DISPENSE.value,
-                StockCardLine.occurred_at >= since,
-            )
-        )
-        return -int(total or 0)
-
-    def consumed_since_by_drug(
-        self, facility_id: str, since: Mapping[str, datetime]
-    ) -> dict[str, int]:
-        """:meth:`consumed_since` for several drugs, each with its own start, in one query."""
-        if not since:
-            return {}
-        rows = self._session.execute(
-            select(StockCardLine.drug_code, func.sum(StockCardLine.quantity))
-            .where(
-                StockCardLine.facility_id == facility_id,
-                StockCardLine.kind == CardKind.DISPENSE.value,
-                or_(
-                    *(
-                        (StockCardLine.drug_code == code) & (StockCardLine.occurred_at >= start)
-                        for code, start in sorted(since.items())
-                    )
-                ),
-            )
-            .group_by(StockCardLine.drug_code)
-        )
-        found = {code: -int(total or 0) for code, total in rows}
-        return {code: found.get(code, 0) for code in since}
-
-    def first_movements(
-        self, facility_id: str, drug_codes: Iterable[str]
-    ) -> dict[str, datetime | None]:
-        """:meth:`first_movement` for several drugs in one query."""
-        codes = sorted(set(drug_codes))
-        rows = self._session.execute(
-            select(StockCardLine.drug_code, func.min(StockCardLine.occurred_at))
-            .where(StockCardLine.facility_id == facility_id, StockCardLine.drug_code.in_(codes))
-            .group_by(StockCardLine.drug_code)
-        )
-        found = dict(rows.tuples().all())
-        return {code: found.get(code) for code in codes}
-
-    def first_movement(self, facility_id: str, drug_code: str) -> datetime | None:
-        return self._session.scalar(
-            select(func.min(StockCardLine.occurred_at)).where(
-                StockCardLine.facility_id == facility_id, StockCardLine.drug_code == drug_code
-            )
         )

@@ -6,22 +6,22 @@ can stand in-memory ones behind the same unit of work; the classes here are the 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from libs.directory import KnownCommunity, KnownFacility
 from libs.events.catalogue.pharmacy import DrugSnapshot
-from services.pharmacy.adapters.ledger import StockLedger
+from libs.platform.clock import CountyClock
 from services.pharmacy.adapters.schema import (
+    DailyConsumption,
     DrugRow,
+    LevelOverride,
     PrescriptionRow,
-    ReservationRow,
     ShortageRow,
     TransferLineRow,
     TransferLotRow,
@@ -31,12 +31,20 @@ from services.pharmacy.adapters.schema import (
 from services.pharmacy.adapters.schema import (
     StockItem as StockItemRow,
 )
+from services.pharmacy.adapters.stock_items import ItemKey, SqlStockItems
 from services.pharmacy.domain.formulary import Drug
-from services.pharmacy.domain.items import Reservation, StockItem
-from services.pharmacy.domain.stock import LotBalance
-from services.pharmacy.domain.transfers import MovedLot, OrderLine, Transfer, TransferState
+from services.pharmacy.domain.items import StockItem
+from services.pharmacy.domain.replenishment import ItemHistory
+from services.pharmacy.domain.transfers import (
+    OPEN_STATES,
+    MovedLot,
+    OrderLine,
+    Transfer,
+    TransferState,
+)
 
 __all__ = [
+    "ItemKey",
     "Records",
     "SqlRecords",
     "SqlStockItems",
@@ -77,6 +85,11 @@ class StockItems(Protocol):
         """The items (created if new), locked in drug-code order, with lots and reservations."""
         ...
 
+    def lock_many(self, keys: Iterable[ItemKey], now: datetime) -> dict[ItemKey, StockItem]:
+        """:meth:`lock` for items of several facilities at once, locked in (facility, drug)
+        order."""
+        ...
+
     def save(self, items: Iterable[StockItem], now: datetime) -> None:
         """Post the items' movements and write their reservations and stock-out flags."""
         ...
@@ -93,7 +106,9 @@ class Records(Protocol):
         """The formulary's entries among ``drug_codes`` (unknown ones are left out)."""
         ...
 
-    def prescription_handled(self, prescription_id: str) -> bool: ...
+    def handled_prescriptions(self, prescription_ids: Iterable[str]) -> set[str]:
+        """Those of ``prescription_ids`` already dispensed or rejected."""
+        ...
 
     def remember_prescription(self, row: PrescriptionRow) -> None: ...
 
@@ -107,103 +122,14 @@ class Records(Protocol):
         """The lead facility of the facility's community: the central pharmacy supplying it."""
         ...
 
+    def open_transfer_drugs(self, facility_ids: Iterable[str]) -> dict[str, set[str]]:
+        """Per facility, the drugs on their way to it (a transfer requested, approved or
+        shipped)."""
+        ...
 
-class SqlStockItems:
-    def __init__(self, session: Session, ledger: StockLedger) -> None:
-        self._session = session
-        self._ledger = ledger
-        # What was loaded, to write back to: the rows, and the ledger's own lot balances
-        # (the items get copies, so the ledger's debit check sees the stored balance).
-        self._rows: dict[tuple[str, str], StockItemRow] = {}
-        self._lots: dict[tuple[str, str, str], LotBalance] = {}
-        self._reservations: dict[str, ReservationRow] = {}
-
-    def lock(
-        self, facility_id: str, drug_codes: Iterable[str], now: datetime
-    ) -> dict[str, StockItem]:
-        rows = self._ledger.lock_items(facility_id, drug_codes, now)
-        lots = self._ledger.lots(facility_id, rows)
-        held: dict[str, list[Reservation]] = {code: [] for code in rows}
-        for reservation in self._session.scalars(
-            select(ReservationRow)
-            .where(
-                ReservationRow.facility_id == facility_id,
-                ReservationRow.drug_code.in_(sorted(rows)),
-                ReservationRow.active.is_(True),
-            )
-            .order_by(ReservationRow.reserved_at, ReservationRow.reservation_id)
-        ):
-            self._reservations[reservation.reservation_id] = reservation
-            held[reservation.drug_code].append(_reservation(reservation))
-        items = {}
-        for code, row in rows.items():
-            self._rows[(facility_id, code)] = row
-            for lot in lots[code]:
-                self._lots[(facility_id, code, lot.lot_number)] = lot
-            items[code] = StockItem(
-                facility_id,
-                code,
-                [copy.copy(lot) for lot in lots[code]],
-                held[code],
-                row.stocked_out,
-            )
-        return items
-
-    def save(self, items: Iterable[StockItem], now: datetime) -> None:
-        for item in items:
-            key = (item.facility_id, item.drug_code)
-            for m in item.movements:
-                self._ledger.post(
-                    *key,
-                    self._lots[(*key, m.lot_number)],
-                    m.kind,
-                    m.quantity,
-                    reference_type=m.reference_type,
-                    reference_id=m.reference_id,
-                    at=now,
-                )
-            item.movements.clear()
-            for reservation in item.added:
-                self._add(item, reservation)
-            item.added.clear()
-            for reservation in item.reservations:
-                self._write(reservation, now)
-            row = self._rows[key]
-            if row.stocked_out != item.stocked_out:
-                row.stocked_out, row.changed_at = item.stocked_out, now
-
-    def _add(self, item: StockItem, reservation: Reservation) -> None:
-        row = ReservationRow(
-            reservation_id=reservation.reservation_id,
-            facility_id=item.facility_id,
-            drug_code=item.drug_code,
-            referral_id=reservation.referral_id,
-            patient_pseudonym=reservation.patient_pseudonym,
-            quantity=reservation.quantity,
-            reserved_until=reservation.reserved_until,
-            active=True,
-            reserved_at=reservation.reserved_at,
-        )
-        self._session.add(row)
-        self._reservations[reservation.reservation_id] = row
-
-    def _write(self, reservation: Reservation, now: datetime) -> None:
-        row = self._reservations[reservation.reservation_id]
-        row.quantity = reservation.quantity
-        if row.active and not reservation.active:
-            row.active = False
-            row.released_reason, row.released_at = reservation.released_reason, now
-
-
-def _reservation(row: ReservationRow) -> Reservation:
-    return Reservation(
-        reservation_id=row.reservation_id,
-        quantity=row.quantity,
-        patient_pseudonym=row.patient_pseudonym,
-        referral_id=row.referral_id,
-        reserved_until=row.reserved_until,
-        reserved_at=row.reserved_at,
-    )
+    def item_histories(self, keys: Iterable[ItemKey], since: date) -> dict[ItemKey, ItemHistory]:
+        """What the items' re-order levels are drawn from, with consumption from ``since``."""
+        ...
 
 
 class SqlTransfers:
@@ -284,15 +210,25 @@ class SqlTransfers:
 
 
 class SqlRecords:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, clock: CountyClock) -> None:
         self._session = session
+        self._clock = clock
 
     def drugs(self, drug_codes: Iterable[str]) -> dict[str, Drug]:
         rows = self._session.scalars(select(DrugRow).where(DrugRow.drug_code.in_(set(drug_codes))))
         return {row.drug_code: drug_of(row) for row in rows}
 
-    def prescription_handled(self, prescription_id: str) -> bool:
-        return self._session.get(PrescriptionRow, prescription_id) is not None
+    def handled_prescriptions(self, prescription_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(prescription_ids))
+        if not wanted:
+            return set()
+        return set(
+            self._session.scalars(
+                select(PrescriptionRow.prescription_id).where(
+                    PrescriptionRow.prescription_id.in_(wanted)
+                )
+            )
+        )
 
     def remember_prescription(self, row: PrescriptionRow) -> None:
         self._session.add(row)
@@ -314,3 +250,50 @@ class SqlRecords:
     def central_pharmacy_of(self, facility: KnownFacility) -> str | None:
         community = self._session.get(KnownCommunity, facility.community_id)
         return community.lead_facility_id if community is not None else None
+
+    def open_transfer_drugs(self, facility_ids: Iterable[str]) -> dict[str, set[str]]:
+        wanted = sorted(set(facility_ids))
+        found: dict[str, set[str]] = {f: set() for f in wanted}
+        if not wanted:
+            return found
+        for facility_id, drug_code in self._session.execute(
+            select(TransferRow.to_facility_id, TransferLineRow.drug_code)
+            .join(TransferRow, TransferRow.transfer_id == TransferLineRow.transfer_id)
+            .where(
+                TransferRow.to_facility_id.in_(wanted),
+                TransferRow.state.in_([s.value for s in OPEN_STATES]),
+            )
+        ):
+            found[facility_id].add(drug_code)
+        return found
+
+    def item_histories(self, keys: Iterable[ItemKey], since: date) -> dict[ItemKey, ItemHistory]:
+        wanted = sorted(set(keys))
+        found = {key: ItemHistory() for key in wanted}
+        if not wanted:
+            return found
+        for f, d, first in self._session.execute(
+            select(
+                StockItemRow.facility_id, StockItemRow.drug_code, StockItemRow.first_moved_at
+            ).where(tuple_(StockItemRow.facility_id, StockItemRow.drug_code).in_(wanted))
+        ):
+            found[(f, d)].first_moved_on = self._clock.date_of(first) if first else None
+        for f, d, day, packs in self._session.execute(
+            select(
+                DailyConsumption.facility_id,
+                DailyConsumption.drug_code,
+                DailyConsumption.business_day,
+                DailyConsumption.dispensed,
+            ).where(
+                tuple_(DailyConsumption.facility_id, DailyConsumption.drug_code).in_(wanted),
+                DailyConsumption.business_day >= since,
+            )
+        ):
+            found[(f, d)].dispensed[day] = packs
+        for row in self._session.scalars(
+            select(LevelOverride).where(
+                tuple_(LevelOverride.facility_id, LevelOverride.drug_code).in_(wanted)
+            )
+        ):
+            found[(row.facility_id, row.drug_code)].manual = (row.reorder_point, row.target_level)
+        return found

@@ -84,6 +84,10 @@ class StockItem(Base):
     drug_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     stocked_out: Mapped[bool] = mapped_column(Boolean)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_moved_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment="Its first stock-card line: how old the item is, for the consumption window.",
+    )
 
 
 class StockLot(Base):
@@ -131,6 +135,20 @@ class StockCardLine(Base):
         Index("ix_stock_card_kind_time", "facility_id", "drug_code", "kind", "occurred_at"),
         Index("ix_stock_card_reference", "reference_type", "reference_id"),
     )
+
+
+class DailyConsumption(Base):
+    """Packs dispensed of a drug at a facility on one county business day: the running figure
+    the re-order levels average, kept with the stock-card lines it sums (never re-summed)."""
+
+    __tablename__ = "daily_consumption"
+
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    drug_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dispensed: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("dispensed >= 0", name="ck_daily_consumption_dispensed"),)
 
 
 class PrescriptionRow(Base):

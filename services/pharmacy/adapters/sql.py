@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["aware", "insert_ignore"]
+__all__ = ["add_up", "aware", "insert_ignore"]
 
 
 def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -22,6 +22,24 @@ def insert_ignore(session: Session, model: Any, rows: list[dict[str, Any]]) -> N
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(insert(model).values(rows).on_conflict_do_nothing())
+
+
+def add_up(
+    session: Session, model: Any, rows: list[dict[str, Any]], keys: list[str], column: str
+) -> None:
+    """Insert ``rows``, adding ``column`` onto the stored figure where the key exists
+    (``ON CONFLICT ... DO UPDATE SET column = column + excluded.column``): one statement."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(rows)
+    target = model.__table__.c[column]
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={column: target + statement.excluded[column]}
+        )
+    )
 
 
 def aware(value: datetime) -> datetime:

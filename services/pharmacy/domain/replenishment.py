@@ -8,14 +8,17 @@ to fill a demand, asks the central pharmacy for enough to reach the target again
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = [
+    "ItemHistory",
     "ReplenishmentPolicy",
     "StockLevels",
     "consumption_window_days",
     "levels_from_consumption",
+    "levels_in_force",
     "quantity_to_request",
 ]
 
@@ -79,3 +82,33 @@ def quantity_to_request(available: int, short: int, levels: StockLevels) -> int:
     if short <= 0 and not crossed:
         return 0
     return max(levels.target_level - available, short, 1)
+
+
+@dataclass
+class ItemHistory:
+    """What the levels of one facility's drug are drawn from: the business day of its first
+    movement, the packs dispensed per recent business day (the running figures), and the
+    levels the pharmacy centre set by hand, if any."""
+
+    first_moved_on: date | None = None
+    dispensed: dict[date, int] = field(default_factory=dict)
+    manual: tuple[int, int] | None = None  # (re-order point, target level)
+
+    def dispense(self, day: date, packs: int) -> None:
+        """Count packs dispensed on ``day`` (as the running table does when they are saved)."""
+        if packs:
+            self.dispensed[day] = self.dispensed.get(day, 0) + packs
+
+
+def levels_in_force(history: ItemHistory, today: date, policy: ReplenishmentPolicy) -> StockLevels:
+    """The levels set by hand, else from consumption over the window's business days, which
+    end with ``today`` (an item first moved today is one day old)."""
+    age = (today - history.first_moved_on).days + 1 if history.first_moved_on else 0
+    window = consumption_window_days(age, policy)
+    start = today - timedelta(days=window - 1)
+    consumed = sum(packs for day, packs in history.dispensed.items() if start <= day <= today)
+    computed = levels_from_consumption(consumed, window, policy)
+    if history.manual is None:
+        return computed
+    reorder_point, target_level = history.manual
+    return StockLevels(computed.average_monthly_consumption, reorder_point, target_level, True)

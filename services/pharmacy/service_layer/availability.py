@@ -7,6 +7,7 @@ stocked_out / restocked events alternate strictly for each facility and drug.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
@@ -19,6 +20,7 @@ from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
 __all__ = [
     "announce_availability",
+    "announce_changes",
     "available_at_members",
     "available_by_drug",
     "available_now",
@@ -45,9 +47,22 @@ def announce_availability(
 ) -> dict[str, int]:
     """:func:`refresh_availability` for stock items of the domain (saved here): publish
     stocked_out / restocked where it changed; returns what each has."""
-    now, today = uow.now(), uow.today()
+    now = uow.now()
+    result = announce_changes(uow, items.values(), now)
+    uow.items.save(items.values(), now)
+    return result
+
+
+def announce_changes(
+    uow: PharmacyUnitOfWork, items: Iterable[domain.StockItem], now: datetime
+) -> dict[str, int]:
+    """Publish stocked_out / restocked for the items (of one facility) whose availability
+    crossed zero, from what they hold in memory (no query); returns what each has. The caller
+    saves the items."""
+    today = uow.today()
     result: dict[str, int] = {}
-    for drug_code, item in sorted(items.items()):
+    for item in sorted(items, key=lambda i: i.drug_code):
+        drug_code = item.drug_code
         result[drug_code] = item.available(today)
         change = item.refresh(today)
         if change is domain.Availability.STOCKED_OUT:
@@ -64,7 +79,6 @@ def announce_availability(
                 )
             )
             uow.records.resolve_shortages(item.facility_id, drug_code, now)
-    uow.items.save(items.values(), now)
     return result
 
 

@@ -1,26 +1,36 @@
-"""Dispensing a prescription issued by a facility's HIS (the ``ingestion.prescription`` topic).
+"""Dispensing prescriptions issued by the facilities' HIS (the ``ingestion.prescription``
+topic), a set at a time: every new prescription of a consumed batch together.
 
-1. A prescription already handled (the HIS sent it again, under a new event id) changes
-   nothing: the prescription id is remembered.
-2. An unknown facility or a drug not in the formulary is a PermanentError: the event is
+1. A prescription already handled (the HIS sent it again, under a new event id; or twice in
+   one set) changes nothing: the prescription id is remembered.
+2. An unknown facility or a drug not in the formulary refuses that record alone (it is
    dead-lettered with that reason and can be replayed once the organisation or the formulary
-   caught up (facility and drug events travel on other topics, so they may arrive later).
+   caught up; facility and drug events travel on other topics, so they may arrive later).
+   Every record is judged before anything is written, so a refused one wrote nothing.
 3. A delisted drug, or one the facility's tier or type may not hold, rejects the whole
    prescription with a reason per line; nothing is dispensed.
 4. Otherwise each line is dispensed first-expiry-first-out from unexpired lots, leaving
    other patients' reservations on the shelf (and drawing on this patient's own): the stock
    item decides (``domain/items.py``). What cannot be filled is recorded as a shortage
    (缺药登记), and the item's re-order check may ask the central pharmacy for a transfer.
+
+The set's stock items (of every facility) are locked and loaded once; the prescriptions are
+then decided one after another in record order on those items in memory, so a later one
+sees what an earlier one took, and publish what each would alone, in the same order; the
+items are saved at the end in bulk (``adapters/stock_items.py``). A set of one is the same
+function: the path the consumer falls back to, record by record, when a set fails.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 import structlog
 from prometheus_client import Histogram
 
+from libs.directory import KnownFacility
 from libs.events.catalogue.ingestion import PrescriptionIssued
 from libs.events.catalogue.pharmacy import (
     DispensedLine,
@@ -29,20 +39,21 @@ from libs.events.catalogue.pharmacy import (
     RejectedLine,
 )
 from libs.events.catalogue.values import FacilityTier, FacilityType
+from libs.events.consuming.sets import RecordSet
 from libs.events.payload import cents
 from libs.events.retry import PermanentError
+from services.pharmacy.adapters.repository import ItemKey
 from services.pharmacy.adapters.schema import PrescriptionRow
 from services.pharmacy.domain.formulary import Drug, refusal_for
+from services.pharmacy.domain.items import StockItem
 from services.pharmacy.domain.stock import Pick
-from services.pharmacy.service_layer.availability import announce_availability, lot_quantities
-from services.pharmacy.service_layer.replenishment import replenish
+from services.pharmacy.service_layer.availability import announce_changes, lot_quantities
+from services.pharmacy.service_layer.replenishment import ReorderCheck
 from services.pharmacy.service_layer.reservations import announce_released
 from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
-__all__ = ["DISPENSE_LATENCY", "dispense_prescription"]
-
-REFERENCE = "prescription"
+__all__ = ["DISPENSE_LATENCY", "dispense_set"]
 
 log = structlog.get_logger("dispensing")
 
@@ -55,55 +66,127 @@ DISPENSE_LATENCY = Histogram(
 )
 
 
-def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> str:
-    """Apply one issued prescription inside the consumer's unit of work; returns the outcome."""
-    if uow.records.prescription_handled(data.prescription_id):
-        log.info("prescription already handled; nothing to do")
-        return "repeated"
-    facility = uow.directory.require(data.facility_id)
-    drugs = _drugs(uow, {line.drug_code for line in data.lines})
-    tier, kind = FacilityTier(facility.tier), FacilityType(facility.facility_type)
-    now = uow.now()
-    refused = _refused(data, drugs, tier, kind)
-    if refused:
-        uow.publish(
-            PrescriptionRejected(
-                prescription_id=data.prescription_id,
-                facility_id=data.facility_id,
-                facility_tier=tier,
-                facility_type=kind,
-                lines=refused,
-                rejected_at=now,
-            )
-        )
-        _remember(uow, data, "rejected", Decimal("0.00"), now)
-        return "rejected"
+@dataclass(frozen=True)
+class _Judged:
+    """A prescription that will be handled: rejected (``refused`` lines) or dispensed."""
 
-    items = uow.items.lock(data.facility_id, drugs, now)
-    today = uow.today()
+    data: PrescriptionIssued
+    facility: KnownFacility
+    refused: list[RejectedLine]
+
+
+def dispense_set(
+    uow: PharmacyUnitOfWork, records: RecordSet[PrescriptionIssued]
+) -> list[tuple[str, str]]:
+    """Apply a set of issued prescriptions inside the consumer's unit of work; returns each
+    handled record's prescription id and outcome (``repeated``, ``rejected``, ``partial`` or
+    ``dispensed``), in record order."""
+    judged, drugs = _judge(uow, records)
+    now = uow.now()
+    keys = {
+        (j.facility.facility_id, line.drug_code)
+        for j in judged
+        if j is not None and not j.refused
+        for line in j.data.lines
+    }
+    items = uow.items.lock_many(keys, now)
+    facilities = {j.facility.facility_id: j.facility for j in judged if j is not None}
+    # One instant for the whole set: its card lines, events and business day agree.
+    stock = _Stock(items, drugs, ReorderCheck(uow, keys, facilities), uow.clock.date_of(now))
+    outcomes: list[tuple[str, str]] = []
+    verdicts = iter(judged)
+    for data in records.each():
+        verdict = next(verdicts)
+        if verdict is None:
+            log.info("prescription already handled; nothing to do")
+            outcome = "repeated"
+        elif verdict.refused:
+            outcome = _reject(uow, verdict, now)
+        else:
+            outcome = _dispense(uow, verdict, stock, now)
+        outcomes.append((data.prescription_id, outcome))
+    uow.items.save(items.values(), now)
+    return outcomes
+
+
+def _judge(
+    uow: PharmacyUnitOfWork, records: RecordSet[PrescriptionIssued]
+) -> tuple[list[_Judged | None], dict[str, Drug]]:
+    """Each record's verdict before anything is written (None: already handled), and the
+    drugs they name; refuses those naming an unknown facility or drug."""
+    payloads = records.payloads
+    seen = uow.records.handled_prescriptions(p.prescription_id for p in payloads)
+    drugs = uow.records.drugs({line.drug_code for p in payloads for line in p.lines})
+    judged: list[_Judged | None] = []
+    for data in records.each():
+        if data.prescription_id in seen:
+            judged.append(None)
+            continue
+        try:
+            facility = uow.directory.require(data.facility_id)
+            _known(drugs, {line.drug_code for line in data.lines})
+        except PermanentError as error:
+            records.refuse(error)
+            continue
+        seen.add(data.prescription_id)
+        tier, kind = FacilityTier(facility.tier), FacilityType(facility.facility_type)
+        judged.append(_Judged(data, facility, _refused(data, drugs, tier, kind)))
+    return judged, drugs
+
+
+@dataclass(frozen=True)
+class _Stock:
+    """What the set dispenses from: its locked items, their drugs, their re-order check,
+    and the day (lots expire by it)."""
+
+    items: dict[ItemKey, StockItem]
+    drugs: dict[str, Drug]
+    check: ReorderCheck
+    today: date
+
+
+def _reject(uow: PharmacyUnitOfWork, verdict: _Judged, now: datetime) -> str:
+    data, facility = verdict.data, verdict.facility
+    uow.publish(
+        PrescriptionRejected(
+            prescription_id=data.prescription_id,
+            facility_id=data.facility_id,
+            facility_tier=FacilityTier(facility.tier),
+            facility_type=FacilityType(facility.facility_type),
+            lines=verdict.refused,
+            rejected_at=now,
+        )
+    )
+    _remember(uow, data, "rejected", Decimal("0.00"), now)
+    return "rejected"
+
+
+def _dispense(uow: PharmacyUnitOfWork, verdict: _Judged, stock: _Stock, now: datetime) -> str:
+    data, facility_id, today = verdict.data, verdict.data.facility_id, stock.today
+    touched: dict[str, StockItem] = {}
     lines: list[DispensedLine] = []
     short: dict[str, int] = {}
     for line in data.lines:
-        drug, item = drugs[line.drug_code], items[line.drug_code]
+        drug = stock.drugs[line.drug_code]
+        item = touched[drug.code] = stock.items[(facility_id, drug.code)]
         picks, draws = item.dispense(
             line.quantity, today, data.patient_pseudonym, data.prescription_id
         )
         dispensed = sum(p.quantity for p in picks)
+        stock.check.dispensed(facility_id, drug.code, dispensed)
         announce_released(uow, draws, "dispensed", now)
         lines.append(_dispensed_line(line.line_no, drug, line.quantity, dispensed, picks))
         if dispensed < line.quantity:
             missing = line.quantity - dispensed
             short[drug.code] = short.get(drug.code, 0) + missing
             record_shortage(
-                uow, data.facility_id, drug.code, missing, now, prescription_id=data.prescription_id
+                uow, facility_id, drug.code, missing, now, prescription_id=data.prescription_id
             )
-    uow.items.save(items.values(), now)
-
     total = sum((line.amount for line in lines), Decimal("0.00"))
     uow.publish(
         PrescriptionDispensed(
             prescription_id=data.prescription_id,
-            facility_id=data.facility_id,
+            facility_id=facility_id,
             category=data.category,
             lines=lines,
             total_amount=total,
@@ -113,16 +196,14 @@ def dispense_prescription(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> 
     )
     outcome = "partial" if short else "dispensed"
     _remember(uow, data, outcome, total, now)
-    replenish(uow, facility, announce_availability(uow, items), short)
+    stock.check.request(verdict.facility, announce_changes(uow, touched.values(), now), short)
     return outcome
 
 
-def _drugs(uow: PharmacyUnitOfWork, codes: set[str]) -> dict[str, Drug]:
-    drugs = uow.records.drugs(codes)
+def _known(drugs: dict[str, Drug], codes: set[str]) -> None:
     unknown = sorted(codes - set(drugs))
     if unknown:
         raise PermanentError("unknown_drug", f"not in the formulary: {', '.join(unknown)}"[:1000])
-    return drugs
 
 
 def _refused(

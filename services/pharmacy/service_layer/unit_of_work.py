@@ -55,8 +55,9 @@ class PharmacyUnitOfWork(UnitOfWork):
         # One set per session: the item and transfer repositories remember what they loaded.
         session = self.session
         if self._repositories is None or self._repositories[0] is not session:
-            items = SqlStockItems(session, StockLedger(session))
-            self._repositories = (session, items, SqlTransfers(session), SqlRecords(session))
+            items = SqlStockItems(session, self.clock)
+            records = SqlRecords(session, self.clock)
+            self._repositories = (session, items, SqlTransfers(session), records)
         return self._repositories
 
     @property

@@ -19,6 +19,7 @@ from services.pharmacy.adapters.schema import PrescriptionRow, ShortageRow
 from services.pharmacy.domain.formulary import Drug
 from services.pharmacy.domain.items import StockItem
 from services.pharmacy.domain.policy import Policy
+from services.pharmacy.domain.replenishment import ItemHistory
 from services.pharmacy.domain.stock import LotBalance
 from services.pharmacy.domain.transfers import Transfer
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
@@ -46,6 +47,14 @@ class FakeStockItems:
             code: copy.deepcopy(self.stored[(facility_id, code)])
             for code in sorted(set(drug_codes))
         }
+
+    def lock_many(
+        self, keys: Iterable[tuple[str, str]], now: datetime
+    ) -> dict[tuple[str, str], StockItem]:
+        found: dict[tuple[str, str], StockItem] = {}
+        for facility_id, code in sorted(set(keys)):
+            found[(facility_id, code)] = self.lock(facility_id, [code], now)[code]
+        return found
 
     def save(self, items: Iterable[StockItem], now: datetime) -> None:
         for item in items:
@@ -78,8 +87,8 @@ class FakeRecords:
     def drugs(self, drug_codes: Iterable[str]) -> dict[str, Drug]:
         return {code: self.formulary[code] for code in drug_codes if code in self.formulary}
 
-    def prescription_handled(self, prescription_id: str) -> bool:
-        return prescription_id in self.prescriptions
+    def handled_prescriptions(self, prescription_ids: Iterable[str]) -> set[str]:
+        return {p for p in prescription_ids if p in self.prescriptions}
 
     def remember_prescription(self, row: PrescriptionRow) -> None:
         self.prescriptions[row.prescription_id] = row
@@ -92,6 +101,14 @@ class FakeRecords:
 
     def central_pharmacy_of(self, facility: KnownFacility) -> str | None:
         return CENTRE
+
+    def open_transfer_drugs(self, facility_ids: Iterable[str]) -> dict[str, set[str]]:
+        return {facility_id: set() for facility_id in facility_ids}
+
+    def item_histories(
+        self, keys: Iterable[tuple[str, str]], since: date
+    ) -> dict[tuple[str, str], ItemHistory]:
+        return {key: ItemHistory() for key in keys}
 
 
 class FakeDirectory:
@@ -125,6 +142,7 @@ class FakeUnitOfWork:
         self.clock = CountyClock(now=lambda: NOW)
         self.published: list[Payload] = []
         self.committed = False
+        self.cause: Any = None  # what a record set names as the cause of what it publishes
 
     def __enter__(self) -> Self:
         return self

@@ -4,9 +4,11 @@ aggregates decide, save and publish (no database)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from libs.events import new_event
 from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
 from libs.events.catalogue.pharmacy import (
     PrescriptionDispensed,
@@ -17,9 +19,11 @@ from libs.events.catalogue.pharmacy import (
     TransferShipped,
 )
 from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
+from libs.events.consuming.sets import RecordSet
+from libs.events.retry import PermanentError
 from services.pharmacy.domain.items import Reservation
 from services.pharmacy.domain.transfers import OrderLine, Transfer, TransferState
-from services.pharmacy.service_layer.dispensing import dispense_prescription
+from services.pharmacy.service_layer.dispensing import dispense_set
 from services.pharmacy.service_layer.errors import Conflict
 from services.pharmacy.service_layer.shipping import ship_transfer
 from tests.unit.pharmacy.fakes import CENTRE, NOW, FakeUnitOfWork
@@ -44,6 +48,16 @@ def prescription(*lines: tuple[str, int], prescription_id: str = "RX-1") -> Pres
     )
 
 
+def dispense_prescription(uow: FakeUnitOfWork, *prescriptions: PrescriptionIssued) -> str:
+    """Dispense as the consumer does, a set at a time; the last record's outcome."""
+    events = [new_event(p, source=f"/his/{p.facility_id}") for p in prescriptions]
+    records = RecordSet(uow, events)  # type: ignore[arg-type]
+    outcomes = dispense_set(uow.as_pharmacy(), records)
+    if records.refused:
+        raise next(iter(records.refused.values()))
+    return outcomes[-1][1]
+
+
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
     fake = FakeUnitOfWork()
@@ -58,7 +72,7 @@ def test_a_prescription_is_dispensed_first_expiry_first_and_remembered(
     uow: FakeUnitOfWork,
 ) -> None:
     uow.stock(CENTRE, "D-1", ("LATE", 200, 10), ("EARLY", 20, 2))
-    outcome = dispense_prescription(uow.as_pharmacy(), prescription(("D-1", 5)))
+    outcome = dispense_prescription(uow, prescription(("D-1", 5)))
     assert outcome == "dispensed"
     assert uow.items.posted == [(CENTRE, "D-1", "EARLY", -2), (CENTRE, "D-1", "LATE", -3)]
     [dispensed] = uow.of_type(PrescriptionDispensed)
@@ -76,7 +90,7 @@ def test_what_cannot_be_filled_is_a_shortage_and_the_item_goes_out_of_stock(
     uow: FakeUnitOfWork,
 ) -> None:
     uow.stock(CENTRE, "D-1", ("A", 30, 4))
-    outcome = dispense_prescription(uow.as_pharmacy(), prescription(("D-1", 6), ("D-2", 1)))
+    outcome = dispense_prescription(uow, prescription(("D-1", 6), ("D-2", 1)))
     assert outcome == "partial"
     [dispensed] = uow.of_type(PrescriptionDispensed)
     assert [line.quantity_dispensed for line in dispensed.lines] == [4, 0]
@@ -96,7 +110,7 @@ def test_the_patients_own_reservation_is_drawn_and_others_are_held_back(
         Reservation("RSV-OWN", 3, patient_pseudonym=PATIENT),
         Reservation("RSV-OTHER", 6, patient_pseudonym="c" * 64),
     ]
-    dispense_prescription(uow.as_pharmacy(), prescription(("D-1", 5)))
+    dispense_prescription(uow, prescription(("D-1", 5)))
     [dispensed] = uow.of_type(PrescriptionDispensed)
     assert dispensed.lines[0].quantity_dispensed == 4  # 10 less the other patient's 6
     [released] = uow.of_type(ReservationReleased)
@@ -113,12 +127,12 @@ def test_the_patients_own_reservation_is_drawn_and_others_are_held_back(
 def test_a_delisted_drug_rejects_the_prescription_and_nothing_moves(uow: FakeUnitOfWork) -> None:
     uow.drug("D-2", listed=False)
     uow.stock(CENTRE, "D-1", ("A", 30, 10))
-    outcome = dispense_prescription(uow.as_pharmacy(), prescription(("D-1", 1), ("D-2", 1)))
+    outcome = dispense_prescription(uow, prescription(("D-1", 1), ("D-2", 1)))
     assert outcome == "rejected"
     [rejected] = uow.of_type(PrescriptionRejected)
     assert [line.drug_code for line in rejected.lines] == ["D-2"]
     assert uow.items.posted == []
-    assert dispense_prescription(uow.as_pharmacy(), prescription(("D-1", 1))) == "repeated"
+    assert dispense_prescription(uow, prescription(("D-1", 1))) == "repeated"
 
 
 def approved_order() -> Transfer:
@@ -178,3 +192,51 @@ def test_a_drug_delisted_since_approval_is_not_shipped(uow: FakeUnitOfWork) -> N
         ship_transfer(uow.as_pharmacy(), "TRF-1", {"D-1": 6})
     assert caught.value.code == "delisted"
     assert uow.items.posted == []
+
+
+def as_set(uow: FakeUnitOfWork, *prescriptions: PrescriptionIssued) -> RecordSet[Any]:
+    events = [new_event(p, source=f"/his/{p.facility_id}") for p in prescriptions]
+    return RecordSet(uow, events)  # type: ignore[arg-type]
+
+
+def test_a_set_is_dispensed_in_record_order_on_the_same_items(uow: FakeUnitOfWork) -> None:
+    uow.stock(CENTRE, "D-1", ("A", 30, 5))
+    records = as_set(
+        uow,
+        prescription(("D-1", 3), prescription_id="RX-1"),
+        prescription(("D-1", 3), prescription_id="RX-2"),
+        prescription(("D-1", 1), prescription_id="RX-3"),
+    )
+    outcomes = dispense_set(uow.as_pharmacy(), records)
+    assert outcomes == [("RX-1", "dispensed"), ("RX-2", "partial"), ("RX-3", "partial")]
+    assert [(s.prescription_id, s.quantity_short) for s in uow.of_type(ShortageRecorded)] == [
+        ("RX-2", 1),
+        ("RX-3", 1),
+    ]
+    assert len(uow.of_type(StockedOut)) == 1  # announced once, by the prescription that emptied it
+    assert uow.items.posted == [(CENTRE, "D-1", "A", -3), (CENTRE, "D-1", "A", -2)]
+
+
+def test_an_unknown_drug_refuses_its_record_alone(uow: FakeUnitOfWork) -> None:
+    uow.stock(CENTRE, "D-1", ("A", 30, 5))
+    records = as_set(
+        uow,
+        prescription(("D-1", 1), prescription_id="RX-1"),
+        prescription(("D-1", 1), ("D-404", 1), prescription_id="RX-2"),
+        prescription(("D-1", 1), prescription_id="RX-3"),
+    )
+    outcomes = dispense_set(uow.as_pharmacy(), records)
+    assert outcomes == [("RX-1", "dispensed"), ("RX-3", "dispensed")]
+    assert [(n, e.reason) for n, e in records.refused.items()] == [(1, "unknown_drug")]
+    assert isinstance(records.refused[1], PermanentError)
+    assert set(uow.records.prescriptions) == {"RX-1", "RX-3"}
+    assert [lot.on_hand for lot in uow.items.stored[(CENTRE, "D-1")].lots] == [3]
+
+
+def test_a_prescription_twice_in_a_set_is_dispensed_once(uow: FakeUnitOfWork) -> None:
+    uow.stock(CENTRE, "D-1", ("A", 30, 5))
+    twice = prescription(("D-1", 2))
+    outcomes = dispense_set(uow.as_pharmacy(), as_set(uow, twice, twice))
+    assert outcomes == [("RX-1", "dispensed"), ("RX-1", "repeated")]
+    assert len(uow.of_type(PrescriptionDispensed)) == 1
+    assert uow.items.posted == [(CENTRE, "D-1", "A", -2)]
