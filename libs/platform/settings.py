@@ -64,8 +64,17 @@ class PlatformSettings(BaseSettings):
     #: round and sends the batch again later (the consumers skip what arrives twice).
     kafka_delivery_timeout_s: float = Field(default=30.0, ge=2.0)
     kafka_request_timeout_s: float = Field(default=15.0, ge=1.0)
+    #: How long the broker may hold a consumer's fetch while it has nothing new (Kafka's
+    #: ``fetch.max.wait.ms``). Kafka answers as soon as a record arrives anyway; the embedded
+    #: Tansu holds the fetch for all of it, so it bounds each hop's latency there. An idle
+    #: consumer sends a fetch this often.
+    kafka_fetch_max_wait_s: float = Field(default=0.05, gt=0, le=1.5)
     consume_batch_size: int = 500
+    #: The longest a batch waits to fill after its first record (while records keep coming).
     consume_batch_within_s: float = 0.2
+    #: A batch is taken once no record arrived for this long: one record at low load, a full
+    #: batch under load (libs/platform/batching.py).
+    consume_batch_linger_s: float = Field(default=0.01, ge=0)
     consume_max_attempts: int = 5
     #: How long an event naming master data (a facility) this service's copy lacks yet, but
     #: its producing service knew, stays parked (holding only its own key's later events)

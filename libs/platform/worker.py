@@ -47,6 +47,7 @@ from libs.events.topics import load_declarations, logical_topic, missing_topics,
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.auth import TokenAuthority, load_signing_keys
 from libs.platform.background import Periodic, RelayService, UpkeepService
+from libs.platform.batching import consumer_batches, tune_fetch_wait
 from libs.platform.broker_probe import BrokerProbe
 from libs.platform.client_fixes import apply_client_fixes
 from libs.platform.database import Database, create_database
@@ -298,6 +299,7 @@ class ServiceProcess:
             stream_buffer_maxsize=max(4096, p.consume_batch_size * 4),
             web_enabled=False,
         )
+        tune_fetch_wait(app, p.kafka_fetch_max_wait_s)
         self._app = app
         for topic in self.handlers.topics():
             self._add_agent(app, topic)
@@ -342,9 +344,7 @@ class ServiceProcess:
         offsets = self._processed_offsets
 
         async def consume(stream: Any) -> None:
-            async for events in stream.noack_take(
-                p.consume_batch_size, within=p.consume_batch_within_s
-            ):
+            async for events in consumer_batches(stream, p):
                 messages = [consumed_record(event.message, prefix) for event in events]
                 try:
                     await asyncio.to_thread(processor.process, messages)
