@@ -15,6 +15,8 @@ import os
 import re
 import secrets
 import sys
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +38,8 @@ __all__ = [
 
 MIN_SECRET_BYTES = 32
 ALGORITHM = "HS256"
+#: How many verified tokens an authority remembers (each a few hundred bytes).
+VERIFIED_CACHE_SIZE = 4096
 
 
 class Role(StrEnum):
@@ -79,6 +83,12 @@ class TokenAuthority:
         self._keys = dict(keys)
         self._signing_kid = keys[0][0]
         self._issuer = issuer
+        # token -> (its principal, its expiry in Unix seconds): a client sends the same token
+        # with every request, and checking its signature and claims again each time cost
+        # more than a stock query's own work. Only valid tokens enter; each is believed only
+        # until its own expiry; the oldest entry leaves when the cache is full.
+        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._verified_lock = threading.Lock()
 
     def mint(
         self,
@@ -108,7 +118,25 @@ class TokenAuthority:
         )
 
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; :class:`InvalidToken` otherwise."""
+        """The principal of a valid token; :class:`InvalidToken` otherwise.
+
+        A token verified before is answered from a bounded cache until its expiry.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() < expires:
+                return principal
+            with self._verified_lock:
+                self._verified.pop(token, None)
+        principal, expires = self._verify(token)
+        with self._verified_lock:
+            self._verified[token] = (principal, expires)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             secret = self._keys.get(kid) if isinstance(kid, str) else None
@@ -131,12 +159,13 @@ class TokenAuthority:
         facility = claims.get("fac")
         if role is Role.CLINIC_STAFF and not facility:
             raise InvalidToken("clinic staff token without a facility")
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             role=role,
             facility_id=str(facility) if facility else None,
             token_id=str(claims["jti"]),
         )
+        return principal, float(claims["exp"])
 
 
 _KEY_ITEM = re.compile(r"^(?P<kid>[A-Za-z0-9._-]{1,64}):(?P<secret>.+)$")

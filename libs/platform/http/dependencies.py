@@ -13,8 +13,10 @@ __all__ = ["UnitOfWorkDep", "unit_of_work"]
 CORRELATION_HEADER = "x-correlation-id"
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+async def unit_of_work(request: Request) -> UnitOfWork:
     """A fresh, unopened unit of work; the endpoint opens it and commits explicitly.
+
+    ``async`` although it does no I/O: a sync dependency costs a thread-pool hop per request.
 
     Events published through it are correlated to the caller's ``X-Correlation-ID`` when one
     is sent, so a clinic's request can be followed through every service it touches.

@@ -21,7 +21,8 @@ __all__ = [
 ]
 
 
-def _pharmacy_uow(uow: UnitOfWorkDep) -> PharmacyUnitOfWork:
+async def _pharmacy_uow(uow: UnitOfWorkDep) -> PharmacyUnitOfWork:
+    # async: no I/O here, and a sync dependency costs a thread-pool hop per request
     return pharmacy_uow(uow)
 
 

@@ -19,11 +19,11 @@ from libs.platform.http.errors import ApiError
 from libs.platform.http.pagination import Page, PageDep
 from services.pharmacy.adapters.schema import DrugRow, StockCardLine, StockItem, StockLot
 from services.pharmacy.api.deps import PharmacyUow, StockKeeper, StockReader, act_for
-from services.pharmacy.domain.stock import CardKind, available, summarise
+from services.pharmacy.api.stock_view import drug_at_facility
+from services.pharmacy.domain.stock import CardKind, summarise
 from services.pharmacy.service_layer import stock
 from services.pharmacy.service_layer.availability import available_at_members
 from services.pharmacy.service_layer.formulary import require_drug
-from services.pharmacy.service_layer.replenishment import levels_for
 
 router = APIRouter(prefix="/stock", tags=["stock"])
 
@@ -164,36 +164,7 @@ def drug_stock(
 ) -> dict[str, Any]:
     act_for(principal, facility_id)
     with uow:
-        stock.require_facility(uow, facility_id)
-        require_drug(uow, drug_code)
-        today = uow.today()
-        lots = uow.stock.lots(facility_id, [drug_code])[drug_code]
-        reserved = uow.stock.reserved(facility_id, drug_code)
-        levels = levels_for(uow, facility_id, drug_code)
-        return {
-            "facility_id": facility_id,
-            "drug_code": drug_code,
-            "on_hand": sum(lot.on_hand for lot in lots),
-            "reserved": reserved,
-            "available": available(lots, today, held_back=reserved),
-            "lots": [
-                {
-                    "lot_number": lot.lot_number,
-                    "expiry_date": lot.expiry_date.isoformat(),
-                    "on_hand": lot.on_hand,
-                    "unit_cost": str(lot.unit_cost),
-                    "expired": lot.expired(today),
-                }
-                for lot in lots
-                if lot.on_hand > 0
-            ],
-            "levels": {
-                "average_monthly_consumption": str(levels.average_monthly_consumption),
-                "reorder_point": levels.reorder_point,
-                "target_level": levels.target_level,
-                "manual": levels.manual,
-            },
-        }
+        return drug_at_facility(uow, facility_id, drug_code)
 
 
 def _line_view(line: StockCardLine) -> dict[str, Any]:

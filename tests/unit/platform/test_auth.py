@@ -111,3 +111,34 @@ def test_clinic_staff_act_for_their_own_facility_only_and_central_roles_for_ever
     assert clinic.can_act_for("QS-T01") and not clinic.can_act_for("QS-T02")
     assert not Principal("s", Role.CLINIC_STAFF, None, "t").can_act_for("QS-T01")
     assert Principal("s", Role.HR, None, "t").can_act_for("QS-T02")
+
+
+def test_a_verified_token_is_remembered_only_until_its_expiry(monkeypatch) -> None:
+    authority = TokenAuthority([NEW], "test")
+    token = authority.mint(subject="x", role=Role.HR, ttl=timedelta(seconds=60))
+    first = authority.verify(token)
+    checks: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append("decoded") or decode(*a, **k))
+    assert authority.verify(token) is first  # from the cache: not decoded again
+    assert checks == []
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    checks.clear()
+    monkeypatch.setattr("libs.platform.auth.time.time", lambda: exp + 1.0)
+    monkeypatch.setattr(
+        jwt, "decode", lambda *a, **k: (_ for _ in ()).throw(jwt.ExpiredSignatureError("expired"))
+    )
+    with pytest.raises(InvalidToken, match="expired"):
+        authority.verify(token)  # past its expiry the cache no longer answers
+
+
+def test_the_verified_token_cache_is_bounded_and_keeps_no_refused_token(monkeypatch) -> None:
+    monkeypatch.setattr("libs.platform.auth.VERIFIED_CACHE_SIZE", 3)
+    authority = TokenAuthority([NEW], "test")
+    tokens = [authority.mint(subject=f"s{i}", role=Role.HR) for i in range(5)]
+    for token in tokens:
+        authority.verify(token)
+    assert list(authority._verified) == tokens[2:]
+    with pytest.raises(InvalidToken):
+        authority.verify(tokens[0][:-2] + "xx")
+    assert len(authority._verified) == 3
