@@ -155,7 +155,7 @@ def test_the_consumer_asks_the_broker_to_hold_a_fetch_only_briefly() -> None:
     async def build() -> int:
         app = faust.App("fetch-wait", broker="kafka://127.0.0.1:9", store="memory://")
         tune_fetch_wait(app, 0.05)
-        thread = app.consumer._thread
+        thread = app.consumer._thread  # type: ignore[attr-defined]
         consumer = thread._create_worker_consumer(app.transport)
         return int(consumer._fetch_max_wait_ms)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -119,7 +120,12 @@ def test_a_verified_token_is_remembered_only_until_its_expiry(monkeypatch) -> No
     first = authority.verify(token)
     checks: list[str] = []
     decode = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checks.append("decoded") or decode(*a, **k))
+
+    def counting_decode(*a: Any, **k: Any) -> Any:
+        checks.append("decoded")
+        return decode(*a, **k)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
     assert authority.verify(token) is first  # from the cache: not decoded again
     assert checks == []
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
