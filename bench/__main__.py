@@ -5,11 +5,14 @@ Apache Kafka cluster from tests/support/kafka_cluster.py), a PostgreSQL server (
 ``TEST_POSTGRES_ADMIN_URL`` names one) and staffing, pharmacy, finance and reporting on it,
 and measures, at one county's and at ``--large`` counties' worth of facilities:
 
-(a) end-to-end prescriptions a second, ingestion → stock, ledger and indicator;
+(a) end-to-end prescriptions a second, ingestion → stock, ledger and indicator; at one
+    county's scale with pharmacy as 1 and then 2 processes in its consumer group
+    (``--pharmacy-processes``), the second started beside the first on the same database;
 (b) in the same run, raw produce→consume of the same records with kafka-python and aiokafka
     on the same broker, and the ratio of (a) to each (one-county scale);
 (c) p50/p99 ingestion → ledger entry at fixed offered loads (one-county scale);
-(d) admin HTTP reads: the pharmacy's stock query vs a bare FastAPI endpoint;
+(d) admin HTTP reads: the pharmacy's stock query vs a bare FastAPI endpoint, and pharmacy's
+    events a second while that query is read (vs idle);
 (e) peak memory of each service process.
 """
 
@@ -67,20 +70,57 @@ def measure_scale(
         _say(f"[{counties} counties] {county.lots} opening lots booked in {result['setup_s']} s")
         prescriptions = Prescriptions(county, PSEUDONYM_SECRET.encode(), seed=counties)
         pipeline.throughput(running, prescriptions, 300)  # warm caches, JIT-free but not cold
-        _say(f"[{counties} counties] offering {args.prescriptions} prescriptions")
-        e2e = pipeline.throughput(running, prescriptions, args.prescriptions)
-        result["e2e"] = _e2e_figures(e2e)
-        _say(f"[{counties} counties] end to end: {result['e2e']}")
-        if full:
-            result.update(_raw_and_latency(args, running, prescriptions, e2e.per_s, counties))
-            result["http"] = _http(running, county, args.http_seconds)
-            _say(f"[{counties} counties] http: {result['http']}")
+        result.update(_end_to_end(args, running, county, prescriptions, counties, full))
         result["peak_memory_mib"] = {
             name: round(mib, 1) for name, mib in running.peak_memory_mib().items()
         }
         if running.kafka is not None:
             result["kafka_cluster"] = running.broker_cost()
     return result
+
+
+def _end_to_end(
+    args: argparse.Namespace,
+    running: Cluster,
+    county: BenchCounty,
+    prescriptions: Prescriptions,
+    counties: int,
+    full: bool,
+) -> dict[str, Any]:
+    """(a) with pharmacy as each count of processes in turn (at the large scale the first
+    only); the other measurements of a full run with the first count, as before."""
+    counts = args.pharmacy_processes if full else args.pharmacy_processes[:1]
+    result: dict[str, Any] = {}
+    by_processes: dict[str, Any] = {}
+    for n, count in enumerate(counts):
+        if count > len(running.processes("pharmacy")):
+            by_processes[str(count)] = _more_pharmacy(running, count, counties)
+            pipeline.throughput(running, prescriptions, 300)  # the new process warm too
+        _say(f"[{counties} counties] offering {args.prescriptions} prescriptions, {count} pharmacy")
+        e2e = pipeline.throughput(running, prescriptions, args.prescriptions)
+        figures = _e2e_figures(e2e)
+        by_processes.setdefault(str(count), {}).update(figures)
+        _say(f"[{counties} counties] end to end, {count} pharmacy: {figures}")
+        if n == 0:
+            result["e2e"] = figures
+            if full:
+                result.update(_raw_and_latency(args, running, prescriptions, e2e.per_s, counties))
+                result["http"] = _http(running, county, prescriptions, args.http_seconds, e2e.per_s)
+                _say(f"[{counties} counties] http: {result['http']}")
+    result["e2e_by_pharmacy_processes"] = by_processes
+    return result
+
+
+def _more_pharmacy(running: Cluster, count: int, counties: int) -> dict[str, Any]:
+    """Start pharmacy processes until there are ``count``, all in its consumer group; returns
+    how the ingestion topic's partitions were shared (by the newest process)."""
+    while len(running.processes("pharmacy")) < count:
+        number = len(running.processes("pharmacy")) + 1
+        _say(f"[{counties} counties] starting pharmacy process {number}")
+        running.add_process("pharmacy")
+    held = pipeline.wait_until_sharing(running, "pharmacy")
+    _say(f"[{counties} counties] the newest pharmacy process holds partitions {sorted(held)}")
+    return {"newest_process_partitions": sorted(held)}
 
 
 def _e2e_figures(e2e: Any) -> dict[str, Any]:
@@ -133,7 +173,15 @@ def _raw_and_latency(
     return figures
 
 
-def _http(running: Cluster, county: BenchCounty, seconds: float) -> dict[str, float]:
+def _http(
+    running: Cluster,
+    county: BenchCounty,
+    prescriptions: Prescriptions,
+    seconds: float,
+    capacity_per_s: float,
+) -> dict[str, Any]:
+    """(d): the stock query's rate against a bare FastAPI endpoint's, and pharmacy's events
+    a second while the same query is read concurrently, against idle."""
     pharmacy = running.services["pharmacy"]
     facility = county.facilities[2].facility_id
     path = f"/stock/{facility}/drugs/QSY-W011"
@@ -141,11 +189,27 @@ def _http(running: Cluster, county: BenchCounty, seconds: float) -> dict[str, fl
     stock = http_load.requests_per_s(pharmacy.url + path, headers, seconds)
     with http_load.BareApp() as bare:
         baseline = http_load.requests_per_s(bare + path, headers, seconds)
+    under_reads = http_load.events_under_reads(
+        running,
+        prescriptions,
+        path,
+        headers,
+        seconds=max(5.0, seconds),
+        capacity_per_s=capacity_per_s,
+    )
     return {
         "stock_query_per_s": round(stock, 1),
         "bare_fastapi_per_s": round(baseline, 1),
         "ratio": round(stock / baseline, 3),
+        "events_under_reads": under_reads,
     }
+
+
+def _counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or counts != sorted(set(counts)) or counts[0] < 1:
+        raise argparse.ArgumentTypeError("ascending whole numbers >= 1, e.g. 1,2")
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--http-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--pharmacy-processes",
+        type=_counts,
+        default=[1, 2],
+        help="end to end with pharmacy as each of these many processes in its consumer group, "
+        "one after the other in the same run (one-county scale; the large scale and the other "
+        "measurements use the first), comma-separated, ascending",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []

@@ -1,6 +1,7 @@
 """The parts a benchmark runs on: a broker (the embedded Tansu or a three-node Apache Kafka
 cluster), one PostgreSQL database per service, and the service processes, exactly as the
-tests and the launcher start them."""
+tests and the launcher start them: one per service, and more of a service on demand
+(:meth:`Cluster.add_process`), in its consumer group and on its database."""
 
 from __future__ import annotations
 
@@ -31,10 +32,39 @@ class Cluster:
     data_dir: Path
     kafka: KafkaCluster | None = None
     services: dict[str, ServiceHandle] = field(default_factory=dict)
+    #: Further processes of a service (in its consumer group, on its database), in order.
+    more: dict[str, list[ServiceHandle]] = field(default_factory=dict)
+    stack: ExitStack | None = field(default=None, repr=False)
+
+    def processes(self, name: str) -> list[ServiceHandle]:
+        """Every process of service ``name``, the first one first."""
+        return [self.services[name], *self.more.get(name, [])]
+
+    def add_process(self, name: str, ready_timeout_s: float = 300) -> ServiceHandle:
+        """Start one more process of ``name``, as the first was started (same database,
+        environment and data directory, its own port); ready once its group has it."""
+        first = self.services[name]
+        handle = start_service(
+            name,
+            bootstrap=self.bootstrap,
+            database_url=first.database_url,
+            data_dir=self.data_dir,
+            env=first.extra_env,
+            ready_timeout_s=ready_timeout_s,
+        )
+        if self.stack is not None:
+            self.stack.callback(handle.stop)
+        self.more.setdefault(name, []).append(handle)
+        return handle
 
     def peak_memory_mib(self) -> dict[str, float]:
-        """Each service process's peak resident set (VmHWM), in MiB."""
-        return {name: _vm_hwm_mib(handle.process.pid) for name, handle in self.services.items()}
+        """Each service process's peak resident set (VmHWM), in MiB: ``pharmacy``, and
+        ``pharmacy-2``… for further processes."""
+        peaks = {name: _vm_hwm_mib(handle.process.pid) for name, handle in self.services.items()}
+        for name, handles in self.more.items():
+            for n, handle in enumerate(handles, start=2):
+                peaks[f"{name}-{n}"] = _vm_hwm_mib(handle.process.pid)
+        return peaks
 
     def broker_cost(self) -> dict[str, Any]:
         """What the Kafka nodes cost so far (resident MiB, CPU seconds); empty on Tansu."""
@@ -81,7 +111,7 @@ def cluster(
             embedded = stack.enter_context(EmbeddedBroker(free_port(), log=log))
             bootstrap = BrokerAddress(embedded.bootstrap_servers)
         provision(bootstrap)
-        running = Cluster(bootstrap, data_dir, kafka)
+        running = Cluster(bootstrap, data_dir, kafka, stack=stack)
         for name in names:
             url = stack.enter_context(postgres_database(f"bench_{name}"))
             handle = start_service(

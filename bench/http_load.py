@@ -1,4 +1,5 @@
-"""Admin HTTP read throughput: concurrent GETs for a fixed time, counting 200s."""
+"""Admin HTTP read throughput: concurrent GETs for a fixed time, counting 200s; and what
+those reads cost the same process's event processing (:func:`events_under_reads`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ import asyncio
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import httpx
 
+from bench.cluster import Cluster
+from bench.county import Prescriptions
+from bench.pipeline import ISSUED, TOPIC, _producer, applied_by
+from libs.events import utc_now
+from libs.events.topics import physical_topic
 from libs.launcher.ports import free_port
 from tests.support.services import REPO_ROOT
 
@@ -36,6 +44,71 @@ def requests_per_s(
 ) -> float:
     asyncio.run(_load(url, headers or {}, 1.0, concurrency))  # warm connections and caches
     return asyncio.run(_load(url, headers or {}, seconds, concurrency))
+
+
+@dataclass(frozen=True)
+class EventsUnderReads:
+    """Pharmacy's applied prescriptions a second while a backlog drains: in a window with no
+    HTTP reads and in an equal one with ``concurrency`` clients reading, back to back."""
+
+    idle_events_per_s: float
+    reading_events_per_s: float
+    reads_per_s: float
+    ratio: float  # reading ÷ idle: 1.0 means the reads cost event processing nothing
+    backlog_left: int  # prescriptions still unapplied when the second window ended
+    valid: bool  # the backlog lasted through both windows (else offer more: capacity_per_s)
+
+
+def events_under_reads(
+    cluster: Cluster,
+    prescriptions: Prescriptions,
+    path: str,
+    headers: dict[str, str],
+    *,
+    seconds: float = 10.0,
+    capacity_per_s: float = 150.0,
+    concurrency: int = 16,
+) -> dict[str, Any]:
+    """Offer a backlog larger than pharmacy can apply in both windows (``capacity_per_s``, the
+    end-to-end rate just measured, with a margin), then count pharmacy's applied prescriptions
+    (``/metrics``) over ``seconds`` without reads and over ``seconds`` of ``concurrency``
+    clients reading ``path`` from the first pharmacy process. Waits for the backlog to drain
+    before returning, so what is measured next starts idle."""
+    # Pharmacy alone applies faster than the end-to-end rate (finance is the last effect):
+    # a generous margin, since a backlog that drains early spoils the second window.
+    count = int(capacity_per_s * (2 * seconds + 5) * 2.5) + 200
+    records = list(prescriptions.batch(count, utc_now()))
+    target = applied_by(cluster, "pharmacy", ISSUED) + count
+    producer = _producer(cluster)
+    topic = physical_topic(TOPIC)
+    for _, key, value in records:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    producer.close()
+    time.sleep(2.0)  # the consumers are busy with it: batches are full from here on
+    url = cluster.services["pharmacy"].url + path
+    asyncio.run(_load(url, headers, 1.0, concurrency))  # connections and caches warm
+    before = applied_by(cluster, "pharmacy", ISSUED)
+    started = time.monotonic()
+    time.sleep(seconds)
+    idle = (applied_by(cluster, "pharmacy", ISSUED) - before) / (time.monotonic() - started)
+    before = applied_by(cluster, "pharmacy", ISSUED)
+    started = time.monotonic()
+    reads = asyncio.run(_load(url, headers, seconds, concurrency))
+    after = applied_by(cluster, "pharmacy", ISSUED)
+    reading = (after - before) / (time.monotonic() - started)
+    deadline = time.monotonic() + max(300.0, count / 5)
+    while applied_by(cluster, "pharmacy", ISSUED) < target and time.monotonic() < deadline:
+        time.sleep(0.5)
+    figures = EventsUnderReads(
+        idle_events_per_s=round(idle, 1),
+        reading_events_per_s=round(reading, 1),
+        reads_per_s=round(reads, 1),
+        ratio=round(reading / idle, 3) if idle else float("nan"),
+        backlog_left=max(0, target - after),
+        valid=target - after > 0,
+    )
+    return asdict(figures)
 
 
 class BareApp:

@@ -2,8 +2,9 @@
 
 A prescription is finished when the pharmacy has dispensed it (stock card), finance has
 posted its dispensing (ledger) and reporting has counted it (indicator cells). Progress is
-read from each service's public ``/metrics`` (events applied, by type); ledger latencies
-from the finance database's ``posted_at``.
+read from each service's public ``/metrics`` (events applied, by type; summed over the
+processes of a service that runs several); ledger latencies from the finance database's
+``posted_at``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kafka import KafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from bench.cluster import Cluster
@@ -37,15 +39,47 @@ EFFECTS = {
 
 
 def applied(handle: ServiceHandle, event_type: str) -> int:
-    """Events of ``event_type`` this service applied (or skipped as duplicates), from /metrics."""
+    """Events of ``event_type`` this service applied (or skipped as duplicates), from /metrics;
+    an event parked first (it named a facility the service learnt of later) counts once
+    applied after its wait (``unparked_applied``), not when parked."""
     exposition = handle.metrics()
     name = f"{handle.name}_events_consumed_total"
     return int(
         sum(
             sample_total(exposition, name, type=event_type, outcome=outcome)
-            for outcome in ("applied", "duplicate")
+            for outcome in ("applied", "duplicate", "unparked_applied")
         )
     )
+
+
+def applied_by(cluster: Cluster, service: str, event_type: str) -> int:
+    """As :func:`applied`, summed over every process of ``service``."""
+    return sum(applied(handle, event_type) for handle in cluster.processes(service))
+
+
+def partitions_held(handle: ServiceHandle, topic: str = TOPIC) -> set[int]:
+    """The partitions of ``topic`` this process has reported a lag for: those it has been
+    assigned since it started (a process keeps the gauge of a partition it gave up)."""
+    name = f"{handle.name}_consumer_lag"
+    return {
+        int(sample.labels["partition"])
+        for family in text_string_to_metric_families(handle.metrics())
+        for sample in family.samples
+        if sample.name == name and sample.labels.get("topic") == topic
+    }
+
+
+def wait_until_sharing(cluster: Cluster, service: str, timeout_s: float = 120.0) -> set[int]:
+    """Until every process of ``service`` is ready and the newest holds partitions of the
+    ingestion topic (the group has rebalanced); returns the newest's partitions."""
+    newest = cluster.processes(service)[-1]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        held = partitions_held(newest)
+        if held and all(handle.ready() for handle in cluster.processes(service)):
+            return held
+        time.sleep(0.5)
+    raise TimeoutError(f"{newest.name}'s new process got no partition of {TOPIC} in time")
 
 
 def _producer(cluster: Cluster) -> KafkaProducer:
@@ -80,7 +114,7 @@ def _wait_for_effects(
         if time.monotonic() > deadline:
             raise TimeoutError(f"effects not finished in {timeout_s}s: {sorted(done)}")
         for effect, (service, event_type) in EFFECTS.items():
-            count = applied(cluster.services[service], event_type)
+            count = applied_by(cluster, service, event_type)
             if effect not in done and count >= targets[effect]:
                 done[effect] = time.monotonic() - started
         time.sleep(0.25)
@@ -89,7 +123,7 @@ def _wait_for_effects(
 
 def _targets(cluster: Cluster, count: int) -> dict[str, int]:
     return {
-        effect: applied(cluster.services[service], event_type) + count
+        effect: applied_by(cluster, service, event_type) + count
         for effect, (service, event_type) in EFFECTS.items()
     }
 

@@ -4,6 +4,10 @@
 with SQLite files in the data directory (``DATA_DIR``, default ``.data/``) unless a service's
 ``*_DATABASE_URL`` points elsewhere. Ctrl-C stops everything. ``status`` asks the running
 supervisor; ``tokens`` prints ready-made admin tokens.
+
+``run --processes pharmacy=2`` (or ``PHARMACY_PROCESSES=2``) runs a service as several
+processes in its one consumer group, each on its own admin port (8101, 8201, 8301…); they
+must share a PostgreSQL database (``PHARMACY_DATABASE_URL``), never an SQLite file.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from pathlib import Path
 
 from supervisor.options import ClientOptions
 
-from libs.launcher.config import SERVICES, supervisor_config
+from libs.launcher.config import SERVICES, program_ports, supervisor_config
 from libs.launcher.ports import free_port, port_is_free
+from libs.launcher.scaling import READY_PORTS, ScalingRefused, process_counts, useful_processes
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
 from libs.platform.settings import REPO_ROOT, PlatformSettings
 
@@ -62,23 +67,48 @@ def _ports() -> dict[str, int]:
     }
 
 
+def _plan_processes(
+    args: argparse.Namespace,
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]] | None:
+    """Processes per service, each service's port, and each program's port; None (said on
+    stderr) when they cannot run: several on SQLite, or a port taken or given twice."""
+    try:
+        processes = process_counts(args.processes, os.environ)
+    except ScalingRefused as refused:
+        print(refused, file=sys.stderr)
+        return None
+    for name, count in processes.items():
+        useful = useful_processes(name)
+        if 0 < useful < count:
+            print(
+                f"note: {name} consumes no topic of more than {useful} partitions: "
+                f"{count - useful} of its {count} processes get none (they serve HTTP and "
+                "stand by)",
+                file=sys.stderr,
+            )
+    ports = _ports()
+    programs = program_ports(ports, processes)
+    busy = [f"{name} ({port})" for name, port in programs.items() if not port_is_free(port)]
+    if busy or len(set(programs.values())) < len(programs):
+        what = f"in use: {', '.join(busy)}" if busy else f"given twice: {programs}"
+        print(f"admin ports {what}; free them or set e.g. PHARMACY_HTTP_PORT", file=sys.stderr)
+        return None
+    return processes, ports, programs
+
+
 def run(args: argparse.Namespace) -> int:
     settings = PlatformSettings()
     data_dir = settings.data_dir.resolve()
     run_dir = data_dir / "supervisor"
     run_dir.mkdir(parents=True, exist_ok=True)
-    ports = _ports()
-    busy = [f"{name} ({port})" for name, port in ports.items() if not port_is_free(port)]
-    if busy:
-        print(
-            f"admin ports in use: {', '.join(busy)}; free them or set e.g. PHARMACY_HTTP_PORT",
-            file=sys.stderr,
-        )
+    planned = _plan_processes(args)
+    if planned is None:
         return 2
+    processes, ports, programs = planned
     broker_port = _broker_port(args)
     if broker_port is None:
         return 2
-    simulate = _suite_environment(data_dir, broker_port, ports)
+    simulate = _suite_environment(data_dir, broker_port, ports, programs)
     conf = run_dir / "supervisord.conf"
     conf.write_text(
         supervisor_config(
@@ -88,10 +118,12 @@ def run(args: argparse.Namespace) -> int:
             username=os.environ["SUPERVISOR_USERNAME"],
             password=os.environ["SUPERVISOR_PASSWORD"],
             simulate=simulate,
+            processes=processes,
+            ports=ports,
         )
     )
     conf.chmod(0o600)
-    _welcome(settings, data_dir, broker_port, ports, simulate, show_tokens=not args.no_tokens)
+    _welcome(settings, data_dir, broker_port, programs, simulate, show_tokens=not args.no_tokens)
     os.chdir(REPO_ROOT)
     # supervisord takes over this process: Ctrl-C reaches it, and it stops every child.
     os.execv(
@@ -121,10 +153,13 @@ def _broker_port(args: argparse.Namespace) -> int | None:
     return broker_port
 
 
-def _suite_environment(data_dir: Path, broker_port: int, ports: dict[str, int]) -> list[str] | None:
+def _suite_environment(
+    data_dir: Path, broker_port: int, ports: dict[str, int], programs: dict[str, int]
+) -> list[str] | None:
     """Set the environment supervisord passes on to every program (its children inherit
     this process's, as it replaces this process); the simulator's arguments, or None when
-    ``SIMULATE`` turns it off."""
+    ``SIMULATE`` turns it off. ``programs``: every service process's admin port, which the
+    listener waits on before it says the suite is ready."""
     env = os.environ
     env["DATA_DIR"] = str(data_dir)
     env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
@@ -134,6 +169,7 @@ def _suite_environment(data_dir: Path, broker_port: int, ports: dict[str, int]) 
         env.setdefault("LOG_FORMAT", "console")
     for name, port in ports.items():
         env[f"{name.upper()}_HTTP_PORT"] = str(port)
+    env[READY_PORTS] = ",".join(f"{name}={port}" for name, port in programs.items())
     # supervisorctl-style credentials for the control socket; childutils and `status` read
     # them from these variables.
     env["SUPERVISOR_USERNAME"] = "launcher"
@@ -158,6 +194,11 @@ def _welcome(
     print(f"  data       {data_dir}")
     for name, port in ports.items():
         print(f"  {name:<10} http://127.0.0.1:{port}/docs")
+    if len(ports) > len(SERVICES):
+        print(
+            "  (several processes of a service share its consumer group and its PostgreSQL "
+            "database; one at a time publishes its outbox)"
+        )
     if show_tokens:
         print("  tokens (12 h; send as 'Authorization: Bearer <token>'):")
         for label, token in demo_tokens(settings).items():
@@ -213,6 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     run_cmd = commands.add_parser("run", help="start the broker and all services (foreground)")
     run_cmd.add_argument("--broker-port", type=int, default=0)
     run_cmd.add_argument("--no-tokens", action="store_true", help="do not print demo tokens")
+    run_cmd.add_argument(
+        "--processes",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help="run SERVICE as N processes in one consumer group (needs its *_DATABASE_URL on "
+        "PostgreSQL); repeatable, or comma-separated; <SERVICE>_PROCESSES=N does the same",
+    )
     commands.add_parser("status", help="what the running supervisor reports")
     commands.add_parser("tokens", help="print ready-made admin tokens")
     args = parser.parse_args(argv)

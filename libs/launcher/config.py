@@ -6,14 +6,42 @@ import hashlib
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from libs.platform.service import definitions
 
-__all__ = ["SERVICES", "control_socket", "supervisor_config"]
+__all__ = [
+    "PORT_STRIDE",
+    "SERVICES",
+    "control_socket",
+    "program_ports",
+    "supervisor_config",
+]
 
 #: The suite's services with their default admin ports, as declared (libs/platform/service.py).
 SERVICES: dict[str, int] = {name: d.port for name, d in definitions().items()}
+
+#: Process ``i`` (from 0) of a service listens on its admin port + ``i`` × this: pharmacy's
+#: second process on 8201, its third on 8301 (the declared ports are consecutive).
+PORT_STRIDE = 100
+
+
+def program_ports(
+    ports: Mapping[str, int], processes: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Each supervisord program's admin port: ``pharmacy`` when a service runs as one process
+    (its port as given), ``pharmacy-1``, ``pharmacy-2``… when it runs as several."""
+    programs: dict[str, int] = {}
+    for name, port in ports.items():
+        count = (processes or {}).get(name, 1)
+        if count == 1:
+            programs[name] = port
+            continue
+        for index in range(count):
+            programs[f"{name}-{index + 1}"] = port + PORT_STRIDE * index
+    return programs
+
 
 _OUTPUT = """stdout_logfile=/dev/fd/1
 stdout_logfile_maxbytes=0
@@ -47,6 +75,8 @@ def supervisor_config(
     username: str,
     password: str,
     simulate: list[str] | None = None,
+    processes: Mapping[str, int] | None = None,
+    ports: Mapping[str, int] | None = None,
 ) -> str:
     """supervisord.conf: the broker first, the services once it is ready, and the listener
     that ties the services' lifetime to the broker's. The control socket needs the given
@@ -54,14 +84,31 @@ def supervisor_config(
 
     With ``simulate`` (the simulator's arguments), a one-shot ``simulator`` program waits
     until every service is ready, plays a short simulated period and exits; it is not
-    restarted (not even with the services after a broker restart)."""
+    restarted (not even with the services after a broker restart).
+
+    ``processes`` runs a service as several processes (``{"pharmacy": 2}``): programs
+    ``pharmacy-1``, ``pharmacy-2``… in one consumer group, each on its own admin port
+    (:func:`program_ports` of ``ports``, the services' admin ports, default as declared).
+    Whoever asks must make sure they share a PostgreSQL database (``python -m libs.launcher
+    run`` refuses SQLite)."""
     python = _esc(sys.executable)
     repo = _esc(repo_root)
+    counts = dict(processes or {})
+    if set(counts) - set(SERVICES) or any(n < 1 for n in counts.values()):
+        raise ValueError(f"processes must name services with a count of 1 or more: {counts}")
+    base_ports = {**SERVICES, **(ports or {})}
+    programs = program_ports(base_ports, counts)
     sections = [
         _supervisor_itself(run_dir, username, password),
-        _broker_and_watch(python, repo, broker_port),
+        _broker_and_watch(python, repo, broker_port, list(programs)),
     ]
-    sections += [_service_program(name, python, repo) for name in SERVICES]
+    for name in SERVICES:
+        if counts.get(name, 1) == 1:
+            sections.append(_service_program(name, python, repo))
+            continue
+        for index in range(counts[name]):
+            program = f"{name}-{index + 1}"
+            sections.append(_service_program(name, python, repo, program, programs[program]))
     if simulate is not None:
         sections.append(_simulator_program(simulate, python, repo))
     return "\n".join(sections)
@@ -97,7 +144,7 @@ password={_esc(password)}
 """
 
 
-def _broker_and_watch(python: str, repo: str, broker_port: int) -> str:
+def _broker_and_watch(python: str, repo: str, broker_port: int, programs: list[str]) -> str:
     """The broker (started first, always restarted), the listener that ties the services'
     lifetime to it, and the services' group (not started until the broker is ready)."""
     return f"""[program:broker]
@@ -122,16 +169,20 @@ stderr_logfile=/dev/fd/2
 stderr_logfile_maxbytes=0
 
 [group:services]
-programs={",".join(SERVICES)}
+programs={",".join(programs)}
 priority=20
 """
 
 
-def _service_program(name: str, python: str, repo: str) -> str:
-    """One service: started by the listener once the broker is up, restarted patiently
-    (it may come up before the database or the broker answer)."""
-    return f"""[program:{name}]
-command={python} -m libs.platform.run {name}
+def _service_program(
+    name: str, python: str, repo: str, program: str | None = None, port: int | None = None
+) -> str:
+    """One service process: started by the listener once the broker is up, restarted
+    patiently (it may come up before the database or the broker answer). One of several
+    (``program`` ``pharmacy-2``) is given its own admin ``port``."""
+    environment = f'\nenvironment={name.upper()}_HTTP_PORT="{port}"' if port is not None else ""
+    return f"""[program:{program or name}]
+command={python} -m libs.platform.run {name}{environment}
 directory={repo}
 autostart=false
 autorestart=true

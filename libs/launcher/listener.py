@@ -21,6 +21,7 @@ from typing import Any
 from supervisor import childutils
 
 from libs.events.topics import load_declarations, missing_topics
+from libs.launcher.scaling import READY_PORTS, parse_ready_ports
 
 GROUP = "services"
 BROKER = "broker"
@@ -91,7 +92,8 @@ def announce_when_ready(ports: dict[str, int]) -> None:
 def main() -> int:
     rpc: Any = childutils.getRPCInterface(os.environ)
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    ports = {
+    # Every service process's port (several for a service run as several processes).
+    ports = parse_ready_ports(os.environ.get(READY_PORTS, "")) or {
         name: int(os.environ[f"{name.upper()}_HTTP_PORT"])
         for name in ("pharmacy", "finance", "staffing", "referral", "reporting")
     }

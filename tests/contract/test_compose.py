@@ -122,6 +122,33 @@ def test_the_cluster_has_three_kraft_brokers_with_replication_3_and_min_isr_2() 
     }
 
 
+def test_every_service_can_be_scaled_out() -> None:
+    """`docker compose up --scale pharmacy=N`: nothing names a single container (no
+    container_name, hostname or fixed host port), each replica gets a host port of its
+    service's range (wide enough for a process per partition of its busiest topic), shares
+    the service's PostgreSQL database (where the relay's lease elects one publisher), and
+    keeps no state of its own in a volume."""
+    from libs.launcher.scaling import useful_processes
+
+    ranges = []
+    for service, port in SERVICES.items():
+        spec = SERVICES_IN_COMPOSE[service]
+        assert not {"container_name", "hostname", "volumes"} & set(spec), service
+        assert spec.get("deploy", {}).get("replicas", 1) == 1, service  # scaled by --scale
+        [published] = spec["ports"]
+        match = re.fullmatch(r"(\d+)-(\d+):(\d+)", str(published))
+        assert match, (service, published)
+        first, last, inside = map(int, match.groups())
+        assert inside == port, (service, published)
+        assert last - first + 1 >= max(useful_processes(service), 3), (service, published)
+        ranges.append(range(first, last + 1))
+        url = spec["environment"][f"{service.upper()}_DATABASE_URL"]
+        assert url.startswith("postgresql+psycopg://"), service
+    for a, b in ((a, b) for a in ranges for b in ranges if a is not b):
+        assert not set(a) & set(b), (a, b)  # replicas of two services never collide
+    assert "--scale pharmacy=" in (ROOT / "docker-compose.yml").read_text()
+
+
 def test_every_client_authenticates_as_its_own_principal() -> None:
     """Services log in as themselves (SCRAM), the init jobs as the operator; the operator
     creates every principal the catalogue implies, each password from .env."""

@@ -8,7 +8,8 @@ So delivery is at-least-once, and effects are exactly-once.
 
 Failures (broker down, timeouts) are retried with backoff, never dropped. With several
 processes of one service on PostgreSQL, an advisory lock elects the one that publishes, so
-records leave in commit order.
+records leave in commit order; the others stand by (healthy, publishing nothing) and the
+first to ask after the leader's connection closes (it died, or stopped) takes over.
 """
 
 from __future__ import annotations
@@ -43,18 +44,34 @@ ProducerFactory = Callable[[], Any]
 class RelayLease:
     """Who may publish: on PostgreSQL one process per service, elected by an advisory lock.
 
-    The lock is held on a dedicated connection, so it is released when the process dies.
-    SQLite databases belong to one process, so the lease is always granted there.
+    The lock is held on a dedicated connection, so it is released when the process dies (or
+    its connection is cut). Advisory locks are per database, and one database may hold
+    several outboxes in schemas of their own (a shared test database): the lock names the
+    schema unless it is ``public``, where it keeps the key it always had (so a rolling
+    upgrade never has two leaders). SQLite databases belong to one process (the launcher
+    refuses several processes of a service on SQLite), so the lease is always granted there.
     """
 
     def __init__(self, engine: Engine, name: str) -> None:
         self._engine = engine
-        self._key = zlib.crc32(f"outbox-relay:{name}".encode()) & 0x7FFFFFFF
+        self._name = name
+        self._key: int | None = None
         self._conn: Connection | None = None
 
     @property
     def applies(self) -> bool:
         return self._engine.dialect.name == "postgresql"
+
+    @property
+    def held(self) -> bool:
+        """Whether this holder took the lease (as of its last :meth:`acquire`)."""
+        return self._conn is not None or not self.applies
+
+    @staticmethod
+    def key_for(name: str, schema: str = "public") -> int:
+        """The advisory lock's key for service ``name``'s outbox in ``schema``."""
+        scope = f"outbox-relay:{name}" if schema == "public" else f"outbox-relay:{name}:{schema}"
+        return zlib.crc32(scope.encode()) & 0x7FFFFFFF
 
     def acquire(self) -> bool:
         """True when this process holds (or now took) the lease."""
@@ -63,11 +80,16 @@ class RelayLease:
         if self._conn is not None:
             try:
                 self._conn.execute(text("SELECT 1"))
+                self._conn.commit()  # never left idle in a transaction between rounds
                 return True
             except Exception:
+                log.warning("relay lease connection lost; standing for election again")
                 self.release()
         conn = self._engine.connect()
         try:
+            if self._key is None:
+                schema = conn.execute(text("SELECT current_schema()")).scalar()
+                self._key = self.key_for(self._name, str(schema or "public"))
             held = bool(
                 conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar()
             )
@@ -77,17 +99,28 @@ class RelayLease:
             raise
         if held:
             self._conn = conn
+            log.info("relay lease taken: this process publishes the outbox", relay=self._name)
         else:
             conn.close()
         return held
 
     def release(self) -> None:
+        """Let go of the lease: unlock, and drop the lock connection rather than hand it back
+        to the pool (a pooled connection would keep a lock nobody knows it holds)."""
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # the connection is already gone, and the lock with it
-                log.debug("relay lease connection already closed")
+        if conn is None:
+            return
+        try:
+            # At once: a dropped connection's lock is freed only once the server notices.
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            conn.commit()
+        except Exception:  # the connection is already gone, and the lock with it
+            log.debug("relay lease connection already closed")
+        try:
+            conn.invalidate()
+            conn.close()
+        except Exception:
+            log.debug("relay lease connection already closed")
 
 
 def kafka_producer_factory(
@@ -142,8 +175,10 @@ class OutboxRelay:
         flush_timeout_s: float = 30.0,
         retention: timedelta = timedelta(hours=24),
         topic_prefix: str = "",
+        standby_poll_s: float = 5.0,
     ) -> None:
         self._sessions = session_factory
+        self._standby_poll_s = standby_poll_s
         self._prefix = topic_prefix
         self._producer_factory = producer_factory
         self._producer: Any = None
@@ -157,7 +192,13 @@ class OutboxRelay:
         self._last_gauges = 0.0
         self._last_prune = 0.0
         self.healthy = False
-        """True after a round that reached the broker (or had nothing to send)."""
+        """True after a round that reached the broker (or had nothing to send), or that
+        found another process of the service holding the lease (standing by)."""
+
+    @property
+    def lease(self) -> RelayLease:
+        """Whether this process publishes (``lease.held``) or stands by."""
+        return self._lease
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set; every failure is logged, counted and retried."""
@@ -166,9 +207,13 @@ class OutboxRelay:
             while not stop.is_set():
                 try:
                     if not self._lease.acquire():
+                        # Another process of this service publishes: standing by is no
+                        # failure (readiness asks ``healthy``), and takes over when it dies.
                         self._metrics.relay_leader.set(0)
+                        self.healthy = True
+                        backoff.reset()
                         self._refresh_gauges(force=False)
-                        stop.wait(5.0)
+                        stop.wait(self._standby_poll_s)
                         continue
                     self._metrics.relay_leader.set(1)
                     sent = self.publish_pending()
