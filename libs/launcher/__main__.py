@@ -22,7 +22,7 @@ from pathlib import Path
 
 from supervisor.options import ClientOptions
 
-from libs.launcher.config import SERVICES, program_ports, supervisor_config
+from libs.launcher.config import PROCESS_ENV, SERVICES, program_ports, supervisor_config
 from libs.launcher.ports import free_port, port_is_free
 from libs.launcher.scaling import READY_PORTS, ScalingRefused, process_counts, useful_processes
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
@@ -163,7 +163,7 @@ def _suite_environment(
     env = os.environ
     env["DATA_DIR"] = str(data_dir)
     env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
-    for key, value in EMBEDDED_KAFKA.items():
+    for key, value in {**EMBEDDED_KAFKA, **PROCESS_ENV}.items():
         env.setdefault(key, value)
     if sys.stdout.isatty():
         env.setdefault("LOG_FORMAT", "console")

@@ -13,6 +13,7 @@ from libs.platform.service import definitions
 
 __all__ = [
     "PORT_STRIDE",
+    "PROCESS_ENV",
     "SERVICES",
     "control_socket",
     "program_ports",
@@ -21,6 +22,13 @@ __all__ = [
 
 #: The suite's services with their default admin ports, as declared (libs/platform/service.py).
 SERVICES: dict[str, int] = {name: d.port for name, d in definitions().items()}
+
+#: The environment every service process starts with unless told otherwise (the image sets
+#: the same). glibc gives each thread that allocates an arena of its own, up to 8 a core; a
+#: service's threads (consumer, processing, relay, HTTP) so spread and fragment its heap:
+#: two arenas took pharmacy's peak at 100 counties from ~290 to ~190 MiB with the streamed
+#: opening stock (docs/performance.md), at no measured cost in speed.
+PROCESS_ENV: dict[str, str] = {"MALLOC_ARENA_MAX": "2"}
 
 #: Process ``i`` (from 0) of a service listens on its admin port + ``i`` × this: pharmacy's
 #: second process on 8201, its third on 8301 (the declared ports are consecutive).

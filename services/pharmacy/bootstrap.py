@@ -23,7 +23,7 @@ from services.pharmacy.metrics import PharmacyCollector
 from services.pharmacy.service_layer.dispensing import DISPENSE_LATENCY
 from services.pharmacy.service_layer.expiry import scan_all
 from services.pharmacy.service_layer.formulary import sync_seed
-from services.pharmacy.service_layer.opening_stock import apply_opening_stock, parse_opening_stock
+from services.pharmacy.service_layer.opening_stock import apply_opening_stock, load_opening_stock
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork, pharmacy_uow
 from services.pharmacy.settings import Settings
 
@@ -47,9 +47,8 @@ def compose(
     clock = clock or platform.county_clock()
     policy: Policy = parse_policy(_yaml(settings.policy_file))
     seed = parse_formulary(_yaml(Path(settings.formulary_seed))) if settings.formulary_seed else []
-    opening = (
-        parse_opening_stock(_yaml(Path(settings.opening_stock))) if settings.opening_stock else []
-    )
+    # Read an entry at a time: a province's file loaded whole would double the peak memory.
+    opening = load_opening_stock(Path(settings.opening_stock)) if settings.opening_stock else []
 
     def units_of_work() -> PharmacyUnitOfWork:
         return pharmacy_uow(process.unit_of_work())

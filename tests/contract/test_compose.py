@@ -286,6 +286,16 @@ def test_the_dockerfile_builds_only_from_files_in_the_repository() -> None:
     assert ignored[1 if ignored[0].startswith("#") else 0] == "*"  # only what is let in
 
 
+def test_the_image_starts_services_as_the_launcher_does() -> None:
+    """The process environment the launcher and the tests give every service (two malloc
+    arenas: the memory figures of docs/performance.md) is the image's too."""
+    from libs.launcher.config import PROCESS_ENV
+
+    text = (ROOT / "Dockerfile").read_text()
+    for key, value in PROCESS_ENV.items():
+        assert re.search(rf"\b{key}={value}\b", text), key
+
+
 @pytest.mark.parametrize("dashboard", sorted((ROOT / "infra/grafana/dashboards").glob("*.json")))
 def test_dashboards_are_valid_json_with_panels(dashboard: Path) -> None:
     data = json.loads(dashboard.read_text())

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from libs.launcher.config import PROCESS_ENV
 from libs.launcher.ports import free_port
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
 from libs.platform.exposition import sample_total
@@ -112,6 +113,7 @@ def start_service(
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
+        **PROCESS_ENV,
         **os.environ,
         **TEST_KAFKA_ENV,
         "DATA_DIR": str(data_dir),
