@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +30,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def one_at_a_time(self, name: str) -> Iterator[None]:
+        """Run the block while no other process holds ``name`` on this database: a
+        session-level advisory lock on PostgreSQL, where several processes of a service share
+        it (their start-up seeding would otherwise insert the same rows at once); nothing on
+        SQLite, whose file belongs to one process."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        key = zlib.crc32(f"one-at-a-time:{name}".encode()) & 0x7FFFFFFF
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
 
 
 def create_database(url: str, *, pool_size: int = 10) -> Database:

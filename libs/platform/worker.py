@@ -215,8 +215,10 @@ class ServiceProcess:
         if self.platform.migrate_on_start:
             upgrade(self.migrations, self.database_url)
         self._wait_for_topics()
-        for hook in self.on_start:
-            hook(self)
+        # Several processes of the service may start together: their seeding takes turns.
+        with self.database.one_at_a_time(f"on-start:{self.name}"):
+            for hook in self.on_start:
+                hook(self)
         worker = self._build_worker(logging_config)
         worker.execute_from_commandline()
 
