@@ -68,15 +68,19 @@ def measure_scale(
     with cluster(work / f"run-{counties}", SERVICES, env, broker=args.broker) as running:
         result["setup_s"] = round(_wait_until_stocked(running, county, 1800), 1)
         _say(f"[{counties} counties] {county.lots} opening lots booked in {result['setup_s']} s")
+        phases = {"stocked": _peaks(running)}
         prescriptions = Prescriptions(county, PSEUDONYM_SECRET.encode(), seed=counties)
         pipeline.throughput(running, prescriptions, 300)  # warm caches, JIT-free but not cold
-        result.update(_end_to_end(args, running, county, prescriptions, counties, full))
-        result["peak_memory_mib"] = {
-            name: round(mib, 1) for name, mib in running.peak_memory_mib().items()
-        }
+        result.update(_end_to_end(args, running, county, prescriptions, counties, full, phases))
+        result["peak_memory_mib"] = _peaks(running)
+        result["peak_memory_mib_by_phase"] = phases
         if running.kafka is not None:
             result["kafka_cluster"] = running.broker_cost()
     return result
+
+
+def _peaks(running: Cluster) -> dict[str, float]:
+    return {name: round(mib, 1) for name, mib in running.peak_memory_mib().items()}
 
 
 def _end_to_end(
@@ -86,9 +90,11 @@ def _end_to_end(
     prescriptions: Prescriptions,
     counties: int,
     full: bool,
+    phases: dict[str, dict[str, float]],
 ) -> dict[str, Any]:
     """(a) with pharmacy as each count of processes in turn (at the large scale the first
-    only); the other measurements of a full run with the first count, as before."""
+    only); the other measurements of a full run with the first count, as before. ``phases``
+    gets each process's peak memory so far after each measurement (the peak only grows)."""
     counts = args.pharmacy_processes if full else args.pharmacy_processes[:1]
     result: dict[str, Any] = {}
     by_processes: dict[str, Any] = {}
@@ -101,11 +107,14 @@ def _end_to_end(
         figures = _e2e_figures(e2e)
         by_processes.setdefault(str(count), {}).update(figures)
         _say(f"[{counties} counties] end to end, {count} pharmacy: {figures}")
+        phases[f"end_to_end_{count}"] = _peaks(running)
         if n == 0:
             result["e2e"] = figures
             if full:
                 result.update(_raw_and_latency(args, running, prescriptions, e2e.per_s, counties))
+                phases["latency"] = _peaks(running)
                 result["http"] = _http(running, county, prescriptions, args.http_seconds, e2e.per_s)
+                phases["reads"] = _peaks(running)
                 _say(f"[{counties} counties] http: {result['http']}")
     result["e2e_by_pharmacy_processes"] = by_processes
     return result

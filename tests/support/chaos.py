@@ -142,7 +142,12 @@ class DurableSettler:
         last: tuple[int, ...] = ()
         quiet_since = time.monotonic()
         backlog = Backlog()
+        next_report = time.monotonic() + 30.0
         while time.monotonic() < deadline:
+            if time.monotonic() >= next_report:  # a hang then says who is behind
+                waited = self.timeout_s - (deadline - time.monotonic())
+                say(f"settle: still behind after {waited:.0f}s: {backlog}")
+                next_report += 30.0
             try:
                 backlog = self.backlog(sent)
             except Exception as exc:  # a database hiccup: look again
