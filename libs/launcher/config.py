@@ -26,8 +26,8 @@ SERVICES: dict[str, int] = {name: d.port for name, d in definitions().items()}
 #: The environment every service process starts with unless told otherwise (the image sets
 #: the same). glibc gives each thread that allocates an arena of its own, up to 8 a core; a
 #: service's threads (consumer, processing, relay, HTTP) so spread and fragment its heap:
-#: two arenas took pharmacy's peak at 100 counties from ~290 to ~190 MiB with the streamed
-#: opening stock (docs/performance.md), at no measured cost in speed.
+#: with the streamed opening stock, two arenas took pharmacy's peak at 100 counties from
+#: ~290 to ~190 MiB (docs/performance.md).
 PROCESS_ENV: dict[str, str] = {"MALLOC_ARENA_MAX": "2"}
 
 #: Process ``i`` (from 0) of a service listens on its admin port + ``i`` × this: pharmacy's
