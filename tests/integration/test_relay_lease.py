@@ -1,5 +1,6 @@
 """Several processes of one service: one outbox relay publishes (a PostgreSQL advisory lock
-elects it), the others stand by, and one of them takes over when the leader dies.
+elects it), the others stand by, and one of them takes over when the leader dies; their
+start-up seeding takes turns.
 
 PostgreSQL only: an SQLite database belongs to one process, and the launcher refuses to run
 several processes of a service on it (tests/unit/platform/test_launcher_config.py).
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from libs.events.codec import decode
 from libs.events.outbox import OutboxSignal, RelayLease
-from libs.platform.database import Database
+from libs.platform.database import Database, create_database
 from tests.integration.test_outbox_relay import TOPIC, make_relay, pending
 from tests.support.brokers import TestBroker
 from tests.support.databases import postgres_database, require_postgres
@@ -190,3 +191,42 @@ def test_a_relay_without_the_lease_publishes_nothing_until_it_takes_over(
         leader.release()
     records = read_all(broker.bootstrap_servers, TOPIC)
     assert [decode(r.value).id for r in records] == [e.id for e in staged]
+
+
+def test_start_up_seeding_takes_turns(pg_url: str) -> None:
+    """Two processes starting together run their start hooks one after the other
+    (``Database.one_at_a_time``): the second enters only once the first has left."""
+    first, second = (create_database(pg_url) for _ in range(2))
+    entered, leave = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def hold() -> None:
+        with first.one_at_a_time("on-start:pharmacy"):
+            order.append("first in")
+            entered.set()
+            leave.wait(10)
+            order.append("first out")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert entered.wait(10)
+        waiter = threading.Thread(target=lambda: _enter(second, order))
+        waiter.start()
+        waiter.join(1.0)
+        assert waiter.is_alive() and order == ["first in"]  # waits while the first holds it
+        with second.one_at_a_time("on-start:finance"):  # another name: no wait
+            pass
+        leave.set()
+        waiter.join(10)
+        assert order == ["first in", "first out", "second in"]
+    finally:
+        leave.set()
+        holder.join(10)
+        first.dispose()
+        second.dispose()
+
+
+def _enter(database: Database, order: list[str]) -> None:
+    with database.one_at_a_time("on-start:pharmacy"):
+        order.append("second in")
