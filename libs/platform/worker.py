@@ -6,7 +6,7 @@ The composition root of each service builds a :class:`ServiceProcess` and calls
 1. configures logging and migrates the database (every branch to its head);
 2. waits until the broker has the suite's topics (they are created by the topic command,
    never by workers);
-3. runs the service's start-up hooks (e.g. publishing master data);
+3. runs the service's start-up hooks (e.g. publishing master data), one process at a time;
 4. starts, on one event loop: the Faust app with one batch agent per subscribed topic, the
    admin app (uvicorn), the outbox relay (a thread), and periodic upkeep.
 
@@ -35,11 +35,7 @@ from faust.contrib.asgi import AsgiService
 from prometheus_client import CollectorRegistry
 
 from libs.events.access import grant_for
-from libs.events.consuming import (
-    BatchProcessor,
-    HandlerRegistry,
-    ProcessingStopped,
-)
+from libs.events.consuming import BatchProcessor, HandlerRegistry, ProcessingStopped
 from libs.events.consuming.processed import prune as prune_processed
 from libs.events.metrics import DeliveryMetrics
 from libs.events.outbox import OutboxRelay, OutboxSignal, kafka_producer_factory
