@@ -18,6 +18,7 @@ from kafka.errors import (
     GroupAuthorizationFailedError,
     KafkaError,
     TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
 )
 
 from libs.events.access import Grant, grants
@@ -58,6 +59,20 @@ def may_write(address: BrokerAddress, credentials: KafkaCredentials, topic: str)
 
 
 def may_read(address: BrokerAddress, credentials: KafkaCredentials, topic: str) -> bool:
+    """Whether ``credentials`` may read ``topic``. A broker that has not yet learnt of the
+    namespace's new topic answers "unknown topic": asked again until it knows (10 s), so the
+    answer is always the ACL's."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return _may_read(address, credentials, topic)
+        except UnknownTopicOrPartitionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _may_read(address: BrokerAddress, credentials: KafkaCredentials, topic: str) -> bool:
     consumer = KafkaConsumer(
         bootstrap_servers=address,
         group_id=None,
