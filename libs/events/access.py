@@ -11,6 +11,7 @@ The rules (docs/operations.md, "Who may publish what"):
   topics it consumes and its own (reporting rebuilds from its changelog), and use its
   consumer group (the Faust app id);
 - the hospital systems' principal (``his``) may write the ingestion topics and nothing else;
+  the gateway, which publishes members' messages in their name, may write them too;
 - everyone else, including an unauthenticated client, may do nothing: the brokers run with
   ``allow.everyone.if.no.acl.found=false``. The operator (a super user) creates topics and
   principals and replays dead letters.
@@ -70,9 +71,17 @@ def service_handlers() -> dict[str, HandlerRegistry]:
     return {name: d.handlers for name, d in definitions().items()}
 
 
-def grant_for(service: str, handlers: HandlerRegistry) -> Grant:
-    """The grant of ``service``, which consumes what ``handlers`` handle."""
-    owned = {spec.topic for spec in registry if spec.producer == service}
+def publishing_for() -> dict[str, tuple[str, ...]]:
+    """The producers each declared service publishes in the name of (the gateway: ``his``)."""
+    from libs.platform.service import definitions
+
+    return {name: d.publishes_for for name, d in definitions().items()}
+
+
+def grant_for(service: str, handlers: HandlerRegistry, speaks_for: tuple[str, ...] = ()) -> Grant:
+    """The grant of ``service``, which consumes what ``handlers`` handle and publishes its
+    own events and those of the producers it ``speaks_for``."""
+    owned = {spec.topic for spec in registry if spec.producer in (service, *speaks_for)}
     consumed = set(handlers.topics())
     return Grant(
         principal=service,
@@ -84,7 +93,11 @@ def grant_for(service: str, handlers: HandlerRegistry) -> Grant:
 
 def grants() -> list[Grant]:
     """Every principal of the suite: each service, then the hospital systems."""
-    found = [grant_for(name, handlers) for name, handlers in service_handlers().items()]
+    speaking = publishing_for()
+    found = [
+        grant_for(name, handlers, speaking.get(name, ()))
+        for name, handlers in service_handlers().items()
+    ]
     edge = frozenset(spec.topic for spec in registry if spec.producer == EDGE_PRODUCER)
     return [*found, Grant(EDGE_PRODUCER, edge, frozenset(), None)]
 

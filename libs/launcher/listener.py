@@ -22,6 +22,7 @@ from supervisor import childutils
 
 from libs.events.topics import load_declarations, missing_topics
 from libs.launcher.scaling import READY_PORTS, parse_ready_ports
+from libs.platform.service import definitions
 
 GROUP = "services"
 BROKER = "broker"
@@ -94,8 +95,7 @@ def main() -> int:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     # Every service process's port (several for a service run as several processes).
     ports = parse_ready_ports(os.environ.get(READY_PORTS, "")) or {
-        name: int(os.environ[f"{name.upper()}_HTTP_PORT"])
-        for name in ("pharmacy", "finance", "staffing", "referral", "reporting")
+        name: int(os.environ[f"{name.upper()}_HTTP_PORT"]) for name in definitions()
     }
     generation = 0
     while True:

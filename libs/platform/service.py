@@ -67,6 +67,9 @@ class ServiceDefinition:
     routers: Sequence[APIRouter]
     compose: Callable[[PlatformSettings, Any], ServiceProcess]
     """Loads the service's configuration and returns its process (see :meth:`process`)."""
+    publishes_for: tuple[str, ...] = ()
+    """Producers of the catalogue in whose name it publishes too (the gateway: ``his``); its
+    Kafka principal may write their topics."""
 
     def build(
         self, platform: PlatformSettings | None = None, settings: ServiceSettings | None = None
@@ -84,6 +87,7 @@ class ServiceDefinition:
         collectors: Iterable[Callable[[ServiceProcess], Collector]] = (),
         periodic: Iterable[Periodic] = (),
         on_start: Iterable[Callable[[ServiceProcess], None]] = (),
+        own_rate_limits: tuple[str, ...] = (),
     ) -> ServiceProcess:
         """The process of this service: what the declaration says plus what ``compose``
         made of the configuration. ``registry`` is given when the unit of work feeds
@@ -104,6 +108,7 @@ class ServiceDefinition:
             registry=registry or CollectorRegistry(),
             on_start=list(on_start),
             periodic=list(periodic),
+            own_rate_limits=own_rate_limits,
         )
         for collector in collectors:
             process.registry.register(collector(process))

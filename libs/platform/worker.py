@@ -83,6 +83,7 @@ class ServiceProcess:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     on_start: list[Callable[[ServiceProcess], None]] = field(default_factory=list)
     periodic: list[Periodic] = field(default_factory=list)
+    own_rate_limits: tuple[str, ...] = ()  # paths whose callers the service limits itself
 
     def __post_init__(self) -> None:
         self.metrics = DeliveryMetrics.create(self.name, self.registry)
@@ -141,6 +142,7 @@ class ServiceProcess:
                 max_body_bytes=self.platform.http_max_body_bytes,
                 rate_per_minute=self.platform.rate_limit_per_minute,
                 rate_burst=self.platform.rate_limit_burst,
+                exempt_prefixes=self.own_rate_limits,
             ),
         )
         app.state.uow_factory = self.unit_of_work

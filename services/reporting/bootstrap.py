@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from libs.directory.api import router as directory_router
+from libs.platform.background import Periodic
 from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import ServiceProcess
@@ -14,6 +15,7 @@ from services.reporting.domain.rules import County
 from services.reporting.handlers import HANDLERS
 from services.reporting.indicators.members import MembersCollector
 from services.reporting.metrics import IndicatorCollector
+from services.reporting.service_layer.feeds import count_silences_to_now
 from services.reporting.service_layer.unit_of_work import ReportingUnitOfWork
 from services.reporting.settings import Settings
 
@@ -27,7 +29,13 @@ def county_of(platform: PlatformSettings, settings: Settings) -> County:
 
 def compose(platform: PlatformSettings, settings: Settings) -> ServiceProcess:
     county = county_of(platform, settings)
-    return SERVICE.process(
+
+    def feed_silences() -> None:
+        uow = process.unit_of_work()
+        assert isinstance(uow, ReportingUnitOfWork)
+        count_silences_to_now(uow)
+
+    process = SERVICE.process(
         platform,
         settings,
         units_of_work=partial(ReportingUnitOfWork, county=county),
@@ -35,7 +43,9 @@ def compose(platform: PlatformSettings, settings: Settings) -> ServiceProcess:
             lambda p: MembersCollector(p.database.sessions),
             lambda p: IndicatorCollector(p.database.sessions, county),
         ],
+        periodic=[Periodic("feed_silences", settings.feed_silence_interval_s, feed_silences)],
     )
+    return process
 
 
 SERVICE = ServiceDefinition(

@@ -2,14 +2,20 @@
 
 from libs.directory import register_handlers as register_directory
 from libs.events.catalogue.finance import ClaimValued
-from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
+from libs.events.catalogue.gateway import FeedResumed, FeedSilent
+from libs.events.catalogue.ingestion import (
+    OrderPlaced,
+    PrescriptionIssued,
+    ResultReported,
+    VisitRecorded,
+)
 from libs.events.catalogue.organisation import FacilityClosed, FacilityRegistered
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
 from libs.events.consuming import HandlerRegistry
 from services.reporting.indicators import members
-from services.reporting.service_layer import recording
+from services.reporting.service_layer import feeds, recording
 
 
 def register_organisation(handlers: HandlerRegistry) -> HandlerRegistry:
@@ -25,6 +31,8 @@ HANDLERS = register_organisation(HandlerRegistry())
 
 HANDLERS.on_set(VisitRecorded)(recording.visits_recorded)
 HANDLERS.on_set(PrescriptionIssued)(recording.prescriptions_issued)
+HANDLERS.on_set(OrderPlaced)(recording.orders_placed)
+HANDLERS.on_set(ResultReported)(recording.results_reported)
 HANDLERS.on(ReferralRequested)(recording.on_referral_requested)
 HANDLERS.on(ReferralSlaBreached)(recording.on_sla_breached)
 HANDLERS.on(StockedOut)(recording.on_stocked_out)
@@ -35,3 +43,5 @@ HANDLERS.on(ClaimValued)(recording.on_claim_valued)
 HANDLERS.on(SessionDelivered)(recording.on_session_delivered)
 HANDLERS.on(StationingStarted)(recording.on_stationing_started)
 HANDLERS.on(StationingEnded)(recording.on_stationing_ended)
+HANDLERS.on(FeedSilent)(feeds.on_feed_silent)
+HANDLERS.on(FeedResumed)(feeds.on_feed_resumed)

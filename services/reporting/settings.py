@@ -17,3 +17,8 @@ class Settings(ServiceSettings):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,31}$",
         description="The county's organisation-unit id (its county code) in the indicators.",
     )
+    feed_silence_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the minutes of feeds still silent are counted up to now.",
+    )

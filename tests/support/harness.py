@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -90,15 +91,18 @@ class HandlerHarness:
             result.dead_lettered += retried.dead_lettered
         return result
 
-    def published(self, type_name: str | None = None) -> list[CloudEvent[Any]]:
-        """Events this service staged in its outbox (in order), optionally of one type."""
+    def published(
+        self, type_name: str | None = None, *, as_of: datetime | None = None
+    ) -> list[CloudEvent[Any]]:
+        """Events this service staged in its outbox (in order), optionally of one type;
+        ``as_of`` is the time they are read at (a test's clock ahead of the real one)."""
         with self.database.sessions() as session:
             rows = session.scalars(
                 select(OutboxRecord)
                 .where(~OutboxRecord.topic.like("%.dlt"))
                 .order_by(OutboxRecord.id)
             )
-            events = [decode(row.value) for row in rows]
+            events = [decode(row.value, now=as_of) for row in rows]
         return [e for e in events if type_name is None or e.type == type_name]
 
     def dead_letters(self) -> list[OutboxRecord]:

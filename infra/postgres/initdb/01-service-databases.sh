@@ -11,4 +11,5 @@ CREATE DATABASE finance OWNER medcommunity;
 CREATE DATABASE staffing OWNER medcommunity;
 CREATE DATABASE referral OWNER medcommunity;
 CREATE DATABASE reporting OWNER medcommunity;
+CREATE DATABASE gateway OWNER medcommunity;
 EOSQL

@@ -6,6 +6,7 @@ Importing this package registers every event type in :data:`libs.events.registry
 
 from libs.events.catalogue import (
     finance,
+    gateway,
     ingestion,
     organisation,
     pharmacy,
@@ -17,6 +18,7 @@ from libs.events.catalogue import (
 
 __all__ = [
     "finance",
+    "gateway",
     "ingestion",
     "organisation",
     "pharmacy",

@@ -1,4 +1,5 @@
-"""Events the facilities' hospital information systems (HIS) send: visits and prescriptions.
+"""Events the facilities' information systems send: visits and prescriptions (HIS), test
+orders (HIS) and results (LIS, PACS).
 
 They enter through the ingestion topics (and the HTTP ingestion edge) and are validated
 there; they are keyed by facility so one facility's stock and books are touched by one
@@ -13,10 +14,13 @@ from libs.events.catalogue.values import (
     FacilityTier,
     InsuranceType,
     PrescriptionCategory,
+    TestKind,
     VisitType,
 )
 from libs.events.payload import (
     Amount,
+    Code,
+    Count,
     DiagnosisCode,
     Identifier,
     Instant,
@@ -110,4 +114,57 @@ class PrescriptionIssued(Payload):
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("line_no must be unique within a prescription")
+        return self
+
+
+@event_type(
+    "ingestion.order.placed.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="ordered_at",
+    identity=("facility_id", "order_id"),
+)
+class OrderPlaced(Payload):
+    """A clinician at a facility ordered a laboratory test or an imaging examination
+    (检查检验申请). With the results index it tells whether the patient already had it."""
+
+    order_id: Identifier
+    visit_id: Identifier | None = None
+    facility_id: Identifier
+    facility_tier: FacilityTier
+    patient_pseudonym: Pseudonym
+    orderer_id: Identifier | None = None
+    department_id: Identifier | None = None
+    test_kind: TestKind
+    test_code: Code = Field(description="The county's code of the test or examination item.")
+    ordered_at: Instant
+
+
+@event_type(
+    "ingestion.result.reported.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="reported_at",
+    identity=("facility_id", "result_id"),
+)
+class ResultReported(Payload):
+    """A facility's laboratory or imaging system reported a result (检查检验结果)."""
+
+    result_id: Identifier
+    order_id: Identifier | None = Field(
+        default=None, description="The order it answers, when the facility placed one."
+    )
+    facility_id: Identifier
+    facility_tier: FacilityTier
+    patient_pseudonym: Pseudonym
+    test_kind: TestKind
+    test_code: Code = Field(description="The county's code of the test or examination item.")
+    observation_count: Count = Field(default=0, description="Observations the report holds.")
+    performed_at: Instant | None = None
+    reported_at: Instant
+
+    @model_validator(mode="after")
+    def _performed_before_reported(self) -> ResultReported:
+        if self.performed_at is not None and self.performed_at > self.reported_at:
+            raise ValueError("performed_at cannot be after reported_at")
         return self

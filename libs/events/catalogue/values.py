@@ -39,6 +39,15 @@ class PrescriptionCategory(StrEnum):
     TCM_HERBAL = "tcm_herbal"  # 中药饮片
 
 
+class TestKind(StrEnum):
+    """What a member's laboratory or imaging system reports (检查检验)."""
+
+    __test__ = False  # a code list, not a pytest class
+
+    LABORATORY = "laboratory"  # 检验 (LIS)
+    IMAGING = "imaging"  # 检查 (PACS, ECG)
+
+
 class ItemCategory(StrEnum):
     """The catalogue covers drugs and also consumables and devices (药械)."""
 

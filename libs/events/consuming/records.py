@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from libs.events.codec import PermanentDecodeError, decode
+from libs.events.admission import admit_record
+from libs.events.codec import PermanentDecodeError
 from libs.events.consuming.message import ConsumedMessage
 from libs.events.consuming.processed import content_digest
 from libs.events.envelope import CloudEvent
 from libs.events.metrics import DeliveryMetrics
 from libs.events.payload import Payload
-from libs.events.provenance import check_provenance
 from libs.events.registry import registry
 
 __all__ = ["BatchRecord", "BatchResult", "count_outcomes", "decode_record"]
@@ -84,8 +84,7 @@ def decode_record(message: ConsumedMessage) -> BatchRecord:
     """The record's event, or why it is refused; never raises (a consumer must not exit on
     one bad record)."""
     try:
-        event = decode(message.value, topic=message.topic)
-        check_provenance(event, message.key)
+        event = admit_record(message.value, message.key, topic=message.topic)
         return BatchRecord(message, event=event)
     except PermanentDecodeError as exc:
         return BatchRecord(message, error=exc)

@@ -27,6 +27,8 @@ class HttpLimits:
     max_body_bytes: int = 1_048_576
     rate_per_minute: int = 600
     rate_burst: int = 100
+    exempt_prefixes: tuple[str, ...] = ()
+    """Paths the service rate-limits by a caller of its own (the gateway's member systems)."""
 
 
 def create_admin_app(
@@ -65,6 +67,7 @@ def create_admin_app(
         per_minute=limits.rate_per_minute,
         burst=limits.rate_burst,
         authority=token_authority,
+        exempt_prefixes=limits.exempt_prefixes,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=limits.max_body_bytes)
     app.add_middleware(

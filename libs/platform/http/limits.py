@@ -72,8 +72,10 @@ class RateLimitMiddleware:
         burst: int,
         authority: TokenAuthority,
         max_keys: int = 10_000,
+        exempt_prefixes: tuple[str, ...] = (),
     ):
         self.app = app
+        self.exempt_prefixes = exempt_prefixes
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.authority = authority
@@ -103,7 +105,11 @@ class RateLimitMiddleware:
         return wait
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in MUTATING:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in MUTATING
+            or str(scope.get("path", "")).startswith(self.exempt_prefixes or ("\0",))
+        ):
             await self.app(scope, receive, send)
             return
         wait = self.take(self._key(scope))

@@ -73,6 +73,24 @@ class StationingSpan(Base):
     ended: Mapped[bool] = mapped_column(default=False)
 
 
+class FeedEpisode(Base):
+    """A member system's silent episode (the gateway's), so that its minutes can be counted
+    up to now while it lasts and corrected to its end when it resumes.
+
+    ``silent_since`` is the episode's identity with the system (UTC, ISO 8601 text);
+    ``counted_to`` is the instant its minutes have been counted up to."""
+
+    __tablename__ = "feed_episodes"
+
+    system_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    silent_since: Mapped[str] = mapped_column(String(32), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64))
+    counted_to: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resumed: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_feed_episodes_resumed", "resumed"),)
+
+
 MIGRATIONS = MigrationPlan(
     service="reporting",
     versions=Path(__file__).resolve().parents[1] / "migrations",

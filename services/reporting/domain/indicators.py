@@ -8,77 +8,23 @@ are labelled by these codes and ``docs/indicators.md`` is generated from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-from enum import StrEnum
-
 from libs.events.catalogue.finance import ClaimValued
 from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
-from libs.events.catalogue.reporting import OrgUnitLevel, PeriodKind
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
-from libs.events.payload import Payload
+from services.reporting.domain.definition import (
+    ALL_LEVELS,
+    COMMUNITY,
+    COUNTY,
+    FACILITY_ROLLUP,
+    Behaviour,
+    Indicator,
+    UnknownIndicator,
+)
+from services.reporting.domain.systems import SYSTEM_INDICATORS
 
 __all__ = ["INDICATORS", "Behaviour", "Indicator", "UnknownIndicator", "indicator"]
-
-FACILITY, COMMUNITY, COUNTY = OrgUnitLevel.FACILITY, OrgUnitLevel.COMMUNITY, OrgUnitLevel.COUNTY
-ALL_LEVELS = (FACILITY, COMMUNITY, COUNTY)
-BOTH_PERIODS = (PeriodKind.DAY, PeriodKind.MONTH)
-
-
-class Behaviour(StrEnum):
-    """How a cell's value relates to its period."""
-
-    FLOW = "flow"
-    """What happened in the period: events dated in it are summed. A period without a cell
-    had nothing (its counts are 0)."""
-    LEVEL = "level"
-    """How things stood at the end of the period (the last change dated in it). A period
-    without a cell carries the level of the last period before it that has one."""
-
-
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    name: str
-    name_zh: str
-    numerator: str
-    denominator: str | None
-    """None: the indicator is a count or an amount (value = numerator × factor)."""
-    factor: int
-    unit: str
-    levels: tuple[OrgUnitLevel, ...]
-    levels_why: str
-    sources: tuple[type[Payload], ...]
-    dated_by: str
-    behaviour: Behaviour = Behaviour.FLOW
-    periods: tuple[PeriodKind, ...] = BOTH_PERIODS
-    decimals: int = 2
-    notes: str = ""
-
-    def value(self, numerator: Decimal, denominator: Decimal) -> Decimal | None:
-        """The indicator's value for a cell; ``None`` when its denominator is zero."""
-        if self.denominator is None:
-            raw = numerator * self.factor
-        elif denominator == 0:
-            return None
-        else:
-            raw = numerator * self.factor / denominator
-        return raw.quantize(Decimal(1).scaleb(-self.decimals))
-
-    def has(self, level: OrgUnitLevel) -> bool:
-        return level in self.levels
-
-
-class UnknownIndicator(LookupError):
-    pass
-
-
-_FACILITY_ROLLUP = (
-    "Each member facility, rolled up to its community and the county: numerator and "
-    "denominator add up level by level."
-)
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -184,7 +130,7 @@ INDICATORS: tuple[Indicator, ...] = (
         factor=100,
         unit="%",
         levels=ALL_LEVELS,
-        levels_why=_FACILITY_ROLLUP,
+        levels_why=FACILITY_ROLLUP,
         sources=(PrescriptionIssued,),
         dated_by="`issued_at`",
     ),
@@ -197,7 +143,7 @@ INDICATORS: tuple[Indicator, ...] = (
         factor=1,
         unit="items",
         levels=ALL_LEVELS,
-        levels_why=_FACILITY_ROLLUP,
+        levels_why=FACILITY_ROLLUP,
         sources=(StockedOut, Restocked),
         dated_by="`occurred_at`",
         behaviour=Behaviour.LEVEL,
@@ -214,7 +160,7 @@ INDICATORS: tuple[Indicator, ...] = (
         factor=1,
         unit="shortages",
         levels=ALL_LEVELS,
-        levels_why=_FACILITY_ROLLUP,
+        levels_why=FACILITY_ROLLUP,
         sources=(ShortageRecorded,),
         dated_by="`recorded_at`",
         decimals=0,
@@ -229,7 +175,7 @@ INDICATORS: tuple[Indicator, ...] = (
         factor=1,
         unit="yuan",
         levels=ALL_LEVELS,
-        levels_why=_FACILITY_ROLLUP + " A community's value is the sum of its facilities' "
+        levels_why=FACILITY_ROLLUP + " A community's value is the sum of its facilities' "
         "latest scans.",
         sources=(ExpiryScanned,),
         dated_by="`scanned_on`",
@@ -333,6 +279,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "time; an early or late end moves its last day. A physician moved between members "
         "within a month counts at both.",
     ),
+    *SYSTEM_INDICATORS,
 )
 
 _BY_CODE = {i.code: i for i in INDICATORS}

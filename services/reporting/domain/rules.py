@@ -8,20 +8,26 @@ touches only the levels and periods its indicator is defined at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from libs.events.catalogue.finance import ClaimValued
-from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
+from libs.events.catalogue.ingestion import (
+    OrderPlaced,
+    PrescriptionIssued,
+    ResultReported,
+    VisitRecorded,
+)
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
-from libs.events.catalogue.reporting import OrgUnitLevel
+from libs.events.catalogue.reporting import OrgUnitLevel, PeriodKind
 from libs.events.catalogue.staffing import SessionDelivered
 from libs.events.catalogue.values import (
     FacilityTier,
     InsuranceType,
     PrescriptionCategory,
     ReferralDirection,
+    TestKind,
 )
 from libs.events.payload import cents
 from libs.platform.clock import CountyClock
@@ -47,10 +53,15 @@ __all__ = [
     "County",
     "claim_valued",
     "expiry_scanned",
+    "order_placed",
     "prescription_issued",
     "referral_requested",
+    "result_reported",
     "session_delivered",
     "shortage_recorded",
+    "silence_began",
+    "silence_moved",
+    "silent_minutes",
     "sla_breached",
     "stationing_moved",
     "stock_availability",
@@ -76,6 +87,16 @@ SESSIONS = indicator("expert_sessions_delivered")
 PATIENTS_SEEN = indicator("expert_patients_seen")
 HOME_VISITS = indicator("expert_home_visits")
 STATIONED = indicator("stationed_physicians")
+ORDERED = {
+    TestKind.LABORATORY: indicator("lab_tests_ordered"),
+    TestKind.IMAGING: indicator("imaging_exams_ordered"),
+}
+REPORTED = {
+    TestKind.LABORATORY: indicator("lab_results_reported"),
+    TestKind.IMAGING: indicator("imaging_results_reported"),
+}
+SILENT_EPISODES = indicator("feed_silent_episodes")
+SILENT_MINUTES = indicator("feed_silent_minutes")
 
 
 @dataclass(frozen=True)
@@ -221,3 +242,65 @@ def stationing_moved(
                     key = CellKey(STATIONED.code, unit.level, unit.unit_id, kind, period)
                     changes.append(Add(key, delta))
     return changes
+
+
+def order_placed(order: OrderPlaced, member: Member, county: County) -> list[Change]:
+    """A laboratory test or an imaging examination ordered at the facility."""
+    day = county.clock.date_of(order.ordered_at)
+    return flow(ORDERED[order.test_kind], county.place(member), day, ONE)
+
+
+def result_reported(result: ResultReported, member: Member, county: County) -> list[Change]:
+    """A laboratory or imaging result reported by the facility's system."""
+    day = county.clock.date_of(result.reported_at)
+    return flow(REPORTED[result.test_kind], county.place(member), day, ONE)
+
+
+def silence_began(member: Member, silent_since: datetime, county: County) -> list[Change]:
+    """One more silent episode at the member, on the day its feed fell silent."""
+    day = county.clock.date_of(silent_since)
+    return flow(SILENT_EPISODES, county.place(member), day, ONE)
+
+
+def silence_moved(
+    member: Member, old_end: datetime, new_end: datetime, county: County
+) -> list[Change]:
+    """A silent episode counted up to ``old_end`` now lasts to ``new_end`` (later while it
+    goes on, earlier when it resumed before a count that ran ahead): the minutes between
+    them, added (or taken away) in each period they fall in."""
+    changes: list[Change] = []
+    units = county.place(member).units(SILENT_MINUTES.levels)
+    for kind in SILENT_MINUTES.periods:
+        for period, minutes in sorted(silent_minutes(old_end, new_end, kind, county).items()):
+            for unit in units:
+                key = CellKey(SILENT_MINUTES.code, unit.level, unit.unit_id, kind, period)
+                changes.append(Add(key, Decimal(minutes)))
+    return changes
+
+
+def silent_minutes(
+    start: datetime, end: datetime, kind: PeriodKind, county: County
+) -> dict[str, int]:
+    """Whole minutes from ``start`` to ``end`` in each period of ``kind`` of the county's
+    calendar (negative when ``end`` is before ``start``). Both are taken to the minute
+    (floored), so minutes counted in steps add up to the minutes counted at once."""
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    begin, stop = _minute(start), _minute(end)
+    day = county.clock.date_of(begin)
+    minutes: dict[str, int] = {}
+    while begin < stop:
+        midnight = county.clock.start_of(day + timedelta(days=1))
+        upto = min(stop, midnight)
+        period = period_of(day, kind)
+        counted = int((upto - begin).total_seconds()) // 60
+        minutes[period] = minutes.get(period, 0) + sign * counted
+        begin, day = upto, day + timedelta(days=1)
+    return {period: n for period, n in minutes.items() if n}
+
+
+def _minute(instant: datetime) -> datetime:
+    """The instant floored to its minute, in UTC (a naive one is taken as UTC)."""
+    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(second=0, microsecond=0)

@@ -8,7 +8,10 @@ Into an empty database (migrated, no cells):
 2. the organisation copy and the member counts, by replaying the organisation topics (kept
    forever) through the service's own handlers, which claims them as processed;
 3. the spans of stationings, from ``staffing.stationing`` (kept forever), so a later end
-   moves the right days. Their cells come from the changelog, not from these events.
+   moves the right days. Their cells come from the changelog, not from these events;
+4. the silent feed episodes the gateway still retains (``gateway.feed``), so that a later
+   resumption moves the minutes instead of counting its episode again; an open one is taken
+   as counted up to the rebuild (the minutes between the loss and the rebuild are missing).
 
 The worker then continues from its consumer group's committed offsets. What the changelog
 cannot give back: the changes of batches whose changelog records were still in the lost
@@ -26,6 +29,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
+from libs.events.catalogue.gateway import FeedResumed, FeedSilent
 from libs.events.catalogue.reporting import IndicatorCellUpdated
 from libs.events.catalogue.staffing import StationingEnded, StationingStarted
 from libs.events.codec import PermanentDecodeError, decode
@@ -38,6 +42,7 @@ from libs.platform.database import Database
 from services.reporting.adapters.cells import CellStore
 from services.reporting.adapters.schema import IndicatorCell, StationingSpan
 from services.reporting.adapters.topic_reader import TopicRecord, read_topic
+from services.reporting.service_layer.feeds import restore_episode
 
 __all__ = ["DatabaseNotEmpty", "RebuildReport", "rebuild"]
 
@@ -46,6 +51,7 @@ log = structlog.get_logger("reporting.rebuild")
 CHANGELOG = registry.for_payload(IndicatorCellUpdated).topic
 ORGANISATION_TOPICS = ("organisation.community", "organisation.facility")
 STATIONING = registry.for_payload(StationingStarted).topic
+FEEDS = registry.for_payload(FeedSilent).topic
 BATCH = 1000
 
 
@@ -60,6 +66,7 @@ class RebuildReport:
     skipped: int = 0
     organisation_events: int = 0
     stationings: int = 0
+    feed_episodes: int = 0
 
 
 def _cell_row(data: IndicatorCellUpdated) -> dict[str, Any]:
@@ -86,7 +93,8 @@ def rebuild(
     prefix: str = "",
     timeout_s: float = 300.0,
 ) -> RebuildReport:
-    """Restore cells, the organisation copy and stationing spans into an empty database."""
+    """Restore cells, the organisation copy, stationing spans and feed episodes into an
+    empty database."""
     report = RebuildReport()
     with database.sessions() as session:
         if session.scalar(select(func.count()).select_from(IndicatorCell)):
@@ -96,6 +104,7 @@ def rebuild(
         uow_factory, bootstrap_servers, consumer, organisation, prefix, timeout_s, report
     )
     _restore_spans(database, bootstrap_servers, prefix, timeout_s, report)
+    _restore_episodes(database, bootstrap_servers, prefix, timeout_s, report)
     log.info("rebuilt", **report.__dict__)
     return report
 
@@ -189,4 +198,19 @@ def _restore_spans(
                 span = session.get(StationingSpan, data.stationing_id)
                 if span is not None:
                     span.last_day, span.ended = data.end_date, True
+        session.commit()
+
+
+def _restore_episodes(
+    database: Database, bootstrap: str, prefix: str, timeout_s: float, report: RebuildReport
+) -> None:
+    now = utc_now()
+    with database.sessions() as session:
+        for record in read_topic(bootstrap, FEEDS, prefix=prefix, timeout_s=timeout_s):
+            try:
+                data = decode(record.value or b"", topic=FEEDS).data
+            except PermanentDecodeError:
+                continue
+            if isinstance(data, FeedSilent | FeedResumed):
+                report.feed_episodes += restore_episode(session, data, now)
         session.commit()

@@ -1,14 +1,20 @@
 """The reporting handlers: each looks up the organisation facts its rule needs and records
 the rule's cell changes on the unit of work (applied together when the batch commits).
 
-The hospital systems' feeds (visits, prescriptions) are the busiest: they are handled as
-sets (libs/events/consuming/sets.py), a batch's records in one go without a savepoint each.
+The members' systems' feeds (visits, prescriptions, test orders and results) are the
+busiest: they are handled as sets (libs/events/consuming/sets.py), a batch's records in one
+go without a savepoint each.
 A record refused (an unknown facility) has recorded nothing, so it is refused alone."""
 
 from __future__ import annotations
 
 from libs.events.catalogue.finance import ClaimValued
-from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
+from libs.events.catalogue.ingestion import (
+    OrderPlaced,
+    PrescriptionIssued,
+    ResultReported,
+    VisitRecorded,
+)
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
@@ -21,9 +27,11 @@ from services.reporting.service_layer.unit_of_work import ReportingUnitOfWork
 __all__ = [
     "on_claim_valued",
     "on_expiry_scanned",
+    "on_order_placed",
     "on_prescription_issued",
     "on_referral_requested",
     "on_restocked",
+    "on_result_reported",
     "on_session_delivered",
     "on_shortage_recorded",
     "on_sla_breached",
@@ -31,7 +39,9 @@ __all__ = [
     "on_stationing_started",
     "on_stocked_out",
     "on_visit_recorded",
+    "orders_placed",
     "prescriptions_issued",
+    "results_reported",
     "visits_recorded",
 ]
 
@@ -52,6 +62,22 @@ def prescriptions_issued(records: RecordSet[PrescriptionIssued], uow: ReportingU
             records.refuse(refusal)
 
 
+def orders_placed(records: RecordSet[OrderPlaced], uow: ReportingUnitOfWork) -> None:
+    for order in records.each():
+        try:
+            on_order_placed(order, uow)
+        except PermanentError as refusal:  # raised before anything was recorded
+            records.refuse(refusal)
+
+
+def results_reported(records: RecordSet[ResultReported], uow: ReportingUnitOfWork) -> None:
+    for result in records.each():
+        try:
+            on_result_reported(result, uow)
+        except PermanentError as refusal:  # raised before anything was recorded
+            records.refuse(refusal)
+
+
 def on_visit_recorded(visit: VisitRecorded, uow: ReportingUnitOfWork) -> None:
     member = uow.member(visit.facility_id) if visit.facility_in_county else None
     uow.record(rules.visit_recorded(visit, member, uow.county))
@@ -59,6 +85,14 @@ def on_visit_recorded(visit: VisitRecorded, uow: ReportingUnitOfWork) -> None:
 
 def on_prescription_issued(data: PrescriptionIssued, uow: ReportingUnitOfWork) -> None:
     uow.record(rules.prescription_issued(data, uow.member(data.facility_id), uow.county))
+
+
+def on_order_placed(data: OrderPlaced, uow: ReportingUnitOfWork) -> None:
+    uow.record(rules.order_placed(data, uow.member(data.facility_id), uow.county))
+
+
+def on_result_reported(data: ResultReported, uow: ReportingUnitOfWork) -> None:
+    uow.record(rules.result_reported(data, uow.member(data.facility_id), uow.county))
 
 
 def on_referral_requested(data: ReferralRequested, uow: ReportingUnitOfWork) -> None:

@@ -85,7 +85,7 @@ def database(make_database: Callable[[str], str]) -> Iterator[Database]:
 
 
 def client(
-    database: Database, *, registry: CollectorRegistry | None = None, **limits: int
+    database: Database, *, registry: CollectorRegistry | None = None, **limits: Any
 ) -> TestClient:
     app = create_admin_app(
         service="testsvc",

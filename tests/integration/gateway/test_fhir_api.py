@@ -1,0 +1,99 @@
+"""FHIR R4 bundles through the gateway in-process, on each database: batch and transaction
+answers, resends, refusals — and what reaches the outbox for each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+from tests.support.apps import holding_the_county, in_process, organisation_events
+from tests.support.databases import database_url
+from tests.support.gateway import FHIR_FACILITY, FHIR_SYSTEM, basic, fhir_visit_bundle
+from tests.support.harness import HandlerHarness
+
+FHIR = {"Content-Type": "application/fhir+json"}
+VISIT, PRESCRIPTION = "ingestion.visit.recorded.v1", "ingestion.prescription.issued.v1"
+
+
+@pytest.fixture(scope="module")
+def organisation(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    return organisation_events(tmp_path_factory.mktemp("organisation"))
+
+
+@pytest.fixture
+def gateway(
+    db_kind: str, tmp_path: Path, organisation: list[Any]
+) -> Iterator[tuple[TestClient, HandlerHarness]]:
+    with database_url(db_kind, tmp_path, "gateway") as url:
+        process = in_process("gateway", url, tmp_path / "data")
+        harness = holding_the_county(process, organisation)
+        with TestClient(process.admin_app()) as client:
+            yield client, harness
+        harness.close()
+        process.database.dispose()
+
+
+def post(client: TestClient, bundle: dict[str, Any], system: str = FHIR_SYSTEM) -> Any:
+    return client.post("/fhir", json=bundle, headers={**FHIR, **basic(system)})
+
+
+def test_a_batch_bundle_is_published_once_and_answered_entry_by_entry(gateway) -> None:
+    client, harness = gateway
+    bundle = fhir_visit_bundle("B-1", "FV-1", "FRX-1")
+    answer = post(client, bundle)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/fhir+json")
+    response = Bundle.model_validate(answer.json())
+    assert response.type == "batch-response"
+    statuses = [e.response.status for e in response.entry or [] if e.response is not None]
+    assert statuses == ["200 OK", "202 Accepted", "202 Accepted"]
+
+    (visit,) = harness.published(VISIT)
+    (prescription,) = harness.published(PRESCRIPTION)
+    assert visit.source == f"/his/{FHIR_FACILITY}" and prescription.data.visit_id == "FV-1"
+    assert prescription.data.patient_pseudonym == visit.data.patient_pseudonym
+
+    again = post(client, bundle)
+    assert again.status_code == 200 and again.json() == answer.json()
+    renamed = post(client, {**bundle, "identifier": {"value": "B-2"}})
+    assert renamed.status_code == 200
+    assert len(harness.published(VISIT)) == 1 and len(harness.published(PRESCRIPTION)) == 1
+
+
+def test_a_transaction_with_a_bad_entry_publishes_nothing(gateway) -> None:
+    client, harness = gateway
+    bundle = fhir_visit_bundle("T-1", "FV-2", "FRX-2", kind="transaction")
+    encounter = bundle["entry"][1]["resource"]
+    encounter["status"] = "bogus"
+    del encounter["period"]
+    answer = post(client, bundle)
+    assert answer.status_code == 422, answer.text
+    outcome = OperationOutcome.model_validate(answer.json())
+    where = {e for issue in outcome.issue for e in issue.expression or []}
+    assert any("status" in str(w) for w in where), where
+    assert any("period" in str(w) for w in where), where
+    assert not harness.published(VISIT) and not harness.published(PRESCRIPTION)
+
+
+def test_a_system_cannot_submit_for_another_facility(gateway) -> None:
+    client, harness = gateway
+    bundle = fhir_visit_bundle("T-2", "FV-3", "FRX-3", kind="transaction", facility="QS-T02")
+    answer = post(client, bundle)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["resourceType"] == "OperationOutcome"
+    assert not harness.published(VISIT)
+
+
+def test_what_is_not_a_bundle_is_answered_with_an_operation_outcome(gateway) -> None:
+    client, harness = gateway
+    for body in (b"{not json", b'{"resourceType": "Patient"}', b'{"resourceType": "Bundle"}'):
+        answer = client.post("/fhir", content=body, headers={**FHIR, **basic(FHIR_SYSTEM)})
+        assert answer.status_code == 400, (body, answer.text)
+        OperationOutcome.model_validate(answer.json())
+    assert not harness.published(VISIT)
