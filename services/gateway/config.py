@@ -71,7 +71,7 @@ def parse_systems(document: dict[str, Any]) -> tuple[SystemRules, ...]:
                 format=SystemFormat(item["format"]),
                 product=str(item.get("product") or item["system_id"]),
                 opening_hours=OpeningHours.parse(list(item["opening_hours"])),
-                silent_after=timedelta(minutes=int(item["silent_after_minutes"])),
+                silent_after=timedelta(minutes=float(item["silent_after_minutes"])),
                 requests_per_minute=int(item["requests_per_minute"]),
                 burst=int(item["burst"]),
                 max_request_bytes=int(item["max_request_bytes"]),

@@ -22,11 +22,18 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from libs.events import CloudEvent, Payload
-from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine, VisitRecorded
+from libs.events.catalogue.ingestion import (
+    OrderPlaced,
+    PrescriptionIssued,
+    PrescriptionLine,
+    ResultReported,
+    VisitRecorded,
+)
 from libs.events.catalogue.values import (
     FacilityTier,
     InsuranceType,
     PrescriptionCategory,
+    TestKind,
     VisitType,
 )
 from libs.events.envelope import utc_now
@@ -68,6 +75,27 @@ def ingestion_samples() -> dict[str, Payload]:
             lines=[PrescriptionLine(line_no=1, drug_code="QSY-W011", quantity=2)],
             total_amount=Decimal("7.60"),
             issued_at=when,
+        ),
+        "ingestion.order.placed.v1": OrderPlaced(
+            order_id="OR-RESEND-1",
+            visit_id="V-RESEND-1",
+            facility_id=CLINIC,
+            facility_tier=FacilityTier.PRIMARY,
+            patient_pseudonym="a1" * 32,
+            test_kind=TestKind.LABORATORY,
+            test_code="CBC",
+            ordered_at=when,
+        ),
+        "ingestion.result.reported.v1": ResultReported(
+            result_id="RE-RESEND-1",
+            order_id="OR-RESEND-1",
+            facility_id=CLINIC,
+            facility_tier=FacilityTier.PRIMARY,
+            patient_pseudonym="a1" * 32,
+            test_kind=TestKind.LABORATORY,
+            test_code="CBC",
+            observation_count=3,
+            reported_at=when,
         ),
     }
 

@@ -21,6 +21,9 @@ class Operation:
     path: str
     roles: frozenset[Role]
     """Roles the route's dependencies admit; empty when none checks the role."""
+    member_system: bool = False
+    """Called by a member's information system with its own credential (the gateway's
+    ingestion endpoints), not by a person with a token."""
 
     @property
     def path_params(self) -> list[str]:
@@ -33,6 +36,13 @@ def _roles(dependant: Any) -> frozenset[Role]:
         found |= set(getattr(dependency.call, "allowed_roles", ()))
         found |= _roles(dependency)
     return frozenset(found)
+
+
+def _member_system(dependant: Any) -> bool:
+    return any(
+        getattr(dependency.call, "member_system", False) or _member_system(dependency)
+        for dependency in getattr(dependant, "dependencies", []) or []
+    )
 
 
 def _contexts(app: FastAPI) -> Iterator[Any]:
@@ -50,7 +60,9 @@ def mutating_operations(app: FastAPI) -> list[Operation]:
         methods = set(getattr(context, "methods", None) or ()) & MUTATING
         dependant = getattr(context, "dependant", None)
         for method in methods:
-            operations.add(Operation(method, context.path, _roles(dependant)))
+            operations.add(
+                Operation(method, context.path, _roles(dependant), _member_system(dependant))
+            )
     return sorted(operations, key=lambda o: (o.path, o.method))
 
 

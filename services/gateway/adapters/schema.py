@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from libs.directory import DIRECTORY_VERSIONS, DirectoryBase
@@ -36,7 +36,7 @@ class MemberSystem(Base):
     format: Mapped[str] = mapped_column(String(8))
     product: Mapped[str] = mapped_column(String(200))
     opening_hours: Mapped[list[str]] = mapped_column(JSON, default=list)
-    silent_after_minutes: Mapped[int] = mapped_column(Integer)
+    silent_after_minutes: Mapped[float] = mapped_column(Float)
     requests_per_minute: Mapped[int] = mapped_column(Integer)
     burst: Mapped[int] = mapped_column(Integer)
     max_request_bytes: Mapped[int] = mapped_column(Integer)

@@ -72,7 +72,7 @@ class SystemRegistry:
         row.format = rules.format.value
         row.product = rules.product
         row.opening_hours = rules.opening_hours.as_text()
-        row.silent_after_minutes = int(rules.silent_after.total_seconds() // 60)
+        row.silent_after_minutes = rules.silent_after.total_seconds() / 60
         row.requests_per_minute = rules.requests_per_minute
         row.burst = rules.burst
         row.max_request_bytes = rules.max_request_bytes

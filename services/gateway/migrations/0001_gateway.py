@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("format", sa.String(length=8), nullable=False),
         sa.Column("product", sa.String(length=200), nullable=False),
         sa.Column("opening_hours", sa.JSON(), nullable=False),
-        sa.Column("silent_after_minutes", sa.Integer(), nullable=False),
+        sa.Column("silent_after_minutes", sa.Float(), nullable=False),
         sa.Column("requests_per_minute", sa.Integer(), nullable=False),
         sa.Column("burst", sa.Integer(), nullable=False),
         sa.Column("max_request_bytes", sa.Integer(), nullable=False),

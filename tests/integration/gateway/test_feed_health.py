@@ -51,19 +51,21 @@ def gateway(
         process.database.dispose()
 
 
+def mine(event: Any) -> bool:
+    return bool(event.data.system_id == JSON_SYSTEM)
+
+
 def units(process: ServiceProcess, clock: Clock) -> Any:
     base = process.unit_of_work()
     assert isinstance(base, GatewayUnitOfWork)
-    config = dataclasses.replace(
-        base.config, clock=CountyClock(base.config.clock.zone, now=clock)
-    )
+    config = dataclasses.replace(base.config, clock=CountyClock(base.config.clock.zone, now=clock))
     return lambda: GatewayUnitOfWork(process.database.sessions, source="/services/gateway",
                                      config=config)  # fmt: skip
 
 
 def test_a_silent_feed_is_announced_once_and_its_resumption_once(gateway) -> None:
     process, harness = gateway
-    config = process.unit_of_work().config  # type: ignore[attr-defined]
+    config = process.unit_of_work().config
     zone = config.clock.zone
     morning = datetime.now(zone).replace(hour=9, minute=0, second=0, microsecond=0)
     clock = Clock(morning + timedelta(days=1))
@@ -89,8 +91,12 @@ def test_a_silent_feed_is_announced_once_and_its_resumption_once(gateway) -> Non
 
     send("V-B")
     send("V-C")
-    silences = [e for e in harness.published(SILENT, as_of=clock.now) if e.data.system_id == JSON_SYSTEM]
-    resumptions = [e for e in harness.published(RESUMED, as_of=clock.now) if e.data.system_id == JSON_SYSTEM]
+    silences = [
+        e for e in harness.published(SILENT, as_of=clock.now) if e.data.system_id == JSON_SYSTEM
+    ]
+    resumptions = [
+        e for e in harness.published(RESUMED, as_of=clock.now) if e.data.system_id == JSON_SYSTEM
+    ]
     assert len(silences) == 1 and len(resumptions) == 1
     assert silences[0].data.silent_since == resumptions[0].data.silent_since
     assert silences[0].source == resumptions[0].source == "/services/gateway"

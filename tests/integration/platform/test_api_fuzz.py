@@ -16,6 +16,7 @@ from libs.platform.worker import ServiceProcess
 from tests.support.apps import in_process
 from tests.support.databases import database_url
 from tests.support.fuzz import fuzz
+from tests.support.gateway import FHIR_SYSTEM, JSON_SYSTEM, basic
 
 #: Each service fuzzed with the role that may do the most there.
 ROLES = {
@@ -24,7 +25,10 @@ ROLES = {
     "staffing": Role.COUNTY_ADMIN,
     "referral": Role.COUNTY_ADMIN,
     "reporting": Role.COUNTY_ADMIN,
+    "gateway": Role.COUNTY_ADMIN,
 }
+#: The gateway's ingestion is called by a member system with its own credential.
+CALLERS = {"gateway": {"/fhir": basic(FHIR_SYSTEM), "/messages": basic(JSON_SYSTEM)}}
 #: The fuzzer sends far more changes than a person could; it must not be rate-limited.
 UNLIMITED = {"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000}
 
@@ -41,7 +45,13 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServiceP
 
 def test_no_generated_request_gets_a_server_error(service: ServiceProcess) -> None:
     token = service.token_authority.mint(subject="fuzzer", role=ROLES[service.name])
-    run = fuzz(service.admin_app(), name=service.name, token=token, max_examples=15)
+    run = fuzz(
+        service.admin_app(),
+        name=service.name,
+        token=token,
+        max_examples=15,
+        callers=CALLERS.get(service.name),
+    )
     assert run.calls > 0
     assert not run.misshapen, "\n".join(run.misshapen[:15])
     assert not run.errors, f"{len(run.errors)} server errors in {run.calls} calls:\n" + "\n".join(

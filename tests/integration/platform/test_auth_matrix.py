@@ -24,10 +24,18 @@ from libs.platform.worker import ServiceProcess
 from tests.support.apps import holding_the_county, in_process, organisation_events
 from tests.support.county_time import county_today
 from tests.support.databases import database_url
+from tests.support.gateway import (
+    FHIR_SYSTEM,
+    JSON_FACILITY,
+    JSON_SYSTEM,
+    basic,
+    fhir_visit_bundle,
+    visit_message,
+)
 from tests.support.referral import resident_id, upward
 from tests.support.routes import Operation, mutating_operations
 
-SERVICES = ("pharmacy", "finance", "staffing", "referral")
+SERVICES = ("pharmacy", "finance", "staffing", "referral", "gateway")
 CLINIC, STRANGER, HOSPITAL = "QS-T01", "QS-T02", "QS-H01"
 UNLIMITED = {"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000}
 
@@ -131,6 +139,7 @@ def target(op: Operation, resources: dict[str, str]) -> str:
         "staff_id": "S-H01-003",
         "stationing_id": "ST-0",
         "week_start": "2026-11-16",
+        "system_id": JSON_SYSTEM,
         **resources,
     }
     if op.path.startswith("/capacity"):
@@ -191,6 +200,9 @@ def test_every_mutating_endpoint_refuses_the_wrong_caller(
     problems = []
     for op in ops:
         path = target(op, resources)
+        if op.member_system:
+            problems += member_system_refusals(handle, op, path)
+            continue
         if not op.roles:
             problems.append(f"{op.method} {op.path} declares no roles")
             continue
@@ -211,3 +223,35 @@ def test_every_mutating_endpoint_refuses_the_wrong_caller(
                     f"{response.status_code}, not 403: {response.text[:200]}"
                 )
     assert not problems, "\n".join(problems)
+
+
+def member_system_refusals(app: App, op: Operation, path: str) -> list[str]:
+    """An ingestion endpoint: 401 without a member system's credential (a person's token is
+    none), with a wrong secret, and 403 from a system submitting for another facility."""
+    problems = []
+    body = member_body(op)
+    wrong = {**basic(JSON_SYSTEM, "not-the-secret")}
+    for label, headers in (("no credential", {}), ("a token", bearer(app, Role.COUNTY_ADMIN)),
+                           ("a wrong secret", wrong)):  # fmt: skip
+        outcome = call(app, op, path, headers, body).status_code
+        if outcome != 401:
+            problems.append(f"{op.method} {op.path} with {label} → {outcome}, not 401")
+    response = call(app, op, path, basic(FHIR_SYSTEM), body)
+    statuses = {response.status_code}
+    if response.status_code == 207:
+        statuses = {r["status"] for r in response.json()["results"]}
+    if statuses != {403}:
+        problems.append(
+            f"{op.method} {op.path} for another facility → {statuses}, not 403: "
+            f"{response.text[:200]}"
+        )
+    return problems
+
+
+def member_body(op: Operation) -> Any:
+    """A valid message of the JSON system's facility (sent by the other system: 403)."""
+    if op.path == "/fhir":
+        return fhir_visit_bundle("AUTH-B1", "AUTH-V1", "AUTH-RX1", facility=JSON_FACILITY,
+                                 kind="transaction")  # fmt: skip
+    message = visit_message("AUTH-M1", "AUTH-V2", facility=JSON_FACILITY)
+    return {"messages": [message]} if op.path.endswith("/batch") else message
