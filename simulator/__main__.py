@@ -6,7 +6,8 @@
     python -m simulator report --out county-report.html
 
 ``run`` plays a seeded, simulated period against the running suite (``make run``): visits and
-prescriptions onto the ingestion topics, and the people at the desks (pharmacists, referral
+prescriptions onto the ingestion topics (through the gateway for the member systems of
+infra/gateway/systems.yaml, when it runs), and the people at the desks (pharmacists, referral
 desks, clinic nurses, HR) over the admin HTTP APIs. The period ends now; ``--window`` lays it
 onto fewer real hours (a compressed day). ``report`` writes the county report from the
 reporting service's API. Addresses and keys come from the same environment the services read

@@ -39,13 +39,16 @@ __all__ = [
     "Tokens",
 ]
 
-#: The suite's services and their default admin ports (as libs/launcher/config.py).
+#: The suite's services and their default admin ports (as libs/launcher/config.py). The
+#: gateway is where the member systems of infra/gateway/systems.yaml send their feed
+#: (``simulator.gateway_feed``); without it every facility's feed goes onto Kafka.
 SERVICES: dict[str, int] = {
     "pharmacy": 8101,
     "finance": 8102,
     "staffing": 8103,
     "referral": 8104,
     "reporting": 8105,
+    "gateway": 8107,
 }
 
 

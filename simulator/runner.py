@@ -2,7 +2,9 @@
 in time order, as fast as the suite takes them (or paced). All I/O goes through
 ``simulator.drivers``; the set-up (``simulator.opening``), the referral desks
 (``simulator.referral_desk``) and the pharmacist's rounds (``simulator.pharmacy_rounds``)
-each have a file of their own, and the feed's events and attendance are played here."""
+each have a file of their own, and the feed's events and attendance are played here. The
+feed (``simulator.gateway_feed``) sends the gateway's member facilities through the gateway
+(with the patient's resident id) and every other facility onto Kafka (with its pseudonym)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from simulator.activity import (
     VisitAct,
 )
 from simulator.county import County
-from simulator.drivers import Api, ApiError, Endpoints, EventSink, Settler, SuiteProbe, Tokens
+from simulator.drivers import Api, ApiError, Endpoints, Settler, SuiteProbe, Tokens
+from simulator.gateway_feed import FeedRouter, open_feed
 from simulator.opening import Opening
 from simulator.pharmacy_rounds import PharmacyRounds
 from simulator.referral_desk import ReferralDesk
@@ -75,7 +78,7 @@ class Simulation:
         self.result.started = datetime.now(UTC)
         self.wait_ready(ready_timeout_s)
         self.setup()
-        sink = EventSink(self.endpoints)
+        sink = open_feed(self.endpoints, self.result, self.say)
         probe: Settler = self._settler or SuiteProbe(self.apis)
         probe.start()
         if self._on_play is not None:
@@ -84,8 +87,7 @@ class Simulation:
             self.play(sink, probe)
         finally:
             sink.close()
-            if sink.resent:
-                self.result.faults["his:resent"] += sink.resent
+            self.result.faults.update(sink.faults)
             for name, api in self.apis.items():
                 self.result.faults.update({f"{name}:{k}": n for k, n in api.faults.items()})
                 api.close()
@@ -118,7 +120,7 @@ class Simulation:
 
     # --- the period ---------------------------------------------------------------------
 
-    def play(self, sink: EventSink, probe: Settler) -> None:
+    def play(self, sink: FeedRouter, probe: Settler) -> None:
         began = time.monotonic()
         for act in self.plan.acts:
             if self.pace > 0:
@@ -142,7 +144,7 @@ class Simulation:
                     self.result.settled &= probe.settle(sink.sent, say=self.say)
         self.result.counts.update({f"sent:{t}": n for t, n in sink.sent.items()})
 
-    def _visit(self, sink: EventSink, act: VisitAct, at: datetime) -> None:
+    def _visit(self, sink: FeedRouter, act: VisitAct, at: datetime) -> None:
         sink.send(
             VisitRecorded(
                 visit_id=act.visit_id,
@@ -161,10 +163,11 @@ class Simulation:
             ),
             at=at,
             facility_id=act.facility_id,
+            national_id=act.patient.national_id,
         )
         self.result.counts["visits"] += 1
 
-    def _prescription(self, sink: EventSink, act: PrescriptionAct, at: datetime) -> None:
+    def _prescription(self, sink: FeedRouter, act: PrescriptionAct, at: datetime) -> None:
         sink.send(
             PrescriptionIssued(
                 prescription_id=act.prescription_id,
@@ -183,6 +186,7 @@ class Simulation:
             ),
             at=at,
             facility_id=act.facility_id,
+            national_id=act.patient.national_id,
         )
         self.result.prescriptions.append(act.prescription_id)
         self.result.counts["prescriptions"] += 1
