@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 
 from libs.platform.http.errors import ApiError
@@ -14,23 +16,9 @@ router = APIRouter(prefix="/feeds", tags=["feed health"])
 
 def _out(health: FeedHealth) -> FeedOut:
     return FeedOut(
-        system_id=health.system_id,
-        facility_id=health.facility_id,
-        kind=health.kind,
-        format=health.format,
-        product=health.product,
-        active=health.active,
-        opening_hours=health.opening_hours,
-        last_message_at=health.last_message_at,
+        **asdict(health),
         silent=health.silent_since is not None,
-        silent_since=health.silent_since,
-        accepted_last_hour=health.accepted_last_hour,
-        refused_last_hour=health.refused_last_hour,
-        accepted_today=health.accepted_today,
-        refused_today=health.refused_today,
         error_rate_today=health.error_rate_today,
-        refusal_reasons=health.refusal_reasons,
-        last_refusal_at=health.last_refusal_at,
     )
 
 

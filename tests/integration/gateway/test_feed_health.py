@@ -5,12 +5,8 @@ clock the test moves."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from libs.platform.clock import CountyClock
 from libs.platform.worker import ServiceProcess
@@ -18,10 +14,7 @@ from services.gateway.domain.messages import Message
 from services.gateway.service_layer import ingest
 from services.gateway.service_layer.feeds import feed_health, scan
 from services.gateway.service_layer.unit_of_work import GatewayUnitOfWork
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.gateway import JSON_SYSTEM, visit_message
-from tests.support.harness import HandlerHarness
 
 SILENT, RESUMED = "gateway.feed.silent.v1", "gateway.feed.resumed.v1"
 
@@ -32,23 +25,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def organisation(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
-    return organisation_events(tmp_path_factory.mktemp("organisation"))
-
-
-@pytest.fixture
-def gateway(
-    db_kind: str, tmp_path: Path, organisation: list[Any]
-) -> Iterator[tuple[ServiceProcess, HandlerHarness]]:
-    with database_url(db_kind, tmp_path, "gateway") as url:
-        process = in_process("gateway", url, tmp_path / "data")
-        harness = holding_the_county(process, organisation)
-        yield process, harness
-        harness.close()
-        process.database.dispose()
 
 
 def mine(event: Any) -> bool:
@@ -63,8 +39,8 @@ def units(process: ServiceProcess, clock: Clock) -> Any:
                                      config=config)  # fmt: skip
 
 
-def test_a_silent_feed_is_announced_once_and_its_resumption_once(gateway) -> None:
-    process, harness = gateway
+def test_a_silent_feed_is_announced_once_and_its_resumption_once(gateway_process) -> None:
+    process, harness = gateway_process
     config = process.unit_of_work().config
     zone = config.clock.zone
     morning = datetime.now(zone).replace(hour=9, minute=0, second=0, microsecond=0)

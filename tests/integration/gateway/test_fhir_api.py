@@ -3,40 +3,16 @@ answers, resends, refusals — and what reaches the outbox for each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.gateway import FHIR_FACILITY, FHIR_SYSTEM, basic, fhir_visit_bundle
-from tests.support.harness import HandlerHarness
 
 FHIR = {"Content-Type": "application/fhir+json"}
 VISIT, PRESCRIPTION = "ingestion.visit.recorded.v1", "ingestion.prescription.issued.v1"
-
-
-@pytest.fixture(scope="module")
-def organisation(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
-    return organisation_events(tmp_path_factory.mktemp("organisation"))
-
-
-@pytest.fixture
-def gateway(
-    db_kind: str, tmp_path: Path, organisation: list[Any]
-) -> Iterator[tuple[TestClient, HandlerHarness]]:
-    with database_url(db_kind, tmp_path, "gateway") as url:
-        process = in_process("gateway", url, tmp_path / "data")
-        harness = holding_the_county(process, organisation)
-        with TestClient(process.admin_app()) as client:
-            yield client, harness
-        harness.close()
-        process.database.dispose()
 
 
 def post(client: TestClient, bundle: dict[str, Any], system: str = FHIR_SYSTEM) -> Any:

@@ -7,38 +7,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
-
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.gateway import FHIR_SYSTEM, basic, national_id
-from tests.support.harness import HandlerHarness
 from tests.support.hostile import Hostile, corpus
 
 ENDPOINTS = ("/messages", "/messages/batch", "/fhir")
-
-
-@pytest.fixture(scope="module")
-def organisation(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
-    return organisation_events(tmp_path_factory.mktemp("organisation"))
-
-
-@pytest.fixture
-def gateway(
-    db_kind: str, tmp_path: Path, organisation: list[Any]
-) -> Iterator[tuple[TestClient, HandlerHarness]]:
-    with database_url(db_kind, tmp_path, "gateway") as url:
-        process = in_process("gateway", url, tmp_path / "data")
-        harness = holding_the_county(process, organisation)
-        with TestClient(process.admin_app()) as client:
-            yield client, harness
-        harness.close()
-        process.database.dispose()
 
 
 def as_message(index: int, hostile: Hostile) -> dict[str, Any] | None:

@@ -3,15 +3,7 @@ answered, and what is staged in the outbox (or not) for each answer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from fastapi.testclient import TestClient
-
 from libs.platform.auth import Role
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.gateway import (
     FHIR_SYSTEM,
     JSON_FACILITY,
@@ -22,24 +14,6 @@ from tests.support.gateway import (
     visit_message,
 )
 from tests.support.harness import HandlerHarness
-
-
-@pytest.fixture(scope="module")
-def organisation(tmp_path_factory: pytest.TempPathFactory) -> list:
-    return organisation_events(tmp_path_factory.mktemp("organisation"))
-
-
-@pytest.fixture
-def gateway(
-    db_kind: str, tmp_path: Path, organisation: list
-) -> Iterator[tuple[TestClient, HandlerHarness]]:
-    with database_url(db_kind, tmp_path, "gateway") as url:
-        process = in_process("gateway", url, tmp_path / "data")
-        harness = holding_the_county(process, organisation)
-        with TestClient(process.admin_app()) as client:
-            yield client, harness
-        harness.close()
-        process.database.dispose()
 
 
 def published(harness: HandlerHarness, type_name: str) -> list:

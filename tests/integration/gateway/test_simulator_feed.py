@@ -4,13 +4,10 @@ the resident id, and what the gateway refuses is reported with its reasons."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from libs.events import utc_now
@@ -18,33 +15,12 @@ from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
 from libs.events.pseudonym import pseudonymise
 from simulator.gateway_feed import GatewaySink, Member, load_members
 from simulator.run_result import RunResult
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.gateway import DRUG, FHIR_FACILITY, JSON_FACILITY, national_id
-from tests.support.harness import HandlerHarness
 from tests.support.referral import PSEUDONYM_SECRET
 
 VISITS, PRESCRIPTIONS = "ingestion.visit.recorded.v1", "ingestion.prescription.issued.v1"
 #: What the runner would put in the payload for the Kafka path; the gateway path drops it.
 NOT_SENT = "f" * 64
-
-
-@pytest.fixture(scope="module")
-def organisation(tmp_path_factory: pytest.TempPathFactory) -> list:
-    return organisation_events(tmp_path_factory.mktemp("organisation"))
-
-
-@pytest.fixture
-def gateway(
-    db_kind: str, tmp_path: Path, organisation: list
-) -> Iterator[tuple[TestClient, HandlerHarness]]:
-    with database_url(db_kind, tmp_path, "gateway") as url:
-        process = in_process("gateway", url, tmp_path / "data")
-        harness = holding_the_county(process, organisation)
-        with TestClient(process.admin_app()) as client:
-            yield client, harness
-        harness.close()
-        process.database.dispose()
 
 
 class Flaky(httpx.BaseTransport):
