@@ -13,7 +13,12 @@ and measures, at one county's and at ``--large`` counties' worth of facilities:
 (c) p50/p99 ingestion → ledger entry at fixed offered loads (one-county scale);
 (d) admin HTTP reads: the pharmacy's stock query vs a bare FastAPI endpoint, and pharmacy's
     events a second while that query is read (vs idle);
-(e) peak memory of each service process.
+(e) peak memory of each service process;
+(f) gateway ingestion (bench/gateway.py): messages a second accepted by services/gateway
+    and drained onto the ingestion topics, as single JSON messages, JSON batches and FHIR
+    batch Bundles, against the same events sent straight onto Kafka with kafka-python; on
+    a cluster of its own (staffing for the organisation, and the gateway). ``--only gateway``
+    measures this alone.
 """
 
 from __future__ import annotations
@@ -26,13 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import http_load, pipeline, raw
+from bench import gateway, http_load, pipeline, raw
 from bench.cluster import BROKERS, PSEUDONYM_SECRET, Cluster, cluster, postgres
 from bench.county import LINES_PER_PRESCRIPTION, BenchCounty, Prescriptions, write_county
 from libs.events import utc_now
 from libs.platform.auth import Role
 
 SERVICES = ("staffing", "pharmacy", "finance", "reporting")
+GATEWAY_SERVICES = ("staffing", "gateway")
 RECEIVED = "pharmacy.stock.received.v1"
 
 
@@ -214,6 +220,35 @@ def _http(
     }
 
 
+def measure_gateway(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """(f) on its own cluster: staffing (the organisation the gateway needs) and the gateway,
+    with a systems file of one member system per facility used and high rate limits."""
+    county = write_county(1, work / "county-gateway")
+    plan = gateway.Plan(
+        args.gateway_messages, args.gateway_clients, facilities=args.gateway_facilities
+    )
+    env = {
+        "STAFFING_COUNTY_CONFIG": str(county.config),
+        "STAFFING_LOAD_SEED_STAFF": "false",
+        "GATEWAY_SYSTEMS_CONFIG": str(plan.systems(county, work / "gateway-systems.yaml")),
+    }
+    _say(f"[gateway] starting staffing and the gateway on {args.broker}")
+    with cluster(work / "run-gateway", GATEWAY_SERVICES, env, broker=args.broker) as running:
+        figures = gateway.measure(
+            running.services["gateway"],
+            running.bootstrap,
+            county,
+            PSEUDONYM_SECRET.encode(),
+            plan,
+            _say,
+        )
+        result = {"section": "gateway", "broker": args.broker, **figures}
+        result["peak_memory_mib"] = _peaks(running)
+        if running.kafka is not None:
+            result["kafka_cluster"] = running.broker_cost()
+    return result
+
+
 def _counts(text: str) -> list[int]:
     counts = [int(part) for part in text.split(",") if part.strip()]
     if not counts or counts != sorted(set(counts)) or counts[0] < 1:
@@ -242,14 +277,26 @@ def main(argv: list[str] | None = None) -> int:
         "one after the other in the same run (one-county scale; the large scale and the other "
         "measurements use the first), comma-separated, ascending",
     )
+    parser.add_argument(
+        "--only", choices=("gateway",), help="run this section alone (gateway: (f))"
+    )
+    parser.add_argument(
+        "--gateway-messages", type=int, default=4000, help="(f): messages per way in"
+    )
+    parser.add_argument("--gateway-clients", type=int, default=4, help="(f): concurrent clients")
+    parser.add_argument(
+        "--gateway-facilities", type=int, default=4, help="(f): member systems (one a facility)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, postgres():
         work = Path(tmp)
-        results.append(measure_scale(args, 1, work, full=True))
-        if args.large:
-            results.append(measure_scale(args, args.large, work, full=False))
+        if args.only is None:
+            results.append(measure_scale(args, 1, work, full=True))
+            if args.large:
+                results.append(measure_scale(args, args.large, work, full=False))
+        results.append(measure_gateway(args, work))
     report = json.dumps(results, indent=2, ensure_ascii=False)
     print(report)
     if args.json:

@@ -77,6 +77,19 @@ def _vm_hwm_mib(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU seconds process ``pid`` has used (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core since boot: a window's busy share is the ratio
+    of their differences."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
 @contextmanager
 def postgres() -> Iterator[None]:
     """A durable throw-away PostgreSQL server for the run, unless ``TEST_POSTGRES_ADMIN_URL``

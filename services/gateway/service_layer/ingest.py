@@ -133,8 +133,7 @@ def accept(
     uow: GatewayUnitOfWork, system: SystemRules, message: Message, now: datetime
 ) -> Accepted:
     """Publish ``message`` from ``system`` (in the open transaction), or :class:`Refused`."""
-    known = uow.facilities.get(system.facility_id)
-    tier = known.tier if known is not None and known.active else None
+    tier = uow.facility_tier(system.facility_id)
     payload = prepare(message, system, facility_tier=tier, pseudonymise=uow.config.pseudonym)
     event, raw = _admitted(payload, message, uow.correlation_id, now)
     spec = registry.by_type(event.type)

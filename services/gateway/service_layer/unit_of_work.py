@@ -27,6 +27,7 @@ class GatewayUnitOfWork(UnitOfWork):
     ) -> None:
         super().__init__(session_factory, source=source, signal=signal)
         self.config = config
+        self._tiers: dict[str, str | None] = {}
 
     @property
     def systems(self) -> SystemRegistry:
@@ -43,6 +44,14 @@ class GatewayUnitOfWork(UnitOfWork):
     @property
     def facilities(self) -> FacilityDirectory:
         return FacilityDirectory(self.session)
+
+    def facility_tier(self, facility_id: str) -> str | None:
+        """The member's tier, or ``None`` when it is not (or no longer) a member; read once
+        per unit of work (every message of a request names the system's one facility)."""
+        if facility_id not in self._tiers:
+            known = self.facilities.get(facility_id)
+            self._tiers[facility_id] = known.tier if known is not None and known.active else None
+        return self._tiers[facility_id]
 
 
 def gateway_uow(uow: UnitOfWork) -> GatewayUnitOfWork:
