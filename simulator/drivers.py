@@ -48,6 +48,7 @@ SERVICES: dict[str, int] = {
     "staffing": 8103,
     "referral": 8104,
     "reporting": 8105,
+    "quality": 8106,
     "gateway": 8107,
 }
 

@@ -30,6 +30,7 @@ from simulator.gateway_feed import FeedRouter, open_feed
 from simulator.opening import Opening
 from simulator.pharmacy_rounds import PharmacyRounds
 from simulator.referral_desk import ReferralDesk
+from simulator.review_desk import ReviewDesk
 from simulator.run_result import RunResult
 
 __all__ = ["RunResult", "Simulation"]
@@ -71,6 +72,7 @@ class Simulation:
         self._on_play = on_play
         self.referral_desk = ReferralDesk(self.apis["referral"], endpoints, self.result)
         self.pharmacy_rounds = PharmacyRounds(self.apis["pharmacy"], self.result)
+        self.review_desk = ReviewDesk(self.apis.get("quality"), self.result)
 
     # --- the whole run ----------------------------------------------------------------
 
@@ -139,6 +141,7 @@ class Simulation:
             elif isinstance(act, PharmacyRound):
                 sink.flush()
                 self.result.settled &= probe.settle(sink.sent, say=self.say)
+                self.review_desk.play()
                 self.pharmacy_rounds.play(final=act.final)
                 if act.final:
                     self.result.settled &= probe.settle(sink.sent, say=self.say)

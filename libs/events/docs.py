@@ -33,6 +33,8 @@ _DOMAIN_TITLES = {
     "staffing": "Staffing",
     "referral": "Referral",
     "reporting": "Reporting",
+    "gateway": "Gateway (information systems)",
+    "quality": "Quality (prescription review)",
 }
 
 

@@ -109,6 +109,7 @@ class ServiceDefinition:
             on_start=list(on_start),
             periodic=list(periodic),
             own_rate_limits=own_rate_limits,
+            publishes_for=self.publishes_for,
         )
         for collector in collectors:
             process.registry.register(collector(process))

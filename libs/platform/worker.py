@@ -84,6 +84,7 @@ class ServiceProcess:
     on_start: list[Callable[[ServiceProcess], None]] = field(default_factory=list)
     periodic: list[Periodic] = field(default_factory=list)
     own_rate_limits: tuple[str, ...] = ()  # paths whose callers the service limits itself
+    publishes_for: tuple[str, ...] = ()  # producers it speaks for (ServiceDefinition)
 
     def __post_init__(self) -> None:
         self.metrics = DeliveryMetrics.create(self.name, self.registry)
@@ -221,9 +222,8 @@ class ServiceProcess:
         worker.execute_from_commandline()
 
     def _wait_for_topics(self) -> None:
-        """Until the topics this service writes and reads exist (the only ones its principal
-        may see on a cluster with ACLs)."""
-        used = grant_for(self.name, self.handlers).topics
+        """Until the topics it writes and reads exist (all its principal sees under ACLs)."""
+        used = grant_for(self.name, self.handlers, self.publishes_for).topics
         wanted = [d.name for d in load_declarations() if d.name in used]
         deadline = time.monotonic() + self.platform.topic_wait_s
         while True:

@@ -2,18 +2,22 @@
 
 - the organisation (``organisation.*``): the service's copy of facilities and communities;
 - ``ingestion.prescription.issued.v1``: dispense, a set of a batch's prescriptions at once
-  (``service_layer/dispensing.py``);
+  (``service_layer/dispensing.py``), or hold back those the county reviews before dispensing;
+- ``quality.policy.published.v1``: keep the county's review policy (``service_layer/review.py``);
+- ``quality.prescription.released.v1``: dispense what the review released before dispensing
+  (the same set path; a release after dispensing changes nothing);
 - ``referral.referral.requested/accepted/cancelled.v1``: stock for patients referred down
   (``service_layer/referrals.py``).
 """
 
 from libs.directory import register_handlers as register_directory
 from libs.events.catalogue.ingestion import PrescriptionIssued
+from libs.events.catalogue.quality import PrescriptionReleased, ReviewPolicyPublished
 from libs.events.catalogue.referral import ReferralAccepted, ReferralCancelled, ReferralRequested
 from libs.events.consuming import HandlerRegistry
 from libs.events.consuming.sets import RecordSet
 from libs.events.unit_of_work import UnitOfWork
-from services.pharmacy.service_layer import dispensing, referrals
+from services.pharmacy.service_layer import dispensing, referrals, review
 from services.pharmacy.service_layer.unit_of_work import pharmacy_uow
 
 HANDLERS = HandlerRegistry()
@@ -23,6 +27,16 @@ register_directory(HANDLERS)
 @HANDLERS.on_set(PrescriptionIssued)
 def dispense(records: RecordSet[PrescriptionIssued], uow: UnitOfWork) -> None:
     dispensing.dispense_set(pharmacy_uow(uow), records)
+
+
+@HANDLERS.on_set(PrescriptionReleased)
+def dispense_released(records: RecordSet[PrescriptionReleased], uow: UnitOfWork) -> None:
+    dispensing.dispense_released(pharmacy_uow(uow), records)
+
+
+@HANDLERS.on(ReviewPolicyPublished)
+def keep_review_policy(data: ReviewPolicyPublished, uow: UnitOfWork) -> None:
+    review.keep_policy(pharmacy_uow(uow), data)
 
 
 @HANDLERS.on(ReferralRequested)

@@ -1,7 +1,8 @@
 """``python -m services.reporting``: run the reporting service process.
 
 ``python -m services.reporting rebuild`` restores an empty reporting database (cells,
-organisation copy, stationing spans) from the changelog and master-data topics; see
+organisation copy, stationing spans, feed episodes, decided review holds) from the
+changelog, master-data and retained source topics; see
 :mod:`services.reporting.service_layer.rebuild`.
 """
 

@@ -11,11 +11,17 @@ from libs.events.catalogue.ingestion import (
 )
 from libs.events.catalogue.organisation import FacilityClosed, FacilityRegistered
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
+from libs.events.catalogue.quality import (
+    PrescriptionHeld,
+    PrescriptionReleased,
+    PrescriptionReviewOverdue,
+    PrescriptionReviewRejected,
+)
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
 from libs.events.consuming import HandlerRegistry
 from services.reporting.indicators import members
-from services.reporting.service_layer import feeds, recording
+from services.reporting.service_layer import feeds, quality, recording
 
 
 def register_organisation(handlers: HandlerRegistry) -> HandlerRegistry:
@@ -45,3 +51,7 @@ HANDLERS.on(StationingStarted)(recording.on_stationing_started)
 HANDLERS.on(StationingEnded)(recording.on_stationing_ended)
 HANDLERS.on(FeedSilent)(feeds.on_feed_silent)
 HANDLERS.on(FeedResumed)(feeds.on_feed_resumed)
+HANDLERS.on_set(PrescriptionReleased)(quality.prescriptions_released)
+HANDLERS.on(PrescriptionHeld)(quality.on_prescription_held)
+HANDLERS.on(PrescriptionReviewRejected)(quality.on_prescription_rejected)
+HANDLERS.on(PrescriptionReviewOverdue)(quality.on_review_overdue)

@@ -13,6 +13,11 @@ __all__ = ["render"]
 
 
 def _formula(ind: Indicator) -> str:
+    if ind.percentile is not None:
+        return (
+            f"the {ind.percentile}th percentile (nearest rank) of the durations, kept as the "
+            "numerator (not summed level by level: ranked at each unit)"
+        )
     if ind.denominator is None:
         return "numerator" + ("" if ind.factor == 1 else f" × {ind.factor}")
     return "numerator ÷ denominator" + ("" if ind.factor == 1 else f" × {ind.factor}")
@@ -26,6 +31,10 @@ def _section(ind: Indicator) -> list[str]:
         else "level — how things stood at the end of the period; a period without a change "
         "carries the level before it"
     )
+    if ind.percentile is not None:
+        behaviour = (
+            "flow — the durations dated in the period are ranked; a period without one has no value"
+        )
     lines = [
         f'<a id="{ind.code}"></a>',
         "",

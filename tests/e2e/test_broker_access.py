@@ -148,7 +148,12 @@ def test_hospital_systems_write_the_ingestion_topics_and_read_nothing(
     address: BrokerAddress,
 ) -> None:
     his = address.principal("his")
-    assert GRANTS["his"].writes == {"ingestion.visit", "ingestion.prescription"}
+    assert GRANTS["his"].writes == {
+        "ingestion.visit",
+        "ingestion.prescription",
+        "ingestion.order",
+        "ingestion.result",
+    }
     assert not may_read(address, his, "ingestion.visit")
     assert not may_read(address, his, "pharmacy.stock")
 

@@ -144,7 +144,10 @@ def test_a_township_bundle_is_dispensed_booked_and_counted_once(
         ),
         what="the resumption",
     )
-    assert [e.type for e in feed[:2]] == ["gateway.feed.silent.v1", "gateway.feed.resumed.v1"]
+    assert [e.type for e in feed[:2]] == [
+        "gateway.feed.fallen_silent.v1",
+        "gateway.feed.resumed.v1",
+    ]
     assert silent[0].data.silent_since == feed[1].data.silent_since
 
     # Nothing of the refused or repeated bundles reached the topics; the first did once.

@@ -1,4 +1,4 @@
-"""Monitoring against the running suite: a real Prometheus (Debian's package) scrapes all six
+"""Monitoring against the running suite: a real Prometheus (Debian's package) scrapes all seven
 services and reads back a business and a technical metric of each through its query API;
 every Grafana panel's query and every alert rule names metrics the services really export.
 

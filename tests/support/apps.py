@@ -34,13 +34,16 @@ def in_process(service: str, database_url: str, data_dir: Path, **platform: Any)
     return process
 
 
-def organisation_events(directory: Path) -> list[CloudEvent[Any]]:
-    """The seed county's organisation events, as staffing publishes them when it starts."""
+def organisation_events(
+    directory: Path, prefixes: tuple[str, ...] = ("organisation.",)
+) -> list[CloudEvent[Any]]:
+    """The seed county's organisation events (or the others of ``prefixes``, e.g. the staff
+    registry's ``staffing.staff.``), as staffing publishes them when it starts."""
     staffing = in_process("staffing", f"sqlite:///{directory / 'staffing.sqlite3'}", directory)
     for hook in staffing.on_start:
         hook(staffing)
     harness = HandlerHarness("staffing", staffing.database_url)
-    events = [e for e in harness.published() if e.type.startswith("organisation.")]
+    events = [e for e in harness.published() if e.type.startswith(prefixes)]
     harness.close()
     staffing.database.dispose()
     return events

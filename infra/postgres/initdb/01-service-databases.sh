@@ -12,4 +12,5 @@ CREATE DATABASE staffing OWNER medcommunity;
 CREATE DATABASE referral OWNER medcommunity;
 CREATE DATABASE reporting OWNER medcommunity;
 CREATE DATABASE gateway OWNER medcommunity;
+CREATE DATABASE quality OWNER medcommunity;
 EOSQL

@@ -26,7 +26,7 @@ class FeedIncident(Payload):
 
 
 @event_type(
-    "gateway.feed.silent.v1",
+    "gateway.feed.fallen_silent.v1",
     key="system_id",
     producer=PRODUCER,
     time_field="detected_at",

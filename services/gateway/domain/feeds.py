@@ -3,7 +3,7 @@
 A feed is expected only during its facility's opening hours: a silence is measured from the
 later of the last message and the opening of the current period, so a clinic that closed at
 noon and opened again at two is not "silent since noon". Once announced, a silence is not
-announced again until the feed has resumed: each episode is one ``gateway.feed.silent`` and
+announced again until the feed has resumed: each episode is one ``gateway.feed.fallen_silent`` and
 one ``gateway.feed.resumed``.
 """
 

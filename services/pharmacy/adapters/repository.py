@@ -7,21 +7,23 @@ can stand in-memory ones behind the same unit of work; the classes here are the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from libs.directory import KnownCommunity, KnownFacility
 from libs.events.catalogue.pharmacy import DrugSnapshot
 from libs.platform.clock import CountyClock
 from services.pharmacy.adapters.schema import (
+    AwaitingReviewRow,
     DailyConsumption,
     DrugRow,
     LevelOverride,
     PrescriptionRow,
+    ReviewPolicyRow,
     ShortageRow,
     TransferLineRow,
     TransferLotRow,
@@ -111,6 +113,24 @@ class Records(Protocol):
         ...
 
     def remember_prescription(self, row: PrescriptionRow) -> None: ...
+
+    def review_policies(self) -> dict[str, frozenset[str]]:
+        """Per county, the facility types reviewed before dispensing (none kept: {})."""
+        ...
+
+    def keep_review_policy(self, row: ReviewPolicyRow) -> bool:
+        """Keep the county's policy unless the one kept was published later; whether kept."""
+        ...
+
+    def awaiting_review(self, prescription_ids: Iterable[str]) -> set[str]:
+        """Those of ``prescription_ids`` held back for the review."""
+        ...
+
+    def hold_for_review(self, row: AwaitingReviewRow) -> None: ...
+
+    def end_review_wait(self, prescription_ids: Iterable[str]) -> None:
+        """The prescriptions were released and handled: they no longer wait."""
+        ...
 
     def add_shortage(self, row: ShortageRow) -> None: ...
 
@@ -232,6 +252,46 @@ class SqlRecords:
 
     def remember_prescription(self, row: PrescriptionRow) -> None:
         self._session.add(row)
+
+    def review_policies(self) -> dict[str, frozenset[str]]:
+        rows = self._session.scalars(select(ReviewPolicyRow))
+        return {row.county_code: frozenset(json_list(row.review_before_dispensing)) for row in rows}
+
+    def keep_review_policy(self, row: ReviewPolicyRow) -> bool:
+        kept = self._session.get(ReviewPolicyRow, row.county_code, with_for_update=True)
+        if kept is None:
+            self._session.add(row)
+            return True
+        published = kept.published_at
+        if published.tzinfo is None:  # SQLite hands back naive datetimes, stored in UTC
+            published = published.replace(tzinfo=UTC)
+        if row.published_at <= published:
+            return False
+        kept.review_before_dispensing = row.review_before_dispensing
+        kept.published_at, kept.received_at = row.published_at, row.received_at
+        return True
+
+    def awaiting_review(self, prescription_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(prescription_ids))
+        if not wanted:
+            return set()
+        return set(
+            self._session.scalars(
+                select(AwaitingReviewRow.prescription_id).where(
+                    AwaitingReviewRow.prescription_id.in_(wanted)
+                )
+            )
+        )
+
+    def hold_for_review(self, row: AwaitingReviewRow) -> None:
+        self._session.add(row)
+
+    def end_review_wait(self, prescription_ids: Iterable[str]) -> None:
+        wanted = sorted(set(prescription_ids))
+        if wanted:
+            self._session.execute(
+                delete(AwaitingReviewRow).where(AwaitingReviewRow.prescription_id.in_(wanted))
+            )
 
     def add_shortage(self, row: ShortageRow) -> None:
         self._session.add(row)

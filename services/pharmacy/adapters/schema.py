@@ -164,6 +164,36 @@ class PrescriptionRow(Base):
     handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AwaitingReviewRow(Base):
+    """A prescription held back for the review centre: its facility's type is reviewed before
+    dispensing (``review_policy``), so it waits for its ``quality.prescription.released``. The
+    row is deleted once that is handled; a prescription the review rejected keeps its row
+    (pharmacy does not consume rejections: nothing is dispensed, nothing to undo)."""
+
+    __tablename__ = "awaiting_review"
+
+    prescription_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(64), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    held_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), comment="When pharmacy received it and held it back."
+    )
+
+
+class ReviewPolicyRow(Base):
+    """The county's review policy as quality last published it (``quality.policy.published``):
+    the facility types whose prescriptions are dispensed only once the review released them."""
+
+    __tablename__ = "review_policy"
+
+    county_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    review_before_dispensing: Mapped[list[str]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), comment="Quality's publication time; an older one loses."
+    )
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ShortageRow(Base):
     """A demand that stock could not fill (缺药登记); resolved when the item is restocked."""
 

@@ -19,6 +19,11 @@ then decided one after another in record order on those items in memory, so a la
 sees what an earlier one took, and publish what each would alone, in the same order; the
 items are saved at the end in bulk (``adapters/stock_items.py``). A set of one is the same
 function: the path the consumer falls back to, record by record, when a set fails.
+
+Review before dispensing (``docs/pharmacy.md``): where the county's review policy (pharmacy's
+copy of ``quality.policy.published``) names the facility's type, the HIS's prescription is
+held back (``awaiting_review``) and dispensed by :func:`dispense_released` from its
+``quality.prescription.released`` event, through the same judging and dispensing as here.
 """
 
 from __future__ import annotations
@@ -38,12 +43,13 @@ from libs.events.catalogue.pharmacy import (
     PrescriptionRejected,
     RejectedLine,
 )
+from libs.events.catalogue.quality import PrescriptionReleased
 from libs.events.catalogue.values import FacilityTier, FacilityType
 from libs.events.consuming.sets import RecordSet
 from libs.events.payload import cents
 from libs.events.retry import PermanentError
 from services.pharmacy.adapters.repository import ItemKey
-from services.pharmacy.adapters.schema import PrescriptionRow
+from services.pharmacy.adapters.schema import AwaitingReviewRow, PrescriptionRow
 from services.pharmacy.domain.formulary import Drug, refusal_for
 from services.pharmacy.domain.items import StockItem
 from services.pharmacy.domain.stock import Pick
@@ -53,7 +59,7 @@ from services.pharmacy.service_layer.reservations import announce_released
 from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
-__all__ = ["DISPENSE_LATENCY", "dispense_set"]
+__all__ = ["DISPENSE_LATENCY", "dispense_released", "dispense_set"]
 
 log = structlog.get_logger("dispensing")
 
@@ -68,38 +74,81 @@ DISPENSE_LATENCY = Histogram(
 
 @dataclass(frozen=True)
 class _Judged:
-    """A prescription that will be handled: rejected (``refused`` lines) or dispensed."""
+    """A prescription that will be handled: held for the review (``held``), rejected
+    (``refused`` lines) or dispensed."""
 
     data: PrescriptionIssued
     facility: KnownFacility
     refused: list[RejectedLine]
+    held: bool = False
+
+
+@dataclass(frozen=True)
+class _Review:
+    """How a set meets the review: the HIS's prescriptions (``policies``: the county's types
+    reviewed before dispensing), or the review's releases (``released``)."""
+
+    policies: dict[str, frozenset[str]]
+    released: bool
+    awaiting: set[str]
 
 
 def dispense_set(
     uow: PharmacyUnitOfWork, records: RecordSet[PrescriptionIssued]
 ) -> list[tuple[str, str]]:
     """Apply a set of issued prescriptions inside the consumer's unit of work; returns each
-    handled record's prescription id and outcome (``repeated``, ``rejected``, ``partial`` or
-    ``dispensed``), in record order."""
-    judged, drugs = _judge(uow, records)
+    handled record's prescription id and outcome (``repeated``, ``awaiting_review``,
+    ``rejected``, ``partial`` or ``dispensed``), in record order."""
+    policies = uow.records.review_policies()
+    # Without a policy (quality not deployed) nothing is held: one query fewer.
+    ids = [p.prescription_id for p in records.payloads] if policies else []
+    review = _Review(policies, False, uow.records.awaiting_review(ids))
+    return _handle(uow, records, review)
+
+
+def dispense_released(
+    uow: PharmacyUnitOfWork, records: RecordSet[PrescriptionReleased]
+) -> list[tuple[str, str]]:
+    """Dispense what the review released before dispensing, as the HIS's prescription would
+    have been; a release after dispensing (``before_dispensing`` false) is ``ignored``,
+    unless pharmacy holds that prescription back (its policy was not quality's yet)."""
+    ids = [p.prescription_id for p in records.payloads]
+    review = _Review({}, True, uow.records.awaiting_review(ids))
+    outcomes = _handle(uow, records, review)
+    done = {p for p, outcome in outcomes if p in review.awaiting and outcome != "ignored"}
+    if done:
+        uow.records.end_review_wait(done)
+    return outcomes
+
+
+def _handle(
+    uow: PharmacyUnitOfWork,
+    records: RecordSet[PrescriptionIssued] | RecordSet[PrescriptionReleased],
+    review: _Review,
+) -> list[tuple[str, str]]:
+    judged, drugs = _judge(uow, records, review)
     now = uow.now()
     keys = {
         (j.facility.facility_id, line.drug_code)
         for j in judged
-        if j is not None and not j.refused
+        if isinstance(j, _Judged) and not j.refused and not j.held
         for line in j.data.lines
     }
     items = uow.items.lock_many(keys, now)
-    facilities = {j.facility.facility_id: j.facility for j in judged if j is not None}
+    facilities = {
+        j.facility.facility_id: j.facility for j in judged if isinstance(j, _Judged) and not j.held
+    }
     # One instant for the whole set: its card lines, events and business day agree.
     stock = _Stock(items, drugs, ReorderCheck(uow, keys, facilities), uow.clock.date_of(now))
     outcomes: list[tuple[str, str]] = []
     verdicts = iter(judged)
     for data in records.each():
         verdict = next(verdicts)
-        if verdict is None:
-            log.info("prescription already handled; nothing to do")
-            outcome = "repeated"
+        if isinstance(verdict, str):
+            log.info("prescription handled before or reviewed after; nothing to do")
+            outcome = verdict
+        elif verdict.held:
+            outcome = _hold(uow, verdict, now)
         elif verdict.refused:
             outcome = _reject(uow, verdict, now)
         else:
@@ -110,28 +159,67 @@ def dispense_set(
 
 
 def _judge(
-    uow: PharmacyUnitOfWork, records: RecordSet[PrescriptionIssued]
-) -> tuple[list[_Judged | None], dict[str, Drug]]:
-    """Each record's verdict before anything is written (None: already handled), and the
-    drugs they name; refuses those naming an unknown facility or drug."""
-    payloads = records.payloads
+    uow: PharmacyUnitOfWork,
+    records: RecordSet[PrescriptionIssued] | RecordSet[PrescriptionReleased],
+    review: _Review,
+) -> tuple[list[_Judged | str], dict[str, Drug]]:
+    """Each record's verdict before anything is written (a string: ``repeated`` when already
+    handled, ``ignored`` for a release after dispensing), and the drugs they name; refuses
+    those naming an unknown facility, or an unknown drug unless held for the review."""
+    payloads = [_as_issued(p) for p in records.payloads]
     seen = uow.records.handled_prescriptions(p.prescription_id for p in payloads)
+    if not review.released:  # held already: the HIS sent it again
+        seen |= review.awaiting
     drugs = uow.records.drugs({line.drug_code for p in payloads for line in p.lines})
-    judged: list[_Judged | None] = []
-    for data in records.each():
+    judged: list[_Judged | str] = []
+    for record in records.each():
+        data = _as_issued(record)
+        if _after_dispensing(record, review):
+            judged.append("ignored")
+            continue
         if data.prescription_id in seen:
-            judged.append(None)
+            judged.append("repeated")
             continue
         try:
             facility = uow.directory.require(data.facility_id)
-            _known(drugs, {line.drug_code for line in data.lines})
+            held = _reviewed_before(facility, review)
+            if not held:
+                _known(drugs, {line.drug_code for line in data.lines})
         except PermanentError as error:
             records.refuse(error)
             continue
         seen.add(data.prescription_id)
         tier, kind = FacilityTier(facility.tier), FacilityType(facility.facility_type)
-        judged.append(_Judged(data, facility, _refused(data, drugs, tier, kind)))
+        refused = [] if held else _refused(data, drugs, tier, kind)
+        judged.append(_Judged(data, facility, refused, held))
     return judged, drugs
+
+
+def _as_issued(data: PrescriptionIssued | PrescriptionReleased) -> PrescriptionIssued:
+    """What is dispensed: the HIS's prescription, or the one the review released (the same
+    fields, as reviewed)."""
+    if isinstance(data, PrescriptionIssued):
+        return data
+    return PrescriptionIssued.model_validate(
+        data.model_dump(include=set(PrescriptionIssued.model_fields))
+    )
+
+
+def _after_dispensing(data: PrescriptionIssued | PrescriptionReleased, review: _Review) -> bool:
+    """A release of a prescription reviewed after dispensing: dispensed on the HIS's event
+    already, so nothing to do, unless pharmacy held it back (its policy lagged quality's)."""
+    return (
+        isinstance(data, PrescriptionReleased)
+        and not data.before_dispensing
+        and data.prescription_id not in review.awaiting
+    )
+
+
+def _reviewed_before(facility: KnownFacility, review: _Review) -> bool:
+    """An HIS prescription of a facility whose type its county reviews before dispensing."""
+    if review.released:
+        return False
+    return facility.facility_type in review.policies.get(facility.county_code, frozenset())
 
 
 @dataclass(frozen=True)
@@ -159,6 +247,20 @@ def _reject(uow: PharmacyUnitOfWork, verdict: _Judged, now: datetime) -> str:
     )
     _remember(uow, data, "rejected", Decimal("0.00"), now)
     return "rejected"
+
+
+def _hold(uow: PharmacyUnitOfWork, verdict: _Judged, now: datetime) -> str:
+    data = verdict.data
+    log.info("prescription held for the review before dispensing")
+    uow.records.hold_for_review(
+        AwaitingReviewRow(
+            prescription_id=data.prescription_id,
+            facility_id=data.facility_id,
+            issued_at=data.issued_at,
+            held_at=now,
+        )
+    )
+    return "awaiting_review"
 
 
 def _dispense(uow: PharmacyUnitOfWork, verdict: _Judged, stock: _Stock, now: datetime) -> str:

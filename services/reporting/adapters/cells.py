@@ -7,7 +7,8 @@ A batch's changes arrive together (see the unit of work); this module turns them
 2. one upsert per distinct flow cell, coalesced (``numerator = numerator + excluded…``) and
    sent as one executemany — a batch of 500 prescriptions touches a few dozen cells, not
    500 × 6;
-3. the level changes, in order, each a look-up, at most one insert and one ranged update.
+3. the level changes, in order, each a look-up, at most one insert and one ranged update;
+4. one upsert per cell put (a percentile ranked again), setting its values.
 
 Rows are written in key order, so two processes applying batches at once lock shared cells
 (a community's, the county's) in the same order. Level units are additionally serialised
@@ -29,7 +30,17 @@ from sqlalchemy.orm import Session
 
 from libs.events.catalogue.reporting import OrgUnitLevel, PeriodKind
 from services.reporting.adapters.schema import IndicatorCell
-from services.reporting.domain.cells import Add, CellKey, Change, Open, Reset, Shift, Unit
+from services.reporting.domain.cells import (
+    Add,
+    CellKey,
+    Change,
+    Open,
+    Put,
+    Rank,
+    Reset,
+    Shift,
+    Unit,
+)
 from services.reporting.domain.indicators import indicator
 from services.reporting.domain.periods import period_of
 
@@ -84,7 +95,10 @@ class CellStore:
     # --- writing -------------------------------------------------------------------------
 
     def apply(self, changes: Sequence[Change]) -> set[CellKey]:
-        """Apply ``changes`` (in the caller's transaction); returns every cell touched."""
+        """Apply ``changes`` (in the caller's transaction); returns every cell touched.
+        A :class:`Rank` must have been turned into a :class:`Put` first."""
+        if any(isinstance(c, Rank) for c in changes):
+            raise TypeError("rank percentile cells before applying their changes")
         touched: set[CellKey] = set()
         opens = [c for c in changes if isinstance(c, Open)]
         adds = [c for c in changes if isinstance(c, Add)]
@@ -98,7 +112,36 @@ class CellStore:
                     self._shift(change.indicator, change.unit, change.day, change.delta, touched)
                 else:
                     self._reset(change, touched)
+        self._put([c for c in changes if isinstance(c, Put)], touched)
         return touched
+
+    def lock(self, keys: Iterable[CellKey]) -> None:
+        """Serialise the cells ``keys`` with other transactions until this one ends (a
+        transaction-scoped advisory lock on PostgreSQL; SQLite has one writer at a time):
+        for cells computed from rows other transactions may be adding."""
+        if self._session.get_bind().dialect.name != "postgresql":
+            return
+        for key in sorted(set(keys)):
+            lock = zlib.crc32(f"reporting-cell:{key.cell_id}".encode()) & 0x7FFFFFFF
+            self._session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+
+    def _put(self, puts: Sequence[Put], touched: set[CellKey]) -> None:
+        last = {change.key: change for change in puts}
+        if not last:
+            return
+        rows = [_row(k, last[k].numerator, last[k].denominator, self._now) for k in sorted(last)]
+        insert = _insert(self._session)
+        upsert = insert.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={
+                "numerator": insert.excluded.numerator,
+                "denominator": insert.excluded.denominator,
+                "version": _TABLE.c.version + 1,
+                "updated_at": insert.excluded.updated_at,
+            },
+        )
+        self._session.execute(upsert, rows)
+        touched.update(last)
 
     def _open(self, opens: list[Open], touched: set[CellKey]) -> list[Add]:
         first: dict[CellKey, Open] = {}

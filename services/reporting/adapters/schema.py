@@ -91,6 +91,27 @@ class FeedEpisode(Base):
     __table_args__ = (Index("ix_feed_episodes_resumed", "resumed"),)
 
 
+class ReviewHold(Base):
+    """A held prescription's wait for a pharmacist's decision, kept so that the hold-time
+    percentiles of its day and month can be ranked again at every level (percentiles do not
+    add up). ``day`` and ``month`` are the periods of the decision, in the county's calendar;
+    ``community_id`` is the facility's community when the decision was counted."""
+
+    __tablename__ = "review_holds"
+
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prescription_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    month: Mapped[str] = mapped_column(String(10))
+    seconds: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_review_holds_day", "day"),
+        Index("ix_review_holds_month", "month"),
+    )
+
+
 MIGRATIONS = MigrationPlan(
     service="reporting",
     versions=Path(__file__).resolve().parents[1] / "migrations",

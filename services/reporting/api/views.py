@@ -41,6 +41,8 @@ class IndicatorView(BaseModel):
     sources: list[str]
     dated_by: str
     notes: str
+    percentile: int | None = None
+    """Set for a percentile: the value is the numerator, ranked over the denominator's count."""
 
 
 class ValueView(BaseModel):
@@ -85,6 +87,7 @@ def indicator_view(ind: Indicator) -> IndicatorView:
         sources=[registry.for_payload(source).type for source in ind.sources],
         dated_by=ind.dated_by,
         notes=ind.notes,
+        percentile=ind.percentile,
     )
 
 

@@ -9,7 +9,10 @@ changes, which the unit of work applies together at the end of a batch.
   (a budget's allowance for a period) and added once to its parent cells;
 - :class:`Shift` — a level indicator: a unit's level moves by ``delta`` from a day on;
 - :class:`Reset` — a level indicator: a facility's level becomes ``value`` on a day (unless
-  a later day is already known) and its parents follow by the difference.
+  a later day is already known) and its parents follow by the difference;
+- :class:`Rank` — a percentile indicator: rank the cell again from the durations kept for
+  it (the unit of work turns it into a :class:`Put` when the batch commits);
+- :class:`Put` — a cell becomes exactly ``numerator`` and ``denominator``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,19 @@ from decimal import Decimal
 from libs.events.catalogue.reporting import OrgUnitLevel, PeriodKind, cell_id
 from libs.events.catalogue.values import FacilityTier
 
-__all__ = ["Add", "CellKey", "Change", "Member", "Open", "Place", "Reset", "Shift", "Unit"]
+__all__ = [
+    "Add",
+    "CellKey",
+    "Change",
+    "Member",
+    "Open",
+    "Place",
+    "Put",
+    "Rank",
+    "Reset",
+    "Shift",
+    "Unit",
+]
 
 ZERO = Decimal(0)
 
@@ -119,4 +134,16 @@ class Reset:
     value: Decimal
 
 
-Change = Add | Open | Shift | Reset
+@dataclass(frozen=True)
+class Rank:
+    key: CellKey
+
+
+@dataclass(frozen=True)
+class Put:
+    key: CellKey
+    numerator: Decimal
+    denominator: Decimal
+
+
+Change = Add | Open | Shift | Reset | Rank | Put

@@ -56,10 +56,18 @@ class Indicator:
     periods: tuple[PeriodKind, ...] = BOTH_PERIODS
     decimals: int = 2
     notes: str = ""
+    percentile: int | None = None
+    """Set: the indicator is that percentile of durations, which do not add up level by
+    level; a cell holds the percentile (nearest rank) as its numerator and the number of
+    durations ranked as its denominator, recomputed from the durations kept for it."""
 
     def value(self, numerator: Decimal, denominator: Decimal) -> Decimal | None:
         """The indicator's value for a cell; ``None`` when its denominator is zero."""
-        if self.denominator is None:
+        if self.percentile is not None:
+            if denominator == 0:
+                return None  # nothing ranked
+            raw = numerator * self.factor
+        elif self.denominator is None:
             raw = numerator * self.factor
         elif denominator == 0:
             return None

@@ -22,6 +22,7 @@ from services.reporting.domain.definition import (
     Indicator,
     UnknownIndicator,
 )
+from services.reporting.domain.quality import QUALITY_INDICATORS
 from services.reporting.domain.systems import SYSTEM_INDICATORS
 
 __all__ = ["INDICATORS", "Behaviour", "Indicator", "UnknownIndicator", "indicator"]
@@ -280,6 +281,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "within a month counts at both.",
     ),
     *SYSTEM_INDICATORS,
+    *QUALITY_INDICATORS,
 )
 
 _BY_CODE = {i.code: i for i in INDICATORS}

@@ -11,7 +11,10 @@ Into an empty database (migrated, no cells):
    moves the right days. Their cells come from the changelog, not from these events;
 4. the silent feed episodes the gateway still retains (``gateway.feed``), so that a later
    resumption moves the minutes instead of counting its episode again; an open one is taken
-   as counted up to the rebuild (the minutes between the loss and the rebuild are missing).
+   as counted up to the rebuild (the minutes between the loss and the rebuild are missing);
+5. the durations of decided prescription holds the broker still retains
+   (``quality.prescription``), so that a later decision ranks its period's hold-time
+   percentiles over them too, and a decision delivered again is not kept twice.
 
 The worker then continues from its consumer group's committed offsets. What the changelog
 cannot give back: the changes of batches whose changelog records were still in the lost
@@ -30,6 +33,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
 from libs.events.catalogue.gateway import FeedResumed, FeedSilent
+from libs.events.catalogue.quality import PrescriptionReleased, PrescriptionReviewRejected
 from libs.events.catalogue.reporting import IndicatorCellUpdated
 from libs.events.catalogue.staffing import StationingEnded, StationingStarted
 from libs.events.codec import PermanentDecodeError, decode
@@ -43,6 +47,8 @@ from services.reporting.adapters.cells import CellStore
 from services.reporting.adapters.schema import IndicatorCell, StationingSpan
 from services.reporting.adapters.topic_reader import TopicRecord, read_topic
 from services.reporting.service_layer.feeds import restore_episode
+from services.reporting.service_layer.quality import restore_hold
+from services.reporting.service_layer.unit_of_work import ReportingUnitOfWork
 
 __all__ = ["DatabaseNotEmpty", "RebuildReport", "rebuild"]
 
@@ -52,6 +58,7 @@ CHANGELOG = registry.for_payload(IndicatorCellUpdated).topic
 ORGANISATION_TOPICS = ("organisation.community", "organisation.facility")
 STATIONING = registry.for_payload(StationingStarted).topic
 FEEDS = registry.for_payload(FeedSilent).topic
+REVIEWS = registry.for_payload(PrescriptionReleased).topic
 BATCH = 1000
 
 
@@ -67,6 +74,7 @@ class RebuildReport:
     organisation_events: int = 0
     stationings: int = 0
     feed_episodes: int = 0
+    review_holds: int = 0
 
 
 def _cell_row(data: IndicatorCellUpdated) -> dict[str, Any]:
@@ -93,8 +101,8 @@ def rebuild(
     prefix: str = "",
     timeout_s: float = 300.0,
 ) -> RebuildReport:
-    """Restore cells, the organisation copy, stationing spans and feed episodes into an
-    empty database."""
+    """Restore cells, the organisation copy, stationing spans, feed episodes and decided
+    holds into an empty database."""
     report = RebuildReport()
     with database.sessions() as session:
         if session.scalar(select(func.count()).select_from(IndicatorCell)):
@@ -105,6 +113,7 @@ def rebuild(
     )
     _restore_spans(database, bootstrap_servers, prefix, timeout_s, report)
     _restore_episodes(database, bootstrap_servers, prefix, timeout_s, report)
+    _restore_holds(uow_factory, bootstrap_servers, prefix, timeout_s, report)
     log.info("rebuilt", **report.__dict__)
     return report
 
@@ -214,3 +223,24 @@ def _restore_episodes(
             if isinstance(data, FeedSilent | FeedResumed):
                 report.feed_episodes += restore_episode(session, data, now)
         session.commit()
+
+
+def _restore_holds(
+    uow_factory: Callable[[], UnitOfWork],
+    bootstrap: str,
+    prefix: str,
+    timeout_s: float,
+    report: RebuildReport,
+) -> None:
+    uow = uow_factory()
+    if not isinstance(uow, ReportingUnitOfWork):
+        raise TypeError("restoring holds needs the reporting unit of work (its county)")
+    with uow:
+        for record in read_topic(bootstrap, REVIEWS, prefix=prefix, timeout_s=timeout_s):
+            try:
+                data = decode(record.value or b"", topic=REVIEWS).data
+            except PermanentDecodeError:
+                continue
+            if isinstance(data, PrescriptionReleased | PrescriptionReviewRejected):
+                report.review_holds += restore_hold(data, uow)
+        uow.commit()

@@ -32,6 +32,7 @@ from services.reporting.adapters.cells import CellStore
 from services.reporting.adapters.schema import IndicatorCell
 from services.reporting.domain.cells import Change, Member
 from services.reporting.domain.rules import County
+from services.reporting.service_layer import percentiles
 
 __all__ = ["ReportingUnitOfWork", "changelog_event"]
 
@@ -105,7 +106,7 @@ class ReportingUnitOfWork(UnitOfWork):
         changes = [c for tx, c in self._changes if tx not in self._rolled_back]
         if changes:
             store = CellStore(self.session, utc_now())
-            touched = store.apply(changes)
+            touched = store.apply(percentiles.rank(store, self.session, changes))
             for cell in store.read(touched):
                 self.publish(changelog_event(cell))
         self._changes.clear()

@@ -16,7 +16,7 @@ from services.gateway.service_layer.feeds import feed_health, scan
 from services.gateway.service_layer.unit_of_work import GatewayUnitOfWork
 from tests.support.gateway import JSON_SYSTEM, visit_message
 
-SILENT, RESUMED = "gateway.feed.silent.v1", "gateway.feed.resumed.v1"
+SILENT, RESUMED = "gateway.feed.fallen_silent.v1", "gateway.feed.resumed.v1"
 
 
 class Clock:

@@ -26,6 +26,7 @@ ROLES = {
     "referral": Role.COUNTY_ADMIN,
     "reporting": Role.COUNTY_ADMIN,
     "gateway": Role.COUNTY_ADMIN,
+    "quality": Role.PHARMACY_CENTRE,
 }
 #: The gateway's ingestion is called by a member system with its own credential.
 CALLERS = {"gateway": {"/fhir": basic(FHIR_SYSTEM), "/messages": basic(JSON_SYSTEM)}}

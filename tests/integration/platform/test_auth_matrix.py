@@ -35,7 +35,7 @@ from tests.support.gateway import (
 from tests.support.referral import resident_id, upward
 from tests.support.routes import Operation, mutating_operations
 
-SERVICES = ("pharmacy", "finance", "staffing", "referral", "gateway")
+SERVICES = ("pharmacy", "finance", "staffing", "referral", "gateway", "quality")
 CLINIC, STRANGER, HOSPITAL = "QS-T01", "QS-T02", "QS-H01"
 UNLIMITED = {"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000}
 
@@ -140,6 +140,7 @@ def target(op: Operation, resources: dict[str, str]) -> str:
         "stationing_id": "ST-0",
         "week_start": "2026-11-16",
         "system_id": JSON_SYSTEM,
+        "prescription_id": "RX-AUTH-0",
         **resources,
     }
     if op.path.startswith("/capacity"):

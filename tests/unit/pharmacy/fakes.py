@@ -15,7 +15,12 @@ from libs.events.catalogue.values import FacilityTier, FacilityType
 from libs.events.payload import Payload
 from libs.platform.clock import CountyClock
 from services.pharmacy.adapters.repository import Records, StockItems, Transfers
-from services.pharmacy.adapters.schema import PrescriptionRow, ShortageRow
+from services.pharmacy.adapters.schema import (
+    AwaitingReviewRow,
+    PrescriptionRow,
+    ReviewPolicyRow,
+    ShortageRow,
+)
 from services.pharmacy.domain.formulary import Drug
 from services.pharmacy.domain.items import StockItem
 from services.pharmacy.domain.policy import Policy
@@ -81,6 +86,8 @@ class FakeRecords:
     def __init__(self) -> None:
         self.formulary: dict[str, Drug] = {}
         self.prescriptions: dict[str, PrescriptionRow] = {}
+        self.policies: dict[str, ReviewPolicyRow] = {}
+        self.awaiting: dict[str, AwaitingReviewRow] = {}
         self.shortages: list[ShortageRow] = []
         self.resolved: list[tuple[str, str]] = []
 
@@ -92,6 +99,27 @@ class FakeRecords:
 
     def remember_prescription(self, row: PrescriptionRow) -> None:
         self.prescriptions[row.prescription_id] = row
+
+    def review_policies(self) -> dict[str, frozenset[str]]:
+        return {c: frozenset(p.review_before_dispensing) for c, p in self.policies.items()}
+
+    def keep_review_policy(self, row: ReviewPolicyRow) -> bool:
+        kept = self.policies.get(row.county_code)
+        if kept is not None and row.published_at <= kept.published_at:
+            return False
+        self.policies[row.county_code] = row
+        return True
+
+    def awaiting_review(self, prescription_ids: Iterable[str]) -> set[str]:
+        return {p for p in prescription_ids if p in self.awaiting}
+
+    def hold_for_review(self, row: AwaitingReviewRow) -> None:
+        assert row.prescription_id not in self.awaiting, "held twice"
+        self.awaiting[row.prescription_id] = row
+
+    def end_review_wait(self, prescription_ids: Iterable[str]) -> None:
+        for p in prescription_ids:
+            del self.awaiting[p]
 
     def add_shortage(self, row: ShortageRow) -> None:
         self.shortages.append(row)

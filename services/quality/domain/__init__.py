@@ -1,0 +1,1 @@
+"""The review centre's pure rules: what the county's review rules say of a prescription."""

@@ -1,0 +1,23 @@
+"""Quality service settings (environment prefix ``QUALITY_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from libs.platform.settings import REPO_ROOT, ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="QUALITY_", extra="ignore")
+
+    http_port: int = 8106
+    review_rules: Path = Field(
+        default=REPO_ROOT / "infra" / "quality" / "review-rules.yaml",
+        description="The county's prescription review rules, SLA and review-before types.",
+    )
+    sla_scan_interval_s: float = Field(
+        default=30.0, gt=0, description="How often held prescriptions are checked against the SLA."
+    )

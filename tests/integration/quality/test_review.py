@@ -1,0 +1,164 @@
+"""The review centre in-process, on each database, through its own handlers and API: what
+the rules release, hold and reject, a pharmacist's decisions, the SLA breach once, and the
+policy published once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
+from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
+from libs.events.envelope import utc_now
+from libs.platform.auth import Role
+from libs.platform.clock import CountyClock
+from libs.platform.worker import ServiceProcess
+from services.quality.service_layer.policy import publish_policy
+from services.quality.service_layer.sla import scan
+from services.quality.service_layer.unit_of_work import QualityUnitOfWork, quality_uow
+from tests.support.apps import holding_the_county, in_process, organisation_events
+from tests.support.databases import database_url
+from tests.support.harness import HandlerHarness, event_of
+
+RELEASED, HELD = "quality.prescription.released.v1", "quality.prescription.held.v1"
+REJECTED, OVERDUE = (
+    "quality.prescription.rejected.v1",
+    "quality.prescription.review_sla_breached.v1",
+)
+POLICY = "quality.policy.published.v1"
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    return organisation_events(
+        tmp_path_factory.mktemp("seed"), ("organisation.", "staffing.staff.")
+    )
+
+
+@pytest.fixture
+def quality(
+    db_kind: str, tmp_path: Path, seed: list[Any]
+) -> Iterator[tuple[ServiceProcess, HandlerHarness, TestClient]]:
+    with database_url(db_kind, tmp_path, "quality") as url:
+        process = in_process("quality", url, tmp_path / "data")
+        harness = holding_the_county(process, seed)
+        with TestClient(process.admin_app()) as client:
+            yield process, harness, client
+        harness.close()
+        process.database.dispose()
+
+
+def prescription(rx: str, facility: str, prescriber: str, *drugs: str) -> PrescriptionIssued:
+    tier = FacilityTier.PRIMARY if facility.startswith(("QS-T", "QS-C")) else FacilityTier.SECONDARY
+    return PrescriptionIssued(
+        prescription_id=rx,
+        facility_id=facility,
+        facility_tier=tier,
+        patient_pseudonym="b2" * 32,
+        prescriber_id=prescriber,
+        category=PrescriptionCategory.WESTERN,
+        lines=[
+            PrescriptionLine(line_no=i, drug_code=code, quantity=1, days_supply=28)
+            for i, code in enumerate(drugs, 1)
+        ],
+        total_amount=Decimal("20.00"),
+        issued_at=utc_now() - timedelta(minutes=3),
+    )
+
+
+def reviewed(harness: HandlerHarness, payload: PrescriptionIssued) -> None:
+    result = harness.apply(event_of(payload, source=f"/his/{payload.facility_id}"))
+    assert not result.dead_lettered, result.dead_lettered
+
+
+def of(harness: HandlerHarness, type_name: str, rx: str, **kw: Any) -> list[Any]:
+    return [e for e in harness.published(type_name, **kw) if e.data.prescription_id == rx]
+
+
+def as_(process: ServiceProcess, role: Role, facility: str | None = None) -> dict[str, str]:
+    token = process.token_authority.mint(subject="PH-001", role=role, facility_id=facility)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_rules_release_hold_and_reject(quality) -> None:
+    _, harness, _ = quality
+    reviewed(harness, prescription("RX-OK", "QS-T01", "S-T01-001", "QSY-W011"))
+    reviewed(harness, prescription("RX-MERO", "QS-T03", "S-T03-001", "QSY-W005"))
+    levofloxacin = prescription("RX-LEVO", "QS-T01", "S-T01-001", "QSY-W003")
+    reviewed(harness, levofloxacin)
+    reviewed(harness, prescription("RX-H01", "QS-H01", "S-H01-001", "QSY-W003"))
+
+    (ok,) = of(harness, RELEASED, "RX-OK")
+    assert ok.data.before_dispensing and ok.data.released_by == "rules"
+    assert [line.drug_code for line in ok.data.lines] == ["QSY-W011"]
+    (mero,) = of(harness, REJECTED, "RX-MERO")
+    assert mero.data.antibiotic and {f.rule for f in mero.data.findings} >= {
+        "antibiotic_special_outpatient"
+    }
+    (levo,) = of(harness, HELD, "RX-LEVO")
+    assert "antibiotic_facility_grade" in {f.rule for f in levo.data.findings}
+    (hospital,) = of(harness, RELEASED, "RX-H01")
+    assert hospital.data.before_dispensing is False
+    # The same prescription again (a resend under a new event id) is not reviewed again.
+    reviewed(harness, levofloxacin)
+    assert len(of(harness, HELD, "RX-LEVO")) == 1
+
+
+def test_a_pharmacist_decides_a_hold_once(quality) -> None:
+    process, harness, client = quality
+    reviewed(harness, prescription("RX-HOLD", "QS-T01", "S-T01-001", "QSY-W003"))
+    queue = client.get(
+        "/reviews", params={"state": "held"}, headers=as_(process, Role.PHARMACY_CENTRE)
+    )
+    assert [r["prescription_id"] for r in queue.json()["items"]] == ["RX-HOLD"]
+    path = "/reviews/QS-T01/RX-HOLD"
+    clinic = as_(process, Role.CLINIC_STAFF, "QS-T01")
+    assert client.post(f"{path}/reject", json={"reason": "x"}, headers=clinic).status_code == 403
+    answer = client.post(
+        f"{path}/reject",
+        json={"reason": "levofloxacin is not stocked for township use; prescribe amoxicillin"},
+        headers=as_(process, Role.PHARMACY_CENTRE),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == "rejected"
+    again = client.post(f"{path}/release", json={}, headers=as_(process, Role.PHARMACY_CENTRE))
+    assert again.status_code == 409
+    (rejected,) = of(harness, REJECTED, "RX-HOLD")
+    assert rejected.data.rejected_by == "PH-001" and rejected.data.held_at is not None
+    assert not of(harness, RELEASED, "RX-HOLD")
+
+
+def test_a_hold_past_its_sla_is_overdue_once(quality) -> None:
+    process, harness, _ = quality
+    reviewed(harness, prescription("RX-LATE", "QS-T01", "S-T01-001", "QSY-W003"))
+    base = quality_uow(process.unit_of_work())
+    later = utc_now() + timedelta(minutes=base.config.rules.review_sla_minutes + 1)
+    clock = CountyClock(base.config.clock.zone, now=lambda: later)
+    config = dataclasses.replace(base.config, clock=clock)
+
+    def uow() -> QualityUnitOfWork:
+        return QualityUnitOfWork(
+            process.database.sessions, source="/services/quality", config=config
+        )
+
+    assert scan(uow()) == ["RX-LATE"]
+    assert scan(uow()) == []
+    assert len(of(harness, OVERDUE, "RX-LATE", as_of=later)) == 1
+
+
+def test_the_policy_is_published_once_until_it_changes(quality) -> None:
+    process, harness, _ = quality
+    assert not publish_policy(quality_uow(process.unit_of_work()))  # published at start
+    (policy,) = harness.published(POLICY)
+    assert set(policy.data.review_before_dispensing) == {
+        "township_centre",
+        "community_centre",
+        "village_clinic",
+    }
