@@ -52,11 +52,12 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy libs services simulator tests bench
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
-# Two workers, one test file each at a time (module-scoped suites stay in one worker): most
-# end-to-end time is waiting on brokers and consumer groups, so two overlap well on 2 cores.
-PYTEST_WORKERS ?= 2
+# Three workers, one test file each at a time (module-scoped suites stay in one worker): most
+# end-to-end time is waiting on brokers and consumer groups, so three overlap well on 2
+# cores. Files are handed out in tests/conftest.py's RUN_ORDER, longest first.
+PYTEST_WORKERS ?= 3
 pytest: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 ## bench: the suite's numbers on this machine (docs/performance.md), on the embedded broker;

@@ -9,10 +9,11 @@ from libs.events.catalogue.pharmacy import (
     StockWrittenOff,
     TransferReceived,
 )
+from libs.events.catalogue.quality import ResultRecognised
 from libs.events.catalogue.referral import ReferralCompleted
 from libs.events.catalogue.staffing import SessionDelivered
 from libs.events.consuming import HandlerRegistry
-from services.finance.service_layer import drugs, fees, visits
+from services.finance.service_layer import drugs, fees, recognition, visits
 
 HANDLERS = HandlerRegistry()
 register_directory(HANDLERS)
@@ -26,3 +27,4 @@ HANDLERS.on_set(StockReceived)(drugs.record_receipt)
 HANDLERS.on_set(StockAdjusted)(drugs.record_adjustment)
 HANDLERS.on(ReferralCompleted)(fees.record_referral)
 HANDLERS.on(SessionDelivered)(fees.record_session)
+HANDLERS.on(ResultRecognised)(recognition.record_recognition)

@@ -1,13 +1,15 @@
 """Business metrics of the finance service, prefixed ``finance_``.
 
-Budget figures and the settlement backlog are read from the database at scrape time, so
-they are right from the first scrape after a restart; postings are counted as they commit.
+Budget figures, the settlement backlog and the savings of result recognition are read from
+the database at scrape time, so they are right from the first scrape after a restart;
+postings are counted as they commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
@@ -16,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from libs.platform.clock import CountyClock
-from services.finance.adapters.schema import Budget, InternalCharge, SettlementRun
+from services.finance.adapters.schema import Budget, InternalCharge, JournalLine, SettlementRun
+from services.finance.domain.accounts import RECOGNITION_SAVINGS
 from services.finance.domain.periods import next_period, period_end
 from services.finance.service_layer.budgets import OPEN
 from services.finance.service_layer.bundle_settlement import PROVISIONAL
@@ -81,24 +84,36 @@ def _backlog_families() -> dict[str, GaugeMetricFamily]:
     }
 
 
+def _savings_family() -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "finance_recognition_savings",
+        "Spending avoided by recognising earlier results (检查检验结果互认) so far: the balance "
+        "of the memorandum account 9001 in the community's member books.",
+        labels=["community"],
+    )
+
+
 class FinanceCollector(Collector):
-    """Bundle consumption per budget and how far behind the settlements are."""
+    """Bundle consumption per budget, how far behind the settlements are, and what result
+    recognition has saved."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: CountyClock) -> None:
         self._sessions = sessions
         self._clock = clock
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        budgets, backlog = _budget_families(), _backlog_families()
+        budgets, backlog, savings = _budget_families(), _backlog_families(), _savings_family()
         try:
             with self._sessions() as session:
                 now = self._clock.now()
                 self._measure_budgets(session, budgets, now)
                 self._measure_backlog(session, backlog, now)
+                self._measure_savings(session, savings)
         except Exception:  # the database is down: report nothing rather than fail the scrape
             return
         yield from budgets.values()
         yield from backlog.values()
+        yield savings
 
     def _measure_budgets(
         self, session: Session, families: dict[str, GaugeMetricFamily], now: datetime
@@ -139,3 +154,19 @@ class FinanceCollector(Collector):
         for kind, oldest, amount in pending:
             families["lag"].add_metric([kind], max(0.0, (now - _aware(oldest)).total_seconds()))
             families["amount"].add_metric([kind], float(amount))
+
+    @staticmethod
+    def _measure_savings(session: Session, family: GaugeMetricFamily) -> None:
+        """The avoided spending booked per community (reversals included), summed exactly."""
+        booked = session.execute(
+            select(
+                JournalLine.community_id,
+                func.sum(JournalLine.debit),
+                func.sum(JournalLine.credit),
+            )
+            .where(JournalLine.account_code == RECOGNITION_SAVINGS)
+            .group_by(JournalLine.community_id)
+            .order_by(JournalLine.community_id)
+        )
+        for community, debit, credit in booked:
+            family.add_metric([community], float(Decimal(debit) - Decimal(credit)))

@@ -11,6 +11,7 @@ import yaml
 
 from libs.platform.clock import CountyClock
 from libs.platform.settings import PlatformSettings
+from services.quality.domain.recognition import RecognitionCatalogue, parse_recognition
 from services.quality.domain.review import ReviewRules, parse_rules
 from services.quality.settings import Settings
 
@@ -20,6 +21,7 @@ __all__ = ["QualityConfig", "load_config"]
 @dataclass(frozen=True)
 class QualityConfig:
     rules: ReviewRules
+    recognition: RecognitionCatalogue
     clock: CountyClock
     county_code: str
 
@@ -40,6 +42,7 @@ def load_config(platform: PlatformSettings, settings: Settings) -> QualityConfig
     document = _yaml(settings.review_rules)
     return QualityConfig(
         rules=parse_rules({k: v for k, v in document.items() if k != "county_code"}),
+        recognition=parse_recognition(_yaml(settings.recognition)),
         clock=platform.county_clock(),
         county_code=str(document.get("county_code") or "QS"),
     )

@@ -1,15 +1,17 @@
 """Events the quality service consumes, and the handlers that apply them.
 
 - ``ingestion.prescription.issued.v1``: review every prescription a member's HIS issues;
+- ``ingestion.result.reported.v1``: the county's result index; ``ingestion.order.placed.v1``:
+  recognise an earlier result for the ordered test (互认), or say why not;
 - ``staffing.staff.*``: its copy of the prescribers' titles (antibiotic privileges);
 - ``organisation.*``: its copy of the facilities (types decide grades and when to review).
 """
 
 from libs.directory import register_handlers as register_directory
-from libs.events.catalogue.ingestion import PrescriptionIssued
+from libs.events.catalogue.ingestion import OrderPlaced, PrescriptionIssued, ResultReported
 from libs.events.catalogue.staffing import StaffDeactivated, StaffRegistered, StaffUpdated
 from libs.events.consuming import HandlerRegistry
-from services.quality.service_layer import prescribers, reviewing
+from services.quality.service_layer import prescribers, recognition, reviewing
 
 HANDLERS = HandlerRegistry()
 register_directory(HANDLERS)
@@ -17,3 +19,5 @@ HANDLERS.on(PrescriptionIssued)(reviewing.review_prescription)
 HANDLERS.on(StaffRegistered)(prescribers.record_staff_registered)
 HANDLERS.on(StaffUpdated)(prescribers.record_staff_updated)
 HANDLERS.on(StaffDeactivated)(prescribers.record_staff_deactivated)
+HANDLERS.on(ResultReported)(recognition.index_result)
+HANDLERS.on(OrderPlaced)(recognition.decide_order)

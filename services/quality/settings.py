@@ -18,6 +18,10 @@ class Settings(ServiceSettings):
         default=REPO_ROOT / "infra" / "quality" / "review-rules.yaml",
         description="The county's prescription review rules, SLA and review-before types.",
     )
+    recognition: Path = Field(
+        default=REPO_ROOT / "infra" / "quality" / "recognition.yaml",
+        description="Recognised items with their windows and prices, and accredited members.",
+    )
     sla_scan_interval_s: float = Field(
         default=30.0, gt=0, description="How often held prescriptions are checked against the SLA."
     )

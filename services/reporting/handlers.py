@@ -16,6 +16,8 @@ from libs.events.catalogue.quality import (
     PrescriptionReleased,
     PrescriptionReviewOverdue,
     PrescriptionReviewRejected,
+    ResultNotRecognised,
+    ResultRecognised,
 )
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
@@ -55,3 +57,5 @@ HANDLERS.on_set(PrescriptionReleased)(quality.prescriptions_released)
 HANDLERS.on(PrescriptionHeld)(quality.on_prescription_held)
 HANDLERS.on(PrescriptionReviewRejected)(quality.on_prescription_rejected)
 HANDLERS.on(PrescriptionReviewOverdue)(quality.on_review_overdue)
+HANDLERS.on_set(ResultRecognised)(quality.results_recognised)
+HANDLERS.on_set(ResultNotRecognised)(quality.results_not_recognised)

@@ -2,7 +2,8 @@
 systems and the centre's pharmacists use: a township doctor's antibiotic above the
 centre's grade is held, a pharmacist rejects it, pharmacy never dispenses it and reporting
 counts it; an ordinary prescription is released and dispensed; a hold nobody decides
-breaches its SLA exactly once."""
+breaches its SLA exactly once; a repeat test inside its window is recognised and finance
+books the avoided cost."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ import pytest
 import yaml
 
 from libs.events import encode, new_event
-from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
-from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
+from libs.events.catalogue.ingestion import (
+    OrderPlaced,
+    PrescriptionIssued,
+    PrescriptionLine,
+    ResultReported,
+)
+from libs.events.catalogue.values import FacilityTier, PrescriptionCategory, TestKind
 from libs.events.codec import decode
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
@@ -65,8 +71,10 @@ def test_the_review_centre_decides_what_pharmacy_dispenses(
         "QUALITY_REVIEW_RULES": str(tmp_path / "rules.yaml"),
         "QUALITY_SLA_SCAN_INTERVAL_S": "1",
     }
-    running = suite.start("staffing", "pharmacy", "reporting", "quality", env=env)
-    pharmacy, reporting, quality = (running[n] for n in ("pharmacy", "reporting", "quality"))
+    running = suite.start("staffing", "pharmacy", "finance", "reporting", "quality", env=env)
+    pharmacy, finance, reporting, quality = (
+        running[n] for n in ("pharmacy", "finance", "reporting", "quality")
+    )
     wait_for(lambda: consumed(pharmacy, "quality.policy") >= 1, what="pharmacy's policy copy")
     wait_for(lambda: consumed(quality, "staffing.staff") >= 48, what="quality's prescribers")
     wait_for(lambda: quality.get_json(f"/directory/facilities/{CLINIC}"), what="the clinic")
@@ -121,3 +129,55 @@ def test_the_review_centre_decides_what_pharmacy_dispenses(
         lambda: consumed(reporting, "quality.prescription") >= 5,
         what="reporting counting the reviews (2 holds, a release, a rejection, a breach)",
     )
+
+    # A liver panel done at the county hospital three days ago, ordered again at the clinic.
+    recognised = repeat_order(suite.bootstrap, quality)
+    assert recognised.data.earlier_result_id == "LAB-Q-1"
+    assert str(recognised.data.avoided_cost) == "60.00"
+
+    def booked() -> list[Any]:
+        with finance.client(Role.FINANCE_CENTRE) as client:
+            journal = client.get("/ledger/journal", params={"entry_type": "recognition_saving"})
+        return list(journal.json()["items"]) if journal.status_code == 200 else []
+
+    (entry,) = wait_for(booked, what="finance booking the avoided cost")
+    assert {line["debit"] for line in entry["lines"]} >= {"60.00"}
+
+
+def repeat_order(bootstrap: str, quality: ServiceHandle) -> Any:
+    """Report a result at the county hospital, then order the same item at the clinic; the
+    recognition event quality publishes for the order."""
+    now = utc_now()
+    result = ResultReported(
+        result_id="LAB-Q-1",
+        facility_id="QS-H01",
+        facility_tier=FacilityTier.TERTIARY,
+        patient_pseudonym="c3" * 32,
+        test_kind=TestKind.LABORATORY,
+        test_code="LFT",
+        reported_at=now - timedelta(days=3),
+    )
+    produce(bootstrap, "ingestion.result", [encode(new_event(result, source="/his/QS-H01"))],
+            key=b"QS-H01")  # fmt: skip
+    wait_for(lambda: consumed(quality, "ingestion.result") >= 1, what="the result indexed")
+    order = OrderPlaced(
+        order_id="ORD-Q-1",
+        facility_id=CLINIC,
+        facility_tier=FacilityTier.PRIMARY,
+        patient_pseudonym="c3" * 32,
+        test_kind=TestKind.LABORATORY,
+        test_code="LFT",
+        ordered_at=now - timedelta(minutes=1),
+    )
+    produce(bootstrap, "ingestion.order", [encode(new_event(order, source=f"/his/{CLINIC}"))],
+            key=CLINIC.encode())  # fmt: skip
+    (found,) = wait_for(
+        lambda: [
+            e
+            for e in (decode(r.value) for r in read_all(bootstrap, "quality.recognition"))
+            if getattr(e.data, "order_id", None) == "ORD-Q-1"
+        ],
+        what="the order's recognition",
+    )
+    assert found.type == "quality.recognition.recognised.v1"
+    return found

@@ -40,6 +40,7 @@ class EntryType(StrEnum):
     PERFORMANCE_PAY = "performance_pay"  # the performance fund allocated at period close
     BUDGET_SETTLEMENT = "budget_settlement"  # the fund's monthly provisional payment
     BUDGET_RECONCILIATION = "budget_reconciliation"  # the year-end reconciliation
+    RECOGNITION_SAVING = "recognition_saving"  # a repeat test avoided (结果互认): memorandum
     MANUAL = "manual"
     REVERSAL = "reversal"
 

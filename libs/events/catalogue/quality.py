@@ -144,3 +144,53 @@ class PrescriptionReviewOverdue(Payload):
     decide_by: Instant
     detected_at: Instant
     escalated_to: Code = Field(description="Who was alerted, e.g. review_centre_lead.")
+
+
+# --- result mutual recognition (检查检验结果互认): topic quality.recognition, keyed by the
+# ordering facility --------------------------------------------------------------------------
+
+
+class NotRecognisedReason(StrEnum):
+    ITEM_NOT_RECOGNISED = "item_not_recognised"  # not on the county's list of recognised items
+    NO_EARLIER_RESULT = "no_earlier_result"  # the patient has no result of it on record
+    OUTSIDE_WINDOW = "outside_window"  # the latest one is older than the item's window
+    NOT_ACCREDITED = "not_accredited"  # done where the item's quality control is not passed
+
+
+@event_type(
+    "quality.recognition.recognised.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="decided_at",
+    identity=("facility_id", "order_id"),
+)
+class ResultRecognised(Payload):
+    """An ordered test the patient already had, within the item's window at an accredited
+    member: the earlier result is recognised and the repeat avoided (its price saved)."""
+
+    order_id: Identifier
+    facility_id: Identifier = Field(description="The facility that ordered the repeat.")
+    test_code: Code
+    earlier_result_id: Identifier
+    earlier_facility_id: Identifier
+    earlier_reported_at: Instant
+    window_days: int = Field(ge=1, le=3650)
+    avoided_cost: Amount = Field(description="The item's price: what the repeat would cost.")
+    decided_at: Instant
+
+
+@event_type(
+    "quality.recognition.not_recognised.v1",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="decided_at",
+    identity=("facility_id", "order_id"),
+)
+class ResultNotRecognised(Payload):
+    """An ordered test that no earlier result stands in for, and why."""
+
+    order_id: Identifier
+    facility_id: Identifier
+    test_code: Code
+    reason: NotRecognisedReason
+    decided_at: Instant

@@ -3,6 +3,11 @@
 Every member keeps its own books, accounted centrally (独立建账、集中核算); the community's
 pool books hold the insurance bundle and the special fund. The posting rules name these
 codes, so the chart is part of the system's accounting design, not local policy.
+
+Memorandum accounts (备查, class 9: outside the financial classes 1–5 and the budgetary
+classes 6–8 of the government accounting system) record what is worth counting but is not
+money: a repeat test avoided by recognising an earlier result. They come in pairs and an
+entry's memorandum lines balance among themselves, so they never touch the balance sheet.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ class AccountType(StrEnum):
     NET_ASSETS = "net_assets"
     REVENUE = "revenue"
     EXPENSE = "expense"
+    MEMORANDUM = "memorandum"  # off the balance sheet (备查): counted, not money
 
     @property
     def debit_normal(self) -> bool:
-        """Whether a positive balance of this type is a debit balance."""
+        """Whether a positive balance of this type is a debit balance (a memorandum pair has
+        one of each: see the accounts themselves)."""
         return self in (AccountType.ASSET, AccountType.EXPENSE)
 
 
@@ -42,7 +49,7 @@ class Account:
 
 _F, _P = Scope.FACILITY, Scope.POOL
 _A, _L, _N = AccountType.ASSET, AccountType.LIABILITY, AccountType.NET_ASSETS
-_R, _E = AccountType.REVENUE, AccountType.EXPENSE
+_R, _E, _M = AccountType.REVENUE, AccountType.EXPENSE, AccountType.MEMORANDUM
 
 CHART: dict[str, Account] = {
     a.code: a
@@ -64,6 +71,15 @@ CHART: dict[str, Account] = {
         Account("5001", "Cost of drugs dispensed", "药品费", _E, _F),
         Account("5002", "Inventory losses and write-offs", "存货盘亏及报损", _E, _F),
         Account("5101", "Internal fees paid", "内部服务费用", _E, _F),
+        # memorandum (备查), in each member's books: debit 9001, credit 9002
+        Account("9001", "Spending avoided by result recognition", "互认节约费用", _M, _F),
+        Account(
+            "9002",
+            "Savings to the insurance fund and patients (memorandum)",
+            "医保基金及患者节约备查",
+            _M,
+            _F,
+        ),
         # --- each community's pool books
         Account("1003", "Pool bank deposits", "统筹资金存款", _A, _P),
         Account("1221", "Receivable from the insurance fund", "应收医保基金款", _A, _P),
@@ -98,6 +114,8 @@ INTERNAL_FEES_EARNED = "4101"
 DRUG_COST = "5001"
 INVENTORY_LOSS = "5002"
 INTERNAL_FEES_PAID = "5101"
+RECOGNITION_SAVINGS = "9001"
+SAVINGS_MEMORANDUM = "9002"
 POOL_BANK = "1003"
 FUND_RECEIVABLE = "1221"
 BUNDLE_UNCONSUMED = "2201"

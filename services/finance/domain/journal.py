@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from libs.events.catalogue.finance import EntryType
-from services.finance.domain.accounts import Scope, account
+from services.finance.domain.accounts import AccountType, Scope, account
 
 __all__ = [
     "ZERO",
@@ -93,10 +93,12 @@ def cr(book: Book, code: str, amount: Decimal) -> Line:
 
 def check_lines(lines: Sequence[Line]) -> None:
     """Raise unless every line is one-sided, exact to the cent, on a chart account of the
-    right scope, and the lines balance in every book."""
+    right scope, and the lines balance in every book; memorandum lines (off the balance
+    sheet) must balance among themselves too, so no amount crosses onto the balance sheet."""
     if len(lines) < 2:
         raise UnbalancedEntry("an entry needs at least two lines")
     per_book: dict[Book, Decimal] = defaultdict(lambda: ZERO)
+    memoranda: dict[Book, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
         known = account(line.account)
         if known is None:
@@ -110,9 +112,14 @@ def check_lines(lines: Sequence[Line]) -> None:
         if (line.debit > 0) == (line.credit > 0):
             raise UnbalancedEntry("a line has exactly one of debit or credit")
         per_book[line.book] += line.amount
+        if known.type is AccountType.MEMORANDUM:
+            memoranda[line.book] += line.amount
     for book, net in per_book.items():
         if net != 0:
             raise UnbalancedEntry(f"the lines in the books of {book} are off by {net}")
+    for book, net in memoranda.items():
+        if net != 0:
+            raise UnbalancedEntry(f"the memorandum lines in the books of {book} are off by {net}")
 
 
 @dataclass(frozen=True)

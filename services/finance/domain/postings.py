@@ -1,5 +1,6 @@
 """Posting rules for what happens at the members: drugs dispensed, moved between members,
-received, adjusted and written off; internal fees for referrals and expert sessions.
+received, adjusted and written off; internal fees for referrals and expert sessions; repeat
+tests avoided by recognising an earlier result (a memorandum, not money).
 
 Drugs move between members at the formulary's unified price (统一价格): the receiver's
 inventory and its debt to the sender are the unified price; the sender gives up the lots at
@@ -22,6 +23,7 @@ __all__ = [
     "internal_fee_lines",
     "lots_cost",
     "receipt_lines",
+    "recognition_saving_lines",
     "transfer_lines",
     "write_off_lines",
 ]
@@ -93,4 +95,13 @@ def internal_fee_lines(payer: Book, payee: Book, fee: Decimal) -> list[Line]:
         cr(payer, acc.DUE_TO_MEMBERS, fee),
         dr(payee, acc.DUE_FROM_MEMBERS, fee),
         cr(payee, acc.INTERNAL_FEES_EARNED, fee),
+    ]
+
+
+def recognition_saving_lines(member: Book, avoided_cost: Decimal) -> list[Line]:
+    """A repeat test avoided (检查检验结果互认): its price, in the ordering member's memorandum
+    accounts. Nothing was spent or received, so no balance-sheet account moves."""
+    return [
+        dr(member, acc.RECOGNITION_SAVINGS, avoided_cost),
+        cr(member, acc.SAVINGS_MEMORANDUM, avoided_cost),
     ]

@@ -59,6 +59,38 @@ class Prescriber(Base):
     as_of: Mapped[datetime] = mapped_column(_Instant)
 
 
+class IndexedResult(Base):
+    """The county's result index (检查检验结果索引): every result a member reported, by
+    patient (pseudonym) and item, to recognise it when another member orders the item."""
+
+    __tablename__ = "result_index"
+
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    result_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patient_pseudonym: Mapped[str] = mapped_column(String(64))
+    test_code: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(_Instant)
+
+    __table_args__ = (
+        Index("ix_result_index_patient_item", "patient_pseudonym", "test_code", "reported_at"),
+    )
+
+
+class OrderDecision(Base):
+    """What quality decided for an order: recognised (the earlier result named) or why not."""
+
+    __tablename__ = "order_decisions"
+
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    test_code: Mapped[str] = mapped_column(String(32))
+    recognised: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    earlier_result_id: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(_Instant)
+
+
 class PublishedPolicy(Base):
     """The review policy last published (so a restart publishes it only when it changed)."""
 

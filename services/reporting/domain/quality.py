@@ -1,7 +1,9 @@
 """Indicators of medical quality (医疗质量一体化): the prescription reviews of the county's
 review centre (审方中心) — how many prescriptions it reviewed, how many the rules held for a
 pharmacist or rejected, how many prescribe an antibiotic, holds left past the review SLA and
-how long the held ones waited for a pharmacist.
+how long the held ones waited for a pharmacist — and the mutual recognition of test and
+imaging results (检查检验结果互认): how many ordered tests an earlier result stood in for,
+their share and the repeats' cost avoided.
 
 Every prescription is reviewed once: its first review event is exactly one of released by
 the rules at once (``held_at`` None), held, or rejected by the rules at once (``held_at``
@@ -18,6 +20,8 @@ from libs.events.catalogue.quality import (
     PrescriptionReleased,
     PrescriptionReviewOverdue,
     PrescriptionReviewRejected,
+    ResultNotRecognised,
+    ResultRecognised,
 )
 from services.reporting.domain.definition import ALL_LEVELS, Indicator
 
@@ -49,6 +53,21 @@ _HOLD_NOTES = (
     "(`review_holds`) and a cell is ranked again from them whenever a hold decided in its "
     "period is recorded; its denominator is the number of holds ranked. A period without a "
     "decided hold has no value."
+)
+
+
+_AT_THE_ORDERING_FACILITY = (
+    "At the member facility that ordered the test or examination, rolled up to its community "
+    "and the county: numerator and denominator add up level by level."
+)
+_RECOGNISED = (
+    "Ordered tests and examinations whose earlier result (within the item's window, at an "
+    "accredited member) was recognised, the repeat avoided"
+)
+_RECOGNITION_EVENTS = (ResultRecognised, ResultNotRecognised)
+_ONCE_PER_ORDER = (
+    "An order counts once, by its facility and order id, whatever its event id (a resend "
+    "counts nothing)."
 )
 
 
@@ -154,6 +173,56 @@ QUALITY_INDICATORS: tuple[Indicator, ...] = (
     ),
     _hold_time(50),
     _hold_time(90),
+    Indicator(
+        code="result_recognition_rate",
+        name="Test and imaging result recognition rate",
+        name_zh="检查检验结果互认率",
+        numerator=_RECOGNISED,
+        denominator="Ordered tests and examinations of items on the county's list of "
+        "recognised items: those recognised, and those not recognised for want of an earlier "
+        "result (`no_earlier_result`), because it was older than the item's window "
+        "(`outside_window`) or done where the item's quality control is not passed "
+        "(`not_accredited`) — not orders of items off the list (below)",
+        factor=100,
+        unit="%",
+        levels=ALL_LEVELS,
+        levels_why=_AT_THE_ORDERING_FACILITY,
+        sources=_RECOGNITION_EVENTS,
+        dated_by="`decided_at`",
+        notes="An order of an item not on the county's list of recognised items "
+        "(`item_not_recognised`) counts in neither: no earlier result of it could have "
+        "been recognised, so it is not a missed recognition. " + _ONCE_PER_ORDER,
+    ),
+    Indicator(
+        code="results_recognised",
+        name="Results recognised",
+        name_zh="互认项目数",
+        numerator=_RECOGNISED,
+        denominator=None,
+        factor=1,
+        unit="items",
+        levels=ALL_LEVELS,
+        levels_why=_AT_THE_ORDERING_FACILITY,
+        sources=(ResultRecognised,),
+        dated_by="`decided_at`",
+        decimals=0,
+        notes=_ONCE_PER_ORDER,
+    ),
+    Indicator(
+        code="recognition_avoided_cost",
+        name="Cost avoided by result recognition",
+        name_zh="互认节约费用",
+        numerator="The prices of the repeats avoided by recognised results (`avoided_cost`, "
+        "the item's price), to the fen",
+        denominator=None,
+        factor=1,
+        unit="yuan",
+        levels=ALL_LEVELS,
+        levels_why=_AT_THE_ORDERING_FACILITY,
+        sources=(ResultRecognised,),
+        dated_by="`decided_at`",
+        notes="Summed exactly (cells hold yuan to the fen). " + _ONCE_PER_ORDER,
+    ),
 )
 
 

@@ -5,18 +5,27 @@ facility to cell changes, like :mod:`rules`.
 A prescription's first review (released or rejected by the rules at once, or held) counts
 it as reviewed, held or rejected, and prescribing an antibiotic or not; a hold's decision
 (``held_at`` set) counts a rejection if it rejects, and ranks the hold-time percentiles of
-its day and month again."""
+its day and month again.
+
+A test or examination ordered is decided once by the county's result recognition: a
+recognised one counts as recognised (and its price as the cost avoided) in the rate's
+numerator and denominator; one not recognised counts in the denominator only, unless its item
+is not on the county's list (``item_not_recognised``), which counts nowhere."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from libs.events.catalogue.quality import (
+    NotRecognisedReason,
     PrescriptionHeld,
     PrescriptionReleased,
     PrescriptionReviewOverdue,
     PrescriptionReviewRejected,
+    ResultNotRecognised,
+    ResultRecognised,
 )
+from libs.events.payload import cents
 from services.reporting.domain.cells import CellKey, Change, Member, Rank
 from services.reporting.domain.indicators import indicator
 from services.reporting.domain.periods import period_of
@@ -25,6 +34,8 @@ from services.reporting.domain.rules import ONE, ZERO, County, flow
 __all__ = [
     "hold_decided",
     "hold_seconds",
+    "result_not_recognised",
+    "result_recognised",
     "review_held",
     "review_overdue",
     "review_rejected",
@@ -37,6 +48,9 @@ REJECTED_SHARE = indicator("prescription_rejected_share")
 ANTIBIOTIC_RATE = indicator("antibiotic_prescription_rate")
 REVIEW_BREACHES = indicator("review_sla_breaches")
 HOLD_TIMES = (indicator("review_hold_minutes_p50"), indicator("review_hold_minutes_p90"))
+RECOGNITION_RATE = indicator("result_recognition_rate")
+RECOGNISED = indicator("results_recognised")
+AVOIDED_COST = indicator("recognition_avoided_cost")
 
 
 def _first_review(
@@ -105,3 +119,25 @@ def hold_decided(member: Member, decided_at: datetime, county: County) -> list[C
 def hold_seconds(held_at: datetime, decided_at: datetime) -> int:
     """How long a hold waited for its decision, in whole seconds (0 if the clocks disagree)."""
     return max(0, int((decided_at - held_at).total_seconds()))
+
+
+def result_recognised(data: ResultRecognised, member: Member, county: County) -> list[Change]:
+    """An earlier result recognised at the ordering facility: the repeat and its price avoided."""
+    day = county.clock.date_of(data.decided_at)
+    place = county.place(member)
+    return (
+        flow(RECOGNITION_RATE, place, day, ONE, ONE)
+        + flow(RECOGNISED, place, day, ONE)
+        + flow(AVOIDED_COST, place, day, cents(data.avoided_cost))
+    )
+
+
+def result_not_recognised(
+    data: ResultNotRecognised, member: Member, county: County
+) -> list[Change]:
+    """A missed recognition (the rate's denominator), unless the item is not one the county
+    recognises at all."""
+    if data.reason is NotRecognisedReason.ITEM_NOT_RECOGNISED:
+        return []
+    day = county.clock.date_of(data.decided_at)
+    return flow(RECOGNITION_RATE, county.place(member), day, ZERO, ONE)

@@ -5,7 +5,10 @@ A hold's decision keeps the hold's duration (:class:`ReviewHold`) before it asks
 periods' percentiles to be ranked again; a second decision of the same hold (released, then
 rejected, or the other way round) counts nothing. A resend under a new event id is the
 backbone's to skip (the catalogue's identity). Released prescriptions are nearly every
-prescription: they are handled as a set, like the members' feeds."""
+prescription: they are handled as a set, like the members' feeds.
+
+Result recognition decides every test and examination ordered, once each: both of its events
+are handled as sets, like the orders themselves; they keep nothing but their cells."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from libs.events.catalogue.quality import (
     PrescriptionReleased,
     PrescriptionReviewOverdue,
     PrescriptionReviewRejected,
+    ResultNotRecognised,
+    ResultRecognised,
 )
 from libs.events.catalogue.reporting import PeriodKind
 from libs.events.consuming.sets import RecordSet
@@ -30,9 +35,13 @@ __all__ = [
     "on_prescription_held",
     "on_prescription_rejected",
     "on_prescription_released",
+    "on_result_not_recognised",
+    "on_result_recognised",
     "on_review_overdue",
     "prescriptions_released",
     "restore_hold",
+    "results_not_recognised",
+    "results_recognised",
 ]
 
 
@@ -70,6 +79,33 @@ def on_prescription_rejected(data: PrescriptionReviewRejected, uow: ReportingUni
 
 def on_review_overdue(data: PrescriptionReviewOverdue, uow: ReportingUnitOfWork) -> None:
     uow.record(quality_rules.review_overdue(data, uow.member(data.facility_id), uow.county))
+
+
+def results_recognised(records: RecordSet[ResultRecognised], uow: ReportingUnitOfWork) -> None:
+    for recognised in records.each():
+        try:
+            on_result_recognised(recognised, uow)
+        except PermanentError as refusal:  # raised before anything was recorded
+            records.refuse(refusal)
+
+
+def results_not_recognised(
+    records: RecordSet[ResultNotRecognised], uow: ReportingUnitOfWork
+) -> None:
+    for missed in records.each():
+        try:
+            on_result_not_recognised(missed, uow)
+        except PermanentError as refusal:  # raised before anything was recorded
+            records.refuse(refusal)
+
+
+def on_result_recognised(data: ResultRecognised, uow: ReportingUnitOfWork) -> None:
+    uow.record(quality_rules.result_recognised(data, uow.member(data.facility_id), uow.county))
+
+
+def on_result_not_recognised(data: ResultNotRecognised, uow: ReportingUnitOfWork) -> None:
+    member = uow.member(data.facility_id)
+    uow.record(quality_rules.result_not_recognised(data, member, uow.county))
 
 
 def restore_hold(
