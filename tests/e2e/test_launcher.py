@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from libs.launcher.config import SERVICES
 from libs.launcher.ports import free_port, listening_pids
@@ -37,6 +38,7 @@ def alive(pid: int) -> bool:
     return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
 
 
+@pytest.mark.timeout(600)  # seven services started twice and a simulated period: ~4-5 min
 def test_the_embedded_suite_simulates_survives_a_broker_crash_and_stops_on_ctrl_c(
     tmp_path: Path,
 ) -> None:

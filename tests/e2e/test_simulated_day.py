@@ -24,7 +24,7 @@ from tests.support.simulation import (
     simulated_days,
 )
 
-SERVICES = ("staffing", "pharmacy", "finance", "referral", "reporting", "gateway")
+SERVICES = ("staffing", "pharmacy", "finance", "referral", "reporting")
 
 
 def test_a_simulated_day_causes_every_reaction_and_everything_reconciles(suite: Suite) -> None:
