@@ -4,19 +4,18 @@ own (its brokers are killed, which the run's shared cluster must never see):
 
 - chaos: every service is SIGKILLed and restarted on its database three times while the day
   is played;
-- crash: the broker leading most ingestion partitions is SIGKILLed in the morning peak and
-  started again; in the afternoon peak two of three brokers are down, below min ISR 2:
-  producers and relays hold without loss, consumers wait, and everything drains when the
-  brokers return;
-- stall: the broker coordinating the consumer groups is frozen (SIGSTOP) past the session
-  timeouts in the morning peak, then resumed; from the afternoon peak a rolling restart of
-  all three brokers (each stopped, started, caught up).
+- brokers: the broker leading most ingestion partitions is SIGKILLed in the morning peak and
+  started again; then the broker coordinating the consumer groups is frozen (SIGSTOP) past
+  the session timeouts and resumed; in the afternoon peak two of three brokers are down,
+  below min ISR 2 (producers and relays hold without loss, consumers wait, and everything
+  drains when the brokers return); from the evening a rolling restart of all three brokers
+  (each stopped, started, caught up).
 
 After each run every indicator, every facility's stock of every drug and every book's
 account totals equal the undisturbed run's, nothing is dead-lettered that it did not
-dead-letter, and both runs reconcile: nothing lost, nothing doubled. Two broker faults share
-a day (the second begins once the first is over, at 14:00 at the earliest): a day costs
-about two minutes to set up, play and read back, the faults a few seconds each.
+dead-letter, and both runs reconcile: nothing lost, nothing doubled. The four broker faults
+share one day (each begins at its hour at the earliest, once the one before is over): a day
+costs two to four minutes of CI to set up, play and read back, a fault a few seconds.
 
 Kafka's idempotent producer and group protocol ride out most broker faults without
 delivering anything twice. Records arrive twice when a producer gives up on a send and sends
@@ -29,7 +28,7 @@ broker fault begins at 08:00 of the simulated day, when the morning peak begins.
 ``BREAK_DEDUP=1`` the disturbed suites run with deduplication broken on purpose: every test
 here then fails (a rolling restart alone, each broker shut down cleanly with its partitions
 handed over first, delivers nothing twice: it shows that nothing is lost, not that
-deduplication works, which is why it shares a day with the frozen coordinator).
+deduplication works, which is why it shares a day with the other faults).
 
 Real Kafka only: the embedded broker is one node and keeps nothing across a restart.
 PostgreSQL only, as every end-to-end test: a SIGKILLed service's open transaction is then
@@ -61,16 +60,16 @@ from tests.support.testbed import uses_tansu_only
 
 pytestmark = pytest.mark.e2e
 
-#: Each disturbed day is spread over this many real seconds (two per simulated hour), so
-#: the faults land mid-stream.
-PLAY_S = 48.0
+#: The broker faults' day is spread over this many real seconds (three per simulated hour),
+#: so that its four faults land mid-stream.
+PLAY_S = 72.0
 #: Services are killed over a longer day: each three times, each restart ready before the next.
 CHAOS_PLAY_S = 45.0
 KILLS_PER_SERVICE = int(os.environ.get("CHAOS_KILLS", "3"))
 CHAOS_SEED = int(os.environ.get("CHAOS_SEED", str(SEED)))
-#: When a day's two broker faults begin at the earliest, in simulated hours: the morning and
-#: the afternoon peaks (a fault at night meets no traffic).
-MORNING, AFTERNOON = 8, 14
+#: When the broker faults begin at the earliest, in simulated hours: the morning and the
+#: afternoon peaks and the evening (a fault at night meets no traffic).
+MORNING, LATE_MORNING, AFTERNOON, EVENING = 8, 10, 14, 18
 DOWN_S = 8.0
 #: Past the test consumers' session timeout (6 s) and the broker's own (9 s), after which
 #: the controller fences it and its partitions get new leaders.
@@ -190,8 +189,12 @@ def rolling_restart(cluster: KafkaCluster, prefix: str, log: FaultLog) -> None:
 
 
 FAULTS: dict[str, Script] = {
-    "crash": ((MORNING, kill_the_ingestion_leader), (AFTERNOON, two_brokers_down)),
-    "stall": ((MORNING, freeze_a_broker), (AFTERNOON, rolling_restart)),
+    "brokers": (
+        (MORNING, kill_the_ingestion_leader),
+        (LATE_MORNING, freeze_a_broker),
+        (AFTERNOON, two_brokers_down),
+        (EVENING, rolling_restart),
+    ),
 }
 
 
