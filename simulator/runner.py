@@ -104,10 +104,12 @@ class Simulation:
             time.sleep(1)
         pharmacy = self.apis["pharmacy"]
         last = self.county.facilities[-1].facility_id
-        while True:  # the pharmacy's copies: the organisation and the seed formulary
+        while True:  # the pharmacy's copies: the organisation, the seed formulary, and with a
+            # review centre its policy (else the first prescriptions would skip the review)
             try:
                 pharmacy.get(f"/directory/facilities/{last}")
-                if pharmacy.get("/formulary/drugs", params={"limit": 1})["total"] > 0:
+                stocked = pharmacy.get("/formulary/drugs", params={"limit": 1})["total"] > 0
+                if stocked and ("quality" not in self.apis or pharmacy.get("/review-policy")):
                     return
             except ApiError:
                 pass

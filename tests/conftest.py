@@ -40,15 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
 #: The order whole test files are handed to the xdist workers (``make test`` passes
 #: ``--no-loadscope-reorder``, or xdist would put the files with the fewest tests, such as
 #: the fault runs of many minutes each, last, to run alone while the other workers idle).
-#: The two longest first; then the contract tests, quick; then the next longest; then the
-#: rest in collection order. Durations from
-#: ``make test PYTEST_ARGS=--durations=40`` on the CI machine.
+#: The longest first; then the contract tests, quick; then the next longest; then the rest
+#: in collection order. Durations from ``make test PYTEST_ARGS=--durations=40`` on the CI
+#: machine.
 RUN_ORDER = {
-    "tests/e2e/test_faults.py": 0,  # ~13 min: a calm day and three disturbed ones
-    "tests/e2e/test_simulated_day.py": 1,  # ~2 min
+    "tests/e2e/test_faults.py": 0,  # ~11 min: a calm day (every reaction), chaos, brokers
     "tests/contract": 2,
-    # The launcher test starts the whole embedded suite: not beside the two days above, when
-    # it once needed over two minutes to start.
+    # The launcher test starts the whole embedded suite: not beside the fault module's
+    # first day, when it once needed over two minutes to start.
     "tests/e2e/test_launcher_scaling.py": 3,
     "tests/e2e/test_launcher.py": 4,  # ~4 min
     "tests/e2e/test_gateway_flow.py": 5,

@@ -15,7 +15,7 @@ from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import Periodic, ServiceProcess
 from services.pharmacy.adapters.schema import MIGRATIONS
-from services.pharmacy.api import formulary, replenishment, reports, stock, transfers
+from services.pharmacy.api import formulary, replenishment, reports, review_policy, stock, transfers
 from services.pharmacy.domain.formulary import parse_formulary
 from services.pharmacy.domain.policy import Policy, parse_policy
 from services.pharmacy.handlers import HANDLERS
@@ -106,6 +106,7 @@ SERVICE = ServiceDefinition(
         transfers.router,
         replenishment.router,
         reports.router,
+        review_policy.router,
         directory_router,
     ],
     compose=compose,

@@ -65,6 +65,8 @@ def test_there_is_a_county_overview_a_dashboard_per_domain_and_the_platform() ->
         "finance",
         "staffing",
         "referral",
+        "quality",
+        "gateway",
         "platform",
     }
 

@@ -1,6 +1,9 @@
 """Faults, each under a simulated county's traffic: the same seeded day is played once
 undisturbed and then once per disturbance, on a three-node Kafka cluster of this module's
-own (its brokers are killed, which the run's shared cluster must never see):
+own (its brokers are killed, which the run's shared cluster must never see), by the six
+services a county day needs (the review centre included: its holds, the desk's decisions and
+pharmacy's gate ride through every fault). The undisturbed day is also checked for every
+cross-domain reaction (tests/support/reactions.py):
 
 - chaos: every service is SIGKILLed and restarted on its database three times while the day
   is played;
@@ -56,6 +59,7 @@ from tests.support.chaos import SERVICES, ChaosMonkey
 from tests.support.county_runs import SEED, Outcome, day_end, dedup_wrapper, differences, play
 from tests.support.databases import database_url
 from tests.support.kafka_cluster import KafkaCluster
+from tests.support.reactions import check_every_reaction
 from tests.support.testbed import uses_tansu_only
 
 pytestmark = pytest.mark.e2e
@@ -235,12 +239,23 @@ def end() -> datetime:
 def calm(
     fault_cluster: KafkaCluster, end: datetime, tmp_path_factory: pytest.TempPathFactory
 ) -> Outcome:
-    """The day played without any fault: what every disturbed run must equal."""
+    """The day played without any fault: what every disturbed run must equal, and checked
+    for every reaction it must cause while its suite still runs (tests/support/reactions.py)."""
     with suite_on(fault_cluster, tmp_path_factory.mktemp("calm")) as suite:
         outcome = play(suite, end)
+        try:
+            check_every_reaction(suite, outcome.day)
+        except AssertionError:
+            outcome.reactions = traceback.format_exc()
     assert outcome.problems == [], outcome.problems[:10]
     assert len(outcome.values) > 50 and outcome.stock and outcome.books
     return outcome
+
+
+def test_a_simulated_day_causes_every_reaction_and_everything_reconciles(calm: Outcome) -> None:
+    """The county's day without faults: every cross-domain reaction, books and stock cards
+    reconciled, nothing dead-lettered."""
+    assert not calm.reactions, calm.reactions
 
 
 def make_whole(cluster: KafkaCluster) -> None:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -68,6 +69,8 @@ def _dead_lettered(port: int) -> float:
     return sum(value for _, value in _samples(port, "pharmacy_events_dead_lettered_total"))
 
 
+#: Eight processes starting beside the fault module's days take minutes in CI.
+@pytest.mark.timeout(600)
 def test_two_pharmacy_processes_share_the_partitions_and_one_relay(tmp_path: Path) -> None:
     require_postgres()
     ports = {name: free_port() for name in SERVICES}
@@ -95,7 +98,7 @@ def test_two_pharmacy_processes_share_the_partitions_and_one_relay(tmp_path: Pat
             )  # fmt: skip
         try:
             wait_for(
-                lambda: all_ready(everything), timeout_s=150, interval_s=1, what="every process"
+                lambda: all_ready(everything), timeout_s=300, interval_s=1, what="every process"
             )
             # Both consume: each record is handled once, by the process holding its
             # partition, and both hold some.

@@ -23,7 +23,9 @@ from sqlalchemy import Engine, create_engine, text
 if TYPE_CHECKING:
     from tests.conftest import Suite
 
-SERVICES = ("staffing", "pharmacy", "finance", "referral", "reporting")
+#: The suite a simulated county day runs on: with quality, its review centre holds what the
+#: rules hold, the simulator's review desk decides it, and pharmacy dispenses only the releases.
+SERVICES = ("staffing", "pharmacy", "finance", "referral", "reporting", "quality")
 
 
 def handled_types(service: str) -> frozenset[str]:
