@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 
 from libs.events import encode, new_event
 from libs.events.catalogue.organisation import FacilityClosed
@@ -19,7 +20,16 @@ from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from tests.conftest import Suite
 from tests.support.brokers import credentials_of, prefix_of
-from tests.support.hostile import DRUG, FACILITY, PRESCRIPTIONS, VALIDATOR, VISITS, corpus, valid
+from tests.support.hostile import (
+    DRUG,
+    FACILITY,
+    PRESCRIPTIONS,
+    VALIDATOR,
+    VISITS,
+    Hostile,
+    corpus,
+    valid,
+)
 from tests.support.kafka import produce, wait_for
 from tests.support.samples import sample_payload
 
@@ -33,6 +43,7 @@ FORGERY_READERS = {
     "pharmacy": [ORGANISATION, "referral.referral"],
     "finance": ["pharmacy.stock", ORGANISATION, "referral.referral"],
     "reporting": ["pharmacy.stock", ORGANISATION, "referral.referral"],
+    "quality": [ORGANISATION],
 }
 
 
@@ -83,8 +94,10 @@ def letters_of(bootstrap: str, topic: str, consumer: str) -> list[DeadLetter]:
 def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_processed(
     suite: Suite,
 ) -> None:
-    running = suite.start("staffing", "pharmacy", "finance", "reporting")
-    pharmacy, finance, reporting = (running[n] for n in ("pharmacy", "finance", "reporting"))
+    running = suite.start("staffing", "pharmacy", "finance", "reporting", "quality")
+    pharmacy, finance, reporting, quality = (
+        running[n] for n in ("pharmacy", "finance", "reporting", "quality")
+    )
     with pharmacy.client(Role.PHARMACY_CENTRE) as centre:  # the copies the checks rely on
         wait_for(
             lambda: (
@@ -120,11 +133,22 @@ def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_proce
             produce(suite.bootstrap, topic, [value], key=key)
 
     # The validating service refuses everything; reporting refuses what the schema refuses and
-    # unknown facilities, but counts prescriptions of drugs it has no list of.
-    refusers = [(topic, consumer, lambda h: True) for topic, consumer in VALIDATOR.items()]
-    refusers += [
-        (topic, "reporting", lambda h: h.reason != "unknown_drug")
-        for topic in (VISITS, PRESCRIPTIONS)
+    # unknown facilities, but counts prescriptions of drugs it has no list of; so does the
+    # review centre, which reviews them (no rule names an unknown drug). At a facility
+    # reviewed before dispensing (FACILITY, a township centre) pharmacy judges the drugs of
+    # the release, not of the HIS's prescription: see below.
+    def everything(h: Hostile) -> bool:
+        return True
+
+    def known_drugs(h: Hostile) -> bool:
+        return h.reason != "unknown_drug"
+
+    refusers: list[tuple[str, str, Callable[[Hostile], bool]]] = [
+        (VISITS, VALIDATOR[VISITS], everything),
+        (PRESCRIPTIONS, VALIDATOR[PRESCRIPTIONS], known_drugs),
+        (VISITS, "reporting", known_drugs),
+        (PRESCRIPTIONS, "reporting", known_drugs),
+        (PRESCRIPTIONS, "quality", known_drugs),
     ]
     for topic, consumer, refuses in refusers:
         expected = Counter(
@@ -143,6 +167,19 @@ def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_proce
             {(digest(value), reason): n for (value, reason), n in expected.items()}
         )
         assert all(letter.header("dlt-detail") for letter in letters)
+
+    # The review released the prescriptions of drugs no rule names; pharmacy refuses them then.
+    unknown_drugs = sum(1 for h in hostile if h.reason == "unknown_drug")
+    wait_for(
+        lambda: (
+            Counter(
+                letter.reason
+                for letter in letters_of(suite.bootstrap, "quality.prescription", "pharmacy")
+            )
+            == Counter({"unknown_drug": unknown_drugs})
+        ),
+        what="pharmacy to refuse the released prescriptions of unknown drugs",
+    )
 
     # Every service reading a topic refuses every forgery on it, and the poison record.
     for consumer, topics in FORGERY_READERS.items():
@@ -165,24 +202,48 @@ def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_proce
         VISITS: "ingestion.visit.recorded.v1",
         PRESCRIPTIONS: "ingestion.prescription.issued.v1",
     }
-    service_of = {VISITS: finance, PRESCRIPTIONS: pharmacy}
-    for topic, service in service_of.items():
+    # Pharmacy holds the township's prescriptions for the review, those of unknown drugs too
+    # (refused at the release, above), and dispenses the valid ones once released.
+    wanted = [
+        (finance, VISITS, type_of[VISITS], valid_sent[VISITS]),
+        (
+            pharmacy,
+            PRESCRIPTIONS,
+            type_of[PRESCRIPTIONS],
+            valid_sent[PRESCRIPTIONS] + unknown_drugs,
+        ),
+        (
+            pharmacy,
+            "quality.prescription",
+            "quality.prescription.released.v1",
+            valid_sent[PRESCRIPTIONS],
+        ),
+    ]
+    for service, topic, type_name, count in wanted:
         wait_for(
-            lambda topic=topic, service=service: (
+            lambda service=service, topic=topic, type_name=type_name, count=count: (
                 service.metric(
                     f"{service.name}_events_consumed_total",
                     outcome="applied",
                     topic=topic,
-                    type=type_of[topic],
+                    type=type_name,
                 )
-                == valid_sent[topic]
+                == count
             ),
-            what=f"{service.name} to apply the valid records",
+            what=f"{service.name} to apply the valid records of {topic}",
         )
     applied = reporting.metric(
         "reporting_events_consumed_total", outcome="applied", topic=VISITS, type=type_of[VISITS]
     )
     assert applied == valid_sent[VISITS]  # reporting counted the valid visits, nothing more
+    reviewed = quality.metric(
+        "quality_events_consumed_total",
+        outcome="applied",
+        topic=PRESCRIPTIONS,
+        type=type_of[PRESCRIPTIONS],
+    )
+    # the review centre reviewed the valid ones and those of unknown drugs, nothing more
+    assert reviewed == valid_sent[PRESCRIPTIONS] + unknown_drugs
     for service in running.values():
         assert service.process.poll() is None
         assert service.ready()
