@@ -31,6 +31,8 @@ class Cluster:
     bootstrap: str
     data_dir: Path
     kafka: KafkaCluster | None = None
+    #: The embedded Tansu broker (``--broker tansu``), for its CPU figure.
+    embedded: EmbeddedBroker | None = None
     services: dict[str, ServiceHandle] = field(default_factory=dict)
     #: Further processes of a service (in its consumer group, on its database), in order.
     more: dict[str, list[ServiceHandle]] = field(default_factory=dict)
@@ -57,14 +59,26 @@ class Cluster:
         self.more.setdefault(name, []).append(handle)
         return handle
 
+    def pids(self) -> dict[str, int]:
+        """Each service process's id, named as :meth:`peak_memory_mib` names them."""
+        pids = {name: handle.process.pid for name, handle in self.services.items()}
+        for name, handles in self.more.items():
+            for n, handle in enumerate(handles, start=2):
+                pids[f"{name}-{n}"] = handle.process.pid
+        return pids
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each service process and, on Tansu, the broker
+        (``tansu``; the Kafka nodes' are in :meth:`broker_cost`)."""
+        used = {name: cpu_seconds(pid) for name, pid in self.pids().items()}
+        if self.embedded is not None and self.embedded.process is not None:
+            used["tansu"] = cpu_seconds(self.embedded.process.pid)
+        return used
+
     def peak_memory_mib(self) -> dict[str, float]:
         """Each service process's peak resident set (VmHWM), in MiB: ``pharmacy``, and
         ``pharmacy-2``… for further processes."""
-        peaks = {name: _vm_hwm_mib(handle.process.pid) for name, handle in self.services.items()}
-        for name, handles in self.more.items():
-            for n, handle in enumerate(handles, start=2):
-                peaks[f"{name}-{n}"] = _vm_hwm_mib(handle.process.pid)
-        return peaks
+        return {name: _vm_hwm_mib(pid) for name, pid in self.pids().items()}
 
     def broker_cost(self) -> dict[str, Any]:
         """What the Kafka nodes cost so far (resident MiB, CPU seconds); empty on Tansu."""
@@ -115,6 +129,7 @@ def cluster(
     data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         kafka: KafkaCluster | None = None
+        embedded: EmbeddedBroker | None = None
         if broker == "kafka":
             kafka = stack.enter_context(KafkaCluster(data_dir / "kafka", quick_jit=False))
             # Authenticated as production is: each service its own principal, under ACLs.
@@ -124,7 +139,7 @@ def cluster(
             embedded = stack.enter_context(EmbeddedBroker(free_port(), log=log))
             bootstrap = BrokerAddress(embedded.bootstrap_servers)
         provision(bootstrap)
-        running = Cluster(bootstrap, data_dir, kafka, stack=stack)
+        running = Cluster(bootstrap, data_dir, kafka, embedded, stack=stack)
         for name in names:
             url = stack.enter_context(postgres_database(f"bench_{name}"))
             handle = start_service(

@@ -4,10 +4,19 @@ stream of three-line prescriptions spread over its facilities.
 The first copy keeps the seed ids (``QS-…``) so the seed staff list still fits; copy ``n``
 is renamed ``Bnnn-…``. Every facility holds a large lot of each benchmark drug, so no
 prescription is short and every one reaches stock, ledger and indicators.
+
+Every prescription is one the county's review rules release without a pharmacist
+(``infra/quality/review-rules.yaml``): where the county reviews before dispensing (township
+and community centres, village clinics), pharmacy holds a prescription until quality
+releases it, and a held one would wait for a pharmacist the benchmark does not have, so it
+would never reach stock and the measurement would wait for ever. :func:`combinations` lists
+what the generator can issue; ``bench/review_check.py`` puts each through quality's own rule
+pass at start-up and stops the run if one would be held or rejected.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterator
@@ -21,13 +30,23 @@ import yaml
 
 from libs.events import encode, new_event
 from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
-from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
+from libs.events.catalogue.values import FacilityTier, FacilityType, PrescriptionCategory
 from libs.events.pseudonym import pseudonymise
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_COUNTY = REPO_ROOT / "infra" / "county" / "seed-county.yaml"
 
 #: Drugs every kind of facility may hold (formulary ``holders: all``), with unified prices.
+#: Chosen so that the review rules (infra/quality/review-rules.yaml) release any prescription
+#: the generator makes of them, with the prescriber unknown (the benchmark loads no staff)
+#: and no days of supply: no two share a therapeutic class (amlodipine, aspirin and
+#: amoxicillin are the only ones the rules list, each of its own class), no pair of them is an
+#: interacting pair (aspirin's are with warfarin and ibuprofen, neither here), up to
+#: ``MAX_QUANTITY`` packs stays within every listed drug's ``max_packs_without_days``
+#: (amoxicillin 5, amlodipine 3, aspirin 3), and the one antibiotic, amoxicillin, is
+#: non-restricted: any prescriber and any facility type may use it. Metformin, atorvastatin,
+#: paracetamol and the two patent medicines meet no rule. Adding a drug here, or raising
+#: ``MAX_QUANTITY``, must keep that true: ``bench/review_check.py`` checks it at start-up.
 DRUGS: dict[str, Decimal] = {
     "QSY-W001": Decimal("6.8000"),
     "QSY-W007": Decimal("3.9000"),
@@ -40,12 +59,18 @@ DRUGS: dict[str, Decimal] = {
 }
 TCM_DRUGS = {"QSY-Z002", "QSY-Z004"}
 LINES_PER_PRESCRIPTION = 3
+#: Packs per line, drawn uniformly from 1 to this (the review's dose limits without days of
+#: supply are 3 packs for amlodipine and aspirin).
+MAX_QUANTITY = 3
 
 
 @dataclass(frozen=True)
 class Facility:
     facility_id: str
     tier: FacilityTier
+    #: From the county file; decides whether the county reviews its prescriptions before
+    #: pharmacy dispenses them (``review_before_dispensing``).
+    facility_type: FacilityType | None = None
 
 
 @dataclass(frozen=True)
@@ -100,22 +125,47 @@ def write_county(counties: int, directory: Path) -> BenchCounty:
     return BenchCounty(
         config_path,
         stock_path,
-        [Facility(f["facility_id"], FacilityTier(f["tier"])) for f in facilities],
+        [
+            Facility(f["facility_id"], FacilityTier(f["tier"]), FacilityType(f["facility_type"]))
+            for f in facilities
+        ],
     )
+
+
+def combinations() -> list[tuple[PrescriptionCategory, tuple[str, ...]]]:
+    """Every (category, drugs) a :class:`Prescriptions` can issue, each set of drugs in one
+    of its orders (the review's outcome does not depend on the lines' order: its rules look
+    at single lines and at pairs); each line takes 1 to ``MAX_QUANTITY`` packs."""
+    western = sorted(set(DRUGS) - TCM_DRUGS)
+    tcm = [(PrescriptionCategory.TCM_PATENT, (*sorted(TCM_DRUGS), code)) for code in western]
+    return [
+        *(
+            (PrescriptionCategory.WESTERN, c)
+            for c in itertools.combinations(western, LINES_PER_PRESCRIPTION)
+        ),
+        *tcm,
+    ]
 
 
 class Prescriptions:
     """Encoded ``ingestion.prescription.issued.v1`` records, seeded: three lines each,
-    one in three a TCM prescription, facilities drawn uniformly."""
+    one in three a TCM prescription, facilities drawn uniformly; each one of
+    :func:`combinations`, so the county's review rules release it (the module's docstring)."""
 
     def __init__(self, county: BenchCounty, secret: bytes, seed: int = 7) -> None:
         self._facilities = county.facilities
         self._random = random.Random(seed)
         self._patients = [pseudonymise(f"11010119800101{n:04d}", secret) for n in range(500)]
         self._western = sorted(set(DRUGS) - TCM_DRUGS)
+        self._types = {f.facility_id: f.facility_type for f in county.facilities}
+
+    def facility_type(self, facility_id: str) -> FacilityType | None:
+        return self._types.get(facility_id)
 
     def next(self, issued_at: datetime) -> tuple[str, bytes, bytes]:
-        """(prescription id, key, value) of one prescription issued at ``issued_at``."""
+        """(prescription id, key, value) of one prescription issued at ``issued_at``. The
+        draws are those of the earlier benchmark runs (a seed gives the same prescriptions as
+        before the review was measured), so the figures stay comparable."""
         rng = self._random
         facility = rng.choice(self._facilities)
         tcm = rng.random() < 1 / 3
@@ -124,7 +174,7 @@ class Prescriptions:
         else:
             drugs = rng.sample(self._western, LINES_PER_PRESCRIPTION)
         lines = [
-            PrescriptionLine(line_no=i + 1, drug_code=code, quantity=rng.randint(1, 3))
+            PrescriptionLine(line_no=i + 1, drug_code=code, quantity=rng.randint(1, MAX_QUANTITY))
             for i, code in enumerate(drugs)
         ]
         prescription_id = f"RX-{uuid.UUID(int=rng.getrandbits(128)).hex[:20]}"

@@ -14,7 +14,13 @@ import httpx
 
 from bench.cluster import Cluster
 from bench.county import Prescriptions
-from bench.pipeline import ISSUED, TOPIC, _producer, applied_by
+from bench.pipeline import (
+    TOPIC,
+    _producer,
+    _targets,
+    _wait_for_effects,
+    pharmacy_events,
+)
 from libs.events import utc_now
 from libs.events.topics import physical_topic
 from libs.launcher.ports import free_port
@@ -48,14 +54,15 @@ def requests_per_s(
 
 @dataclass(frozen=True)
 class EventsUnderReads:
-    """Pharmacy's applied prescriptions a second while a backlog drains: in a window with no
+    """Pharmacy's applied prescription events a second while a backlog drains (with the
+    review, the HIS's and quality's releases: two a prescription): in a window with no
     HTTP reads and in an equal one with ``concurrency`` clients reading, back to back."""
 
     idle_events_per_s: float
     reading_events_per_s: float
     reads_per_s: float
     ratio: float  # reading ÷ idle: 1.0 means the reads cost event processing nothing
-    backlog_left: int  # prescriptions still unapplied when the second window ended
+    backlog_left: int  # pharmacy's events still unapplied when the second window ended
     valid: bool  # the backlog lasted through both windows (else offer more: capacity_per_s)
 
 
@@ -70,17 +77,23 @@ def events_under_reads(
     concurrency: int = 16,
 ) -> dict[str, Any]:
     """Offer a backlog larger than pharmacy can apply in both windows (``capacity_per_s``, the
-    end-to-end rate just measured, with a margin), then count pharmacy's applied prescriptions
-    (``/metrics``) over ``seconds`` without reads and over ``seconds`` of ``concurrency``
-    clients reading ``path`` from the first pharmacy process. Waits for the backlog to drain
-    before returning, so what is measured next starts idle."""
+    end-to-end rate just measured, with a margin), then count pharmacy's applied prescription
+    events (``/metrics``: the HIS's, and quality's releases when quality runs, see
+    :func:`bench.pipeline.pharmacy_events`) over ``seconds`` without reads and over
+    ``seconds`` of ``concurrency`` clients reading ``path`` from the first pharmacy process.
+    Waits for every effect of the backlog (stock, ledger, indicator, review) before
+    returning, so what is measured next starts idle."""
     # Pharmacy alone applies faster than the end-to-end rate (finance is the last effect):
     # a generous margin, since a backlog that drains early spoils the second window.
     count = int(capacity_per_s * (2 * seconds + 5) * 2.5) + 200
     records = list(prescriptions.batch(count, utc_now()))
-    target = applied_by(cluster, "pharmacy", ISSUED) + count
+    # With the review pharmacy applies two events a prescription: the HIS's and the release.
+    per_prescription = 2 if "quality" in cluster.services else 1
+    target = pharmacy_events(cluster) + count * per_prescription
+    effects = _targets(cluster, count)
     producer = _producer(cluster)
     topic = physical_topic(TOPIC)
+    drain_started = time.monotonic()
     for _, key, value in records:
         producer.send(topic, key=key, value=value)
     producer.flush()
@@ -88,18 +101,16 @@ def events_under_reads(
     time.sleep(2.0)  # the consumers are busy with it: batches are full from here on
     url = cluster.services["pharmacy"].url + path
     asyncio.run(_load(url, headers, 1.0, concurrency))  # connections and caches warm
-    before = applied_by(cluster, "pharmacy", ISSUED)
+    before = pharmacy_events(cluster)
     started = time.monotonic()
     time.sleep(seconds)
-    idle = (applied_by(cluster, "pharmacy", ISSUED) - before) / (time.monotonic() - started)
-    before = applied_by(cluster, "pharmacy", ISSUED)
+    idle = (pharmacy_events(cluster) - before) / (time.monotonic() - started)
+    before = pharmacy_events(cluster)
     started = time.monotonic()
     reads = asyncio.run(_load(url, headers, seconds, concurrency))
-    after = applied_by(cluster, "pharmacy", ISSUED)
+    after = pharmacy_events(cluster)
     reading = (after - before) / (time.monotonic() - started)
-    deadline = time.monotonic() + max(300.0, count / 5)
-    while applied_by(cluster, "pharmacy", ISSUED) < target and time.monotonic() < deadline:
-        time.sleep(0.5)
+    _wait_for_effects(cluster, effects, drain_started, timeout_s=max(300.0, count / 5))
     figures = EventsUnderReads(
         idle_events_per_s=round(idle, 1),
         reading_events_per_s=round(reading, 1),

@@ -17,10 +17,12 @@ reporting service's API. Addresses and keys come from the same environment the s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from libs.platform.auth import parse_ttl
 from simulator.activity import Knobs, plan_period
@@ -35,9 +37,29 @@ def _plan(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     county = load_county(args.formulary)
     run_id = args.run_id or end.strftime("%y%m%d%H%M%S")
     plan = plan_period(
-        county, clock, seed=args.seed, scale=args.scale, knobs=Knobs(), run_id=run_id
+        county, clock, seed=args.seed, scale=args.scale, knobs=args.knobs, run_id=run_id
     )
     return county, plan
+
+
+def knobs_of(settings: list[str]) -> Knobs:
+    """``activity.Knobs`` with ``name=value`` settings (a tuple as ``a,b,c``); a name that
+    is not a knob, or a value that is not a number, is an error that says which."""
+    fields = {f.name: f for f in dataclasses.fields(Knobs)}
+    values: dict[str, Any] = {}
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        if name not in fields:
+            raise ValueError(f"--knob {name}: not a knob (one of {', '.join(sorted(fields))})")
+        default = getattr(Knobs(), name)
+        try:
+            if isinstance(default, tuple):
+                values[name] = tuple(float(part) for part in text.split(","))
+            else:
+                values[name] = type(default)(text)
+        except ValueError:
+            raise ValueError(f"--knob {name}: {text!r} is not a {type(default).__name__}") from None
+    return Knobs(**values)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,6 +148,13 @@ def main(argv: list[str] | None = None) -> int:
             default=0.0,
             help="simulated seconds per real second (0: as fast as the suite goes)",
         )
+        sub.add_argument(
+            "--knob",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set one of activity.Knobs, e.g. antibiotic_share=0.3 (repeatable)",
+        )
         sub.add_argument("--quiet", action="store_true")
         sub.add_argument(
             "--ready-timeout", type=float, default=180.0, help="seconds to wait for the suite"
@@ -139,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
             args.days = 1
         if args.run_id and not args.run_id.isalnum():
             parser.error("--run-id takes letters and digits only")
+        try:
+            args.knobs = knobs_of(args.knob)
+        except ValueError as exc:
+            parser.error(str(exc))
     return {"run": run, "plan": plan, "report": report}[args.command](args)
 
 

@@ -25,12 +25,14 @@ from simulator.acts import (
     Act,
     Knobs,
     OpeningLot,
+    OrderAct,
     Patient,
     PharmacyRound,
     Plan,
     PlannedSession,
     PrescriptionAct,
     ReferralAct,
+    ResultAct,
     Rotation,
     SessionAct,
     Stationing,
@@ -39,6 +41,7 @@ from simulator.acts import (
 from simulator.clock import SimClock
 from simulator.county import County, Drug, Facility
 from simulator.desks import referrals, rotations_and_stationings, sessions
+from simulator.examinations import tests_and_repeats
 from simulator.sampling import (
     DIAGNOSES,
     PRIMARY_DIAGNOSES,
@@ -55,12 +58,14 @@ from simulator.shelves import opening_stock
 __all__ = [
     "Knobs",
     "OpeningLot",
+    "OrderAct",
     "Patient",
     "PharmacyRound",
     "Plan",
     "PlannedSession",
     "PrescriptionAct",
     "ReferralAct",
+    "ResultAct",
     "Rotation",
     "SessionAct",
     "Stationing",
@@ -86,7 +91,7 @@ def plan_period(
     rng = random.Random(f"{seed}:{run_id}")
     days = busy_days(clock)
     n_visits = count(rng, knobs.visits_per_day * scale * days, minimum=1)
-    people = patients(rng, max(10, int(n_visits * 0.8)))
+    people = patients(rng, max(10, int(n_visits * 0.8)), clock.real(0).date(), knobs)
     acts: list[Act] = []
     visits, prescriptions = _visits_and_prescriptions(
         county, clock, rng, knobs, n_visits, people, run_id
@@ -98,9 +103,14 @@ def plan_period(
     acts += session_acts
     used = {s.staff_id for s in planned_sessions}
     rotations, stationings = rotations_and_stationings(county, rng, knobs, used)
-    acts += [PharmacyRound(clock.offset_of(d, h)) for d, h in _round_times(clock, knobs)]
+    rounds = [PharmacyRound(clock.offset_of(d, h)) for d, h in _round_times(clock, knobs)]
+    acts += rounds
     acts.append(PharmacyRound(clock.seconds, final=True))
-    order = {VisitAct: 0, PrescriptionAct: 1, ReferralAct: 2, SessionAct: 3, PharmacyRound: 4}
+    # Tests draw from a generator of their own: tuning them leaves the rest of the plan.
+    examinations = random.Random(f"{seed}:{run_id}:tests")
+    acts += tests_and_repeats(county, clock, examinations, knobs, visits, rounds, run_id)
+    order = {VisitAct: 0, PrescriptionAct: 1, OrderAct: 2, ResultAct: 3, ReferralAct: 4,
+             SessionAct: 5, PharmacyRound: 6}  # fmt: skip
     acts.sort(key=lambda a: (a.at_s, order[type(a)]))
     kinds = Counter(type(a).__name__ for a in acts)
     kinds.update(
@@ -116,6 +126,7 @@ def plan_period(
         stationings=tuple(stationings),
         acts=tuple(acts),
         counts=dict(kinds),
+        knobs=knobs,
     )
 
 
@@ -174,7 +185,8 @@ def _visits_and_prescriptions(
             _visit_in_county(clock, rng, at, visit_id, patient, facility, insurance, insured_here)
         )
         if rng.random() < knobs.prescription_rate:
-            rx = _prescription(county, rng, knobs, facility, visits[-1], at + rng.uniform(60, 900))
+            rx_at = at + rng.uniform(60, 900)
+            rx = _prescription(county, rng, knobs, facility, visits[-1], (rx_at, clock))
             if rx is not None:
                 prescriptions.append(rx)
     return visits, [p for p in prescriptions if p.at_s <= clock.seconds]
@@ -283,37 +295,23 @@ def _prescription(
     knobs: Knobs,
     facility: Facility,
     visit: VisitAct,
-    at: float,
+    when: tuple[float, SimClock],
 ) -> PrescriptionAct | None:
-    tcm_share = (
-        knobs.tcm_share_at_tcm_hospital
-        if facility.facility_type is FacilityType.TCM_HOSPITAL
-        else knobs.tcm_share_elsewhere
-    )
-    category = PrescriptionCategory.WESTERN
-    if rng.random() < tcm_share:
-        category = (
-            PrescriptionCategory.TCM_HERBAL
-            if rng.random() < knobs.herbal_share_of_tcm
-            else PrescriptionCategory.TCM_PATENT
-        )
+    at, clock = when
+    category = _category(rng, knobs, facility)
     choices = county.drugs_for(facility, category)
     if not choices and category is PrescriptionCategory.TCM_HERBAL:
         category = PrescriptionCategory.TCM_PATENT  # village clinics hold no decoction pieces
         choices = county.drugs_for(facility, category)
     if not choices:
         return None
-    n_lines = min(len(choices), rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0])
-    picked: list[Drug] = []
-    weights = zipf(len(choices))
-    while len(picked) < n_lines:
-        drug = rng.choices(choices, weights=weights)[0]
-        if drug not in picked:
-            picked.append(drug)
+    picked = _drugs(county, rng, knobs, category, choices)
     lines = tuple(
         (d.drug_code, 1 if d.unit_price > 100 else rng.choice((1, 1, 2, 2, 3)), d.unit_price)
         for d in picked
     )
+    doctors = county.doctors_at(facility.facility_id, visit.department_id)
+    prescriber = rng.choice(doctors).staff_id if doctors else None
     return PrescriptionAct(
         at,
         visit.visit_id.replace("V-", "RX-", 1),
@@ -324,4 +322,72 @@ def _prescription(
         category,
         visit.department_id,
         lines,
+        prescriber_id=prescriber,
+        # A .v2 prescription (a prescriber the registry knows) says what the HIS knows of
+        # the patient: the age band on the day it is issued, and the pregnancy status.
+        age_band=visit.patient.age_band_on(clock.real(at).date()) if prescriber else None,
+        pregnant=visit.patient.pregnant if prescriber else None,
+        shared_pharmacy_doses=(
+            _shared_pharmacy_doses(county, rng, knobs, facility, picked)
+            if prescriber and category is PrescriptionCategory.TCM_HERBAL
+            else None
+        ),
     )
+
+
+def _shared_pharmacy_doses(
+    county: County, rng: random.Random, knobs: Knobs, facility: Facility, picked: list[Drug]
+) -> int | None:
+    """Doses when this herbal prescription goes to the shared TCM pharmacy (a share of those
+    it may prepare, ``County.may_share``); else ``None``."""
+    if not county.may_share(facility, picked) or rng.random() >= knobs.shared_pharmacy_share:
+        return None
+    return rng.randint(3, 14)
+
+
+def _category(rng: random.Random, knobs: Knobs, facility: Facility) -> PrescriptionCategory:
+    tcm_share = (
+        knobs.tcm_share_at_tcm_hospital
+        if facility.facility_type is FacilityType.TCM_HOSPITAL
+        else knobs.tcm_share_elsewhere
+    )
+    if rng.random() >= tcm_share:
+        return PrescriptionCategory.WESTERN
+    if rng.random() < knobs.herbal_share_of_tcm:
+        return PrescriptionCategory.TCM_HERBAL
+    return PrescriptionCategory.TCM_PATENT
+
+
+def _drugs(
+    county: County,
+    rng: random.Random,
+    knobs: Knobs,
+    category: PrescriptionCategory,
+    choices: list[Drug],
+) -> list[Drug]:
+    """1-4 drugs by popularity; a western prescription has an antibiotic with the knobs'
+    share, and then only that one (the others are drawn from the rest)."""
+    picked: list[Drug] = []
+    if category is PrescriptionCategory.WESTERN:
+        antibiotics = [d for d in choices if d.drug_code in county.antibiotic_grades]
+        choices = [d for d in choices if d.drug_code not in county.antibiotic_grades]
+        if antibiotics and (not choices or rng.random() < knobs.antibiotic_share):
+            picked.append(_antibiotic(county, rng, knobs, antibiotics))
+    drawn = rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0]
+    n_lines = min(len(choices) + len(picked), drawn)
+    weights = zipf(len(choices))
+    while len(picked) < n_lines:
+        drug = rng.choices(choices, weights=weights)[0]
+        if drug not in picked:
+            picked.append(drug)
+    return picked
+
+
+def _antibiotic(county: County, rng: random.Random, knobs: Knobs, antibiotics: list[Drug]) -> Drug:
+    """An antibiotic the facility holds; with the knobs' share a restricted or special-use
+    one (above a primary-care facility's grade: the review holds it), if it holds any."""
+    graded = [d for d in antibiotics if county.antibiotic_grades[d.drug_code] != "non_restricted"]
+    basic = [d for d in antibiotics if d not in graded]
+    if graded and (not basic or rng.random() < knobs.restricted_share_of_antibiotics):
+        return rng.choice(graded)
+    return rng.choice(basic)

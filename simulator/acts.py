@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from libs.events.catalogue.values import (
+    AgeBand,
     FacilityTier,
     InsuranceType,
     PrescriptionCategory,
+    TestKind,
     VisitType,
 )
 from simulator.clock import SimClock
@@ -38,12 +41,59 @@ class Knobs:
     stationings: int = 2  # specialists stationed at township centres
     stock_cover: tuple[float, float] = (0.5, 1.6)  # member shelf ÷ the period's demand
     pharmacy_round_hours: tuple[float, ...] = (10.5, 13.5, 16.5)
+    # Antibiotics (抗菌药物: the items infra/quality/review-rules.yaml grades): the share of
+    # western prescriptions with one (national target for outpatients: at most 20 %), and of
+    # those the share of restricted or special-use ones the facility holds — above a
+    # township centre's grade, so the central review holds them.
+    antibiotic_share: float = 0.18
+    restricted_share_of_antibiotics: float = 0.25
+    # The patients' age bands (infant, child, adolescent, adult, elderly: 65+ see a doctor
+    # most), and for women of 15-49 the share whose HIS records the pregnancy status and the
+    # share of those who are pregnant (the .v2 prescription's age and pregnancy rules).
+    age_band_shares: tuple[float, float, float, float, float] = (0.02, 0.08, 0.05, 0.55, 0.30)
+    pregnancy_recorded_share: float = 0.4
+    pregnant_share: float = 0.15
+    # What the review desk returns to the prescriber of what the rules held: holds for an
+    # antibiotic grade (越级: the documented emergency never comes), and every other hold.
+    antibiotic_hold_reject_share: float = 1.0
+    other_hold_reject_share: float = 0.0
+    # Tests (检查检验): the share of visits at centres and hospitals with a test ordered and
+    # reported there, and the share of those ordered again at another member after the
+    # next pharmacists' round (result mutual recognition, infra/quality/recognition.yaml).
+    test_share: float = 0.15
+    repeat_test_share: float = 0.3
+    # The share of herbal prescriptions (中药饮片) the shared TCM pharmacy's senders
+    # (infra/quality/shared-pharmacy.yaml) send there to be prepared, decocted and delivered
+    # home (共享中药房), 3-14 doses each; only when the shared pharmacy holds every herb.
+    shared_pharmacy_share: float = 0.4
+
+
+def birth_date_of(national_id: str) -> date:
+    """The birth date a resident identity number carries (GB 11643: digits 7-14)."""
+    return date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))
 
 
 @dataclass(frozen=True)
 class Patient:
     national_id: str
     name: str
+    pregnant: bool | None = None
+    """What the patient's HIS records of pregnancy (``None``: nothing, as for most)."""
+
+    @property
+    def born(self) -> date:
+        return birth_date_of(self.national_id)
+
+    @property
+    def female(self) -> bool:
+        """The resident identity number's 17th digit is even for women."""
+        return int(self.national_id[16]) % 2 == 0
+
+    def age_band_on(self, day: date) -> AgeBand:
+        """The age band on ``day``, as the gateway derives it from a birthDate."""
+        born = self.born
+        years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return next(b for b in AgeBand if b.from_years <= max(0, years) < b.below_years)
 
 
 @dataclass(frozen=True)
@@ -109,10 +159,48 @@ class PrescriptionAct:
     category: PrescriptionCategory
     department_id: str | None
     lines: tuple[tuple[str, int, Decimal], ...]  # drug code, packs, HIS price
+    # The prescriber (a doctor of the facility in the staff registry): a .v2 prescription
+    # with the patient's age band and pregnancy; ``None`` (village clinics, whose doctors
+    # the registry does not hold) a .v1.
+    prescriber_id: str | None = None
+    age_band: AgeBand | None = None
+    pregnant: bool | None = None
+    # Doses for the shared TCM pharmacy (a herbal .v2 it prepares, decocts and delivers).
+    shared_pharmacy_doses: int | None = None
 
     @property
     def total(self) -> Decimal:
         return sum(((p * q).quantize(CENT, ROUND_HALF_UP) for _, q, p in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class OrderAct:
+    """A test ordered (``ingestion.order.placed.v1``): at the visit's member, or again at
+    another member (``repeat``), where quality recognises the earlier result or says why not."""
+
+    at_s: float
+    order_id: str
+    facility_id: str
+    tier: FacilityTier
+    patient: Patient
+    test_kind: TestKind
+    test_code: str
+    visit_id: str | None = None
+    orderer_id: str | None = None
+    department_id: str | None = None
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
+class ResultAct:
+    """The result of an order, reported by the member that did it
+    (``ingestion.result.reported.v1``)."""
+
+    at_s: float
+    result_id: str
+    order: OrderAct
+    observation_count: int
+    performed_at_s: float  # between the order and the report
 
 
 ReferralStep = Literal["request", "accept", "reject", "schedule", "arrive", "complete"]
@@ -146,7 +234,7 @@ class PharmacyRound:
     final: bool = False
 
 
-Act = VisitAct | PrescriptionAct | ReferralAct | SessionAct | PharmacyRound
+Act = VisitAct | PrescriptionAct | OrderAct | ResultAct | ReferralAct | SessionAct | PharmacyRound
 
 
 @dataclass(frozen=True)
@@ -160,3 +248,4 @@ class Plan:
     stationings: tuple[Stationing, ...]
     acts: tuple[Act, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    knobs: Knobs = field(default_factory=Knobs)

@@ -1,7 +1,8 @@
 """The county the simulator plays: organisation, formulary and staff.
 
 The default county is the seed county the services already load (``infra/county``,
-``infra/pharmacy/formulary.yaml``, ``infra/staffing/seed-staff.yaml``): the simulator reads
+``infra/pharmacy/formulary.yaml``, ``infra/staffing/seed-staff.yaml``, and of
+``infra/quality/`` the antibiotic grades and the recognised tests): the simulator reads
 those files rather than repeating them, and widens the seed formulary (51 items) with
 generated entries to the size asked for (about 200 by default), which it lists through the
 pharmacy's admin API before the day starts. Pure: reading files is the only thing done here.
@@ -16,7 +17,12 @@ from typing import Any
 
 import yaml
 
-from libs.events.catalogue.values import FacilityTier, FacilityType, PrescriptionCategory
+from libs.events.catalogue.values import (
+    FacilityTier,
+    FacilityType,
+    PrescriptionCategory,
+    TestKind,
+)
 
 __all__ = [
     "HOSPITAL_TYPES",
@@ -139,6 +145,14 @@ class County:
     drugs: tuple[Drug, ...]  # in order of popularity within each prescription category
     staff: tuple[Staff, ...]
     by_id: dict[str, Facility] = field(default_factory=dict)
+    #: drug code → antibiotic grade (non_restricted, restricted, special), as the review
+    #: centre grades them: the formulary's antibiotics.
+    antibiotic_grades: dict[str, str] = field(default_factory=dict)
+    #: The tests the members recognise from one another: (item code, kind).
+    tests: tuple[tuple[str, TestKind], ...] = ()
+    #: The shared TCM pharmacy's facility and the members that may send to it.
+    shared_pharmacy: str | None = None
+    shared_pharmacy_senders: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.by_id.update({f.facility_id: f for f in self.facilities})
@@ -153,6 +167,17 @@ class County:
     @property
     def hospitals(self) -> list[Facility]:
         return [f for f in self.facilities if f.facility_type in HOSPITAL_TYPES]
+
+    def may_share(self, facility: Facility, herbs: list[Drug]) -> bool:
+        """Whether the facility may send these herbs to the shared TCM pharmacy: one of its
+        senders, and the shared pharmacy may hold every herb (its stock is what the patient
+        gets, not the clinic's)."""
+        shared = self.shared_pharmacy
+        return (
+            shared is not None
+            and facility.facility_id in self.shared_pharmacy_senders
+            and all(d.allowed_at(self.facility(shared)) for d in herbs)
+        )
 
     def central_pharmacy(self, facility_id: str) -> str:
         return self.lead_of[self.facility(facility_id).community_id]
@@ -170,6 +195,12 @@ class County:
     @property
     def specialists(self) -> list[Staff]:
         return [s for s in self.staff if s.is_specialist]
+
+    def doctors_at(self, facility_id: str, department_id: str | None = None) -> list[Staff]:
+        """The registry's doctors of a facility (of the department, when it has some)."""
+        home = [s for s in self.staff if s.home_facility_id == facility_id]
+        of_department = [s for s in home if department_id and s.department_id == department_id]
+        return of_department or home
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -230,6 +261,9 @@ def load_county(formulary_size: int = 200, repo_root: Path = REPO_ROOT) -> Count
     from simulator.formulary import generated_drugs  # it builds on Drug, defined above
 
     drugs = seed + generated_drugs(formulary_size - len(seed))
+    rules = _yaml(repo_root / "infra" / "quality" / "review-rules.yaml")
+    recognised = _yaml(repo_root / "infra" / "quality" / "recognition.yaml")
+    shared = _yaml(repo_root / "infra" / "quality" / "shared-pharmacy.yaml")
     staff_doc = _yaml(repo_root / "infra" / "staffing" / "seed-staff.yaml")
     staff = tuple(
         Staff(
@@ -249,4 +283,14 @@ def load_county(formulary_size: int = 200, repo_root: Path = REPO_ROOT) -> Count
         facilities=_facilities(county_doc),
         drugs=tuple(drugs),
         staff=staff,
+        antibiotic_grades={
+            str(code): str(rule["antibiotic_grade"])
+            for code, rule in (rules.get("drugs") or {}).items()
+            if rule.get("antibiotic_grade")
+        },
+        tests=tuple(
+            (str(code), TestKind(item["kind"])) for code, item in recognised["items"].items()
+        ),
+        shared_pharmacy=str(shared["pharmacy_facility_id"]),
+        shared_pharmacy_senders=frozenset(str(f) for f in shared.get("senders") or ()),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "order_entry",
     "patient_by_identifier",
     "patient_entry",
+    "pregnancy_status_entry",
     "prescription_entries",
     "reference",
     "result_entries",
@@ -33,6 +34,10 @@ NATIONAL_ID_SYSTEM = "urn:oid:2.16.156.10011.1.1"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
+LOINC = "http://loinc.org"
+#: LOINC 82810-3 Pregnancy status, and its answers (answer list LL4129-4).
+PREGNANCY_STATUS = "82810-3"
+_PREGNANCY_ANSWER = {True: ("LA15173-0", "Pregnant"), False: ("LA26683-5", "Not pregnant")}
 _CLASS = {"outpatient": "AMB", "emergency": "EMER", "inpatient": "IMP"}
 _SECTION = {"laboratory": "LAB", "imaging": "RAD"}
 
@@ -94,10 +99,34 @@ def patient_by_identifier(national_id: str, system: str = NATIONAL_ID_SYSTEM) ->
     return {"type": "Patient", "identifier": {"system": system, "value": national_id}}
 
 
-def patient_entry(national_id: str, system: str = NATIONAL_ID_SYSTEM) -> Json:
-    """A Patient carrying only the resident identity number."""
-    patient = {"resourceType": "Patient", "identifier": [{"system": system, "value": national_id}]}
+def patient_entry(
+    national_id: str, system: str = NATIONAL_ID_SYSTEM, *, birth_date: date | str | None = None
+) -> Json:
+    """A Patient carrying the resident identity number, and its birthDate if given (a date,
+    or FHIR's partial ``YYYY``/``YYYY-MM``): the gateway turns it into the age band of the
+    patient's ``.v2`` prescriptions."""
+    patient: Json = {
+        "resourceType": "Patient",
+        "identifier": [{"system": system, "value": national_id}],
+    }
+    if birth_date is not None:
+        patient["birthDate"] = str(birth_date)
     return _entry(patient, _full_url("Patient", national_id))
+
+
+def pregnancy_status_entry(subject: Json, pregnant: bool, observed_at: datetime, key: str) -> Json:
+    """An Observation of LOINC 82810-3 (Pregnancy status) about ``subject``: context for the
+    bundle's prescriptions (their ``pregnant``), never a result. ``key`` names it stably."""
+    code, display = _PREGNANCY_ANSWER[pregnant]
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": PREGNANCY_STATUS}]},
+        "subject": subject,
+        "effectiveDateTime": observed_at.isoformat(),
+        "valueCodeableConcept": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+    }
+    return _entry(observation, _full_url("Observation", f"pregnancy/{key}"))
 
 
 def visit_entry(
@@ -152,7 +181,7 @@ def prescription_entries(
     total_amount: Decimal | None = None,
 ) -> list[Json]:
     """One MedicationRequest per line (the catalogue's PrescriptionLine fields), grouped by
-    ``groupIdentifier`` (``ingestion.prescription.issued.v1``)."""
+    ``groupIdentifier`` (``ingestion.prescription.issued.v1``; ``.v2`` with a prescriber)."""
     extensions = _requested_at(department_id, facility_id)
     if total_amount is not None:
         extensions.append({"url": _EXT + "total-amount", "valueMoney": _money(total_amount)})

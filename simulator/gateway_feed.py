@@ -1,7 +1,7 @@
 """The member systems that connect through the gateway (``infra/gateway/systems.yaml``): their
-facilities' visits and prescriptions go to it over HTTP — FHIR R4 batch Bundles from a
-``format: fhir`` HIS, ``POST /messages/batch`` from a ``format: json`` one — and every other
-facility's straight onto the ingestion topics (``simulator.his_feed``).
+facilities' visits, prescriptions, test orders and results go to it over HTTP — FHIR R4 batch
+Bundles from a ``format: fhir`` HIS, ``POST /messages/batch`` from a ``format: json`` one — and
+every other facility's straight onto the ingestion topics (``simulator.his_feed``).
 
 A system's messages are buffered and sent in batches (``BATCH_MESSAGES``, and at every
 checkpoint). Each message id is the fact's own name (``<type>:<facility>/<id>``), a bundle's
@@ -15,7 +15,6 @@ pseudonym (the gateway computes it with the county key).
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import time
 from collections import Counter
@@ -29,21 +28,29 @@ import httpx
 import yaml
 
 from libs.events import Payload
-from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
 from libs.events.registry import registry
 from libs.platform.settings import REPO_ROOT
-from simulator import fhir_bundles as fhir
 from simulator.his_feed import EventSink
+from simulator.member_messages import Pending, fhir_batch, json_message, message_id_of
 from simulator.run_result import RunResult
 
 if TYPE_CHECKING:
     from simulator.drivers import Endpoints
 
-__all__ = ["FeedRouter", "GatewaySink", "Member", "load_members", "open_feed"]
+__all__ = [
+    "FeedRouter",
+    "GatewaySink",
+    "Member",
+    "Pending",
+    "fhir_batch",
+    "json_message",
+    "load_members",
+    "message_id_of",
+    "open_feed",
+]
 
 SYSTEMS_YAML = REPO_ROOT / "infra" / "gateway" / "systems.yaml"
 FHIR_JSON = "application/fhir+json"
-_VISIT_ID = "https://fhir.county-medical-community.example/sid/visit-id"
 #: An outcome of one message: (HTTP status, replayed, the reasons of a refusal).
 Outcome = tuple[int, bool, str]
 
@@ -80,85 +87,6 @@ def load_members(path: Path | None = None, *, production: bool = False) -> dict[
                 "DEVELOPMENT-" + system_id,
             )
     return members
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A message waiting for its batch."""
-
-    message_id: str
-    topic: str
-    payload: Payload
-    national_id: str
-
-
-def message_id_of(payload: Payload) -> str:
-    """The fact's own name, the same however often and by whichever run it is sent."""
-    spec = registry.for_payload(payload)
-    digest = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
-    return spec.fact_of(payload) or f"{spec.type}:{digest}"
-
-
-def json_message(item: Pending) -> dict[str, Any]:
-    """The catalogue's payload with the resident id instead of the pseudonym, no tier."""
-    data = item.payload.model_dump(mode="json", exclude_none=True)
-    data.pop("patient_pseudonym", None)
-    data.pop("facility_tier", None)
-    data["patient_national_id"] = item.national_id
-    spec = registry.for_payload(item.payload)
-    return {"message_id": item.message_id, "type": spec.type, "data": data}
-
-
-def fhir_batch(facility_id: str, items: list[Pending]) -> tuple[dict[str, Any], list[int]]:
-    """One batch Bundle for ``items`` (a Patient per patient, an Encounter per visit, the
-    MedicationRequests of each prescription) and the index of each item's first entry."""
-    digest = hashlib.sha256("\n".join(i.message_id for i in items).encode()).hexdigest()
-    entries: list[dict[str, Any]] = []
-    patients: dict[str, dict[str, Any]] = {}
-    visits: dict[str, dict[str, Any]] = {}
-    firsts = []
-    for item in items:
-        if item.national_id not in patients:
-            patients[item.national_id] = fhir.patient_entry(item.national_id)
-            entries.append(patients[item.national_id])
-        subject = fhir.reference(patients[item.national_id])
-        firsts.append(len(entries))
-        entries += _fhir_entries(item.payload, subject, visits)
-    return fhir.bundle("batch", f"sim-{facility_id}-{digest[:32]}", entries), firsts
-
-
-def _fhir_entries(
-    payload: Payload, subject: dict[str, Any], visits: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    if isinstance(payload, VisitRecorded):
-        visit = fhir.visit_entry(
-            visit_id=payload.visit_id, facility_id=payload.facility_id, subject=subject,
-            visit_type=str(payload.visit_type), occurred_at=payload.occurred_at,
-            insurance_type=str(payload.insurance_type), total_amount=payload.total_amount,
-            eligible_amount=payload.eligible_amount, diagnosis_codes=payload.diagnosis_codes,
-            department_id=payload.department_id, insured_in_county=payload.insured_in_county,
-            facility_in_county=payload.facility_in_county,
-        )  # fmt: skip
-        visits[payload.visit_id] = visit
-        return [visit]
-    if isinstance(payload, PrescriptionIssued):
-        return fhir.prescription_entries(
-            prescription_id=payload.prescription_id, facility_id=payload.facility_id,
-            subject=subject, category=str(payload.category), issued_at=payload.issued_at,
-            lines=[line.model_dump() for line in payload.lines],
-            prescriber_id=payload.prescriber_id, encounter=_encounter(payload.visit_id, visits),
-            department_id=payload.department_id, total_amount=payload.total_amount,
-        )  # fmt: skip
-    raise TypeError(f"no FHIR resource for {type(payload).__name__}")
-
-
-def _encounter(visit_id: str | None, visits: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The visit's Encounter in this bundle, else a logical reference by the visit id."""
-    if visit_id is None:
-        return None
-    if visit_id in visits:
-        return fhir.reference(visits[visit_id])
-    return {"type": "Encounter", "identifier": {"system": _VISIT_ID, "value": visit_id}}
 
 
 class GatewaySink:

@@ -14,13 +14,23 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine, VisitRecorded
+from libs.events.catalogue.ingestion import (
+    OrderPlaced,
+    PrescriptionIssued,
+    PrescriptionIssuedV2,
+    PrescriptionLine,
+    ResultReported,
+    SharedPharmacyRequest,
+    VisitRecorded,
+)
 from libs.platform.auth import Role
 from simulator.activity import (
+    OrderAct,
     PharmacyRound,
     Plan,
     PrescriptionAct,
     ReferralAct,
+    ResultAct,
     SessionAct,
     VisitAct,
 )
@@ -32,6 +42,7 @@ from simulator.pharmacy_rounds import PharmacyRounds
 from simulator.referral_desk import ReferralDesk
 from simulator.review_desk import ReviewDesk
 from simulator.run_result import RunResult
+from simulator.shared_pharmacy_desk import SharedPharmacyDesk
 
 __all__ = ["RunResult", "Simulation"]
 
@@ -72,7 +83,12 @@ class Simulation:
         self._on_play = on_play
         self.referral_desk = ReferralDesk(self.apis["referral"], endpoints, self.result)
         self.pharmacy_rounds = PharmacyRounds(self.apis["pharmacy"], self.result)
-        self.review_desk = ReviewDesk(self.apis.get("quality"), self.result)
+        self.review_desk = ReviewDesk(
+            self.apis.get("quality"), self.result, plan.knobs, seed=f"{plan.seed}:{plan.run_id}"
+        )
+        self.shared_pharmacy_desk = SharedPharmacyDesk(
+            self.apis.get("quality"), self.result, seed=f"{plan.seed}:{plan.run_id}"
+        )
 
     # --- the whole run ----------------------------------------------------------------
 
@@ -136,6 +152,8 @@ class Simulation:
                 self._visit(sink, act, at)
             elif isinstance(act, PrescriptionAct):
                 self._prescription(sink, act, at)
+            elif isinstance(act, OrderAct | ResultAct):
+                self._test(sink, act, at)
             elif isinstance(act, ReferralAct):
                 self.referral_desk.play(act, at)
             elif isinstance(act, SessionAct):
@@ -144,6 +162,7 @@ class Simulation:
                 sink.flush()
                 self.result.settled &= probe.settle(sink.sent, say=self.say)
                 self.review_desk.play()
+                self.shared_pharmacy_desk.play()
                 self.pharmacy_rounds.play(final=act.final)
                 if act.final:
                     self.result.settled &= probe.settle(sink.sent, say=self.say)
@@ -173,28 +192,75 @@ class Simulation:
         self.result.counts["visits"] += 1
 
     def _prescription(self, sink: FeedRouter, act: PrescriptionAct, at: datetime) -> None:
+        fields: dict[str, Any] = {
+            "prescription_id": act.prescription_id,
+            "visit_id": act.visit_id,
+            "facility_id": act.facility_id,
+            "facility_tier": act.tier,
+            "patient_pseudonym": self.endpoints.pseudonym(act.patient.national_id),
+            "department_id": act.department_id,
+            "category": act.category,
+            "lines": [
+                PrescriptionLine(line_no=i, drug_code=code, quantity=packs, unit_price=price)
+                for i, (code, packs, price) in enumerate(act.lines, 1)
+            ],
+            "total_amount": act.total,
+            "issued_at": at,
+        }
+        # With a prescriber the registry knows, the .v2 the central review's age and
+        # pregnancy rules read; without one (village clinics), the .v1 older systems send.
+        prescription = (
+            PrescriptionIssuedV2(
+                **fields,
+                prescriber_id=act.prescriber_id,
+                patient_age_band=act.age_band,
+                pregnant=act.pregnant,
+                shared_pharmacy=(
+                    SharedPharmacyRequest(doses=act.shared_pharmacy_doses)
+                    if act.shared_pharmacy_doses
+                    else None
+                ),
+            )
+            if act.prescriber_id is not None
+            else PrescriptionIssued(**fields)
+        )
         sink.send(
-            PrescriptionIssued(
-                prescription_id=act.prescription_id,
-                visit_id=act.visit_id,
-                facility_id=act.facility_id,
-                facility_tier=act.tier,
-                patient_pseudonym=self.endpoints.pseudonym(act.patient.national_id),
-                department_id=act.department_id,
-                category=act.category,
-                lines=[
-                    PrescriptionLine(line_no=i, drug_code=code, quantity=packs, unit_price=price)
-                    for i, (code, packs, price) in enumerate(act.lines, 1)
-                ],
-                total_amount=act.total,
-                issued_at=at,
-            ),
+            prescription,
             at=at,
             facility_id=act.facility_id,
             national_id=act.patient.national_id,
         )
         self.result.prescriptions.append(act.prescription_id)
         self.result.counts["prescriptions"] += 1
+        if act.shared_pharmacy_doses:
+            self.result.counts["shared_pharmacy"] += 1
+
+    def _test(self, sink: FeedRouter, act: OrderAct | ResultAct, at: datetime) -> None:
+        """An order (at a repeat, quality recognises the earlier result or not), or a result."""
+        order = act if isinstance(act, OrderAct) else act.order
+        common: dict[str, Any] = {
+            "facility_id": order.facility_id,
+            "facility_tier": order.tier,
+            "patient_pseudonym": self.endpoints.pseudonym(order.patient.national_id),
+            "test_kind": order.test_kind,
+            "test_code": order.test_code,
+        }
+        if isinstance(act, OrderAct):
+            event: OrderPlaced | ResultReported = OrderPlaced(
+                **common, order_id=act.order_id, visit_id=act.visit_id,
+                orderer_id=act.orderer_id, department_id=act.department_id, ordered_at=at,
+            )  # fmt: skip
+            self.result.counts["repeat_orders" if act.repeat else "orders"] += 1
+        else:
+            event = ResultReported(
+                **common, result_id=act.result_id, order_id=order.order_id,
+                observation_count=act.observation_count, reported_at=at,
+                performed_at=self.plan.clock.real(act.performed_at_s),
+            )  # fmt: skip
+            self.result.counts["results"] += 1
+        sink.send(
+            event, at=at, facility_id=order.facility_id, national_id=order.patient.national_id
+        )
 
     def _attendance(self, act: SessionAct) -> None:
         session_id = self.result.sessions.get(act.key)

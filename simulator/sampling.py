@@ -7,7 +7,8 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from simulator.acts import CENT, Patient
+from libs.events.catalogue.values import AgeBand
+from simulator.acts import CENT, Knobs, Patient
 from simulator.clock import HOURLY_WEIGHTS, SimClock
 
 # --- people --------------------------------------------------------------------------------
@@ -19,25 +20,45 @@ _GIVEN = (
 )
 
 
-def resident_id(rng: random.Random, area: str = "320412") -> str:
-    """A well-formed 18-character resident identity number (GB 11643 check digit)."""
-    born = date(1935, 1, 1) + timedelta(days=rng.randrange(0, 365 * 85))
+def resident_id(rng: random.Random, area: str = "320412", born: date | None = None) -> str:
+    """A well-formed 18-character resident identity number (GB 11643 check digit), of a
+    person born on ``born`` (else a day from 1935 to 2019)."""
+    if born is None:
+        born = date(1935, 1, 1) + timedelta(days=rng.randrange(0, 365 * 85))
     body = f"{area}{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
     check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
     return body + check
 
 
-def patients(rng: random.Random, count: int) -> list[Patient]:
+def patients(rng: random.Random, count: int, today: date, knobs: Knobs) -> list[Patient]:
+    """``count`` people, their ages drawn from the knobs' age bands on ``today``, and what
+    their HIS records of pregnancy (women of 15-49 only)."""
     people: list[Patient] = []
     seen: set[str] = set()
     while len(people) < count:
-        nid = resident_id(rng)
+        nid = resident_id(rng, born=_birth_date(rng, today, knobs))
         if nid in seen:
             continue
         seen.add(nid)
         name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.randint(1, 2)))
-        people.append(Patient(nid, name))
+        people.append(Patient(nid, name, _pregnancy(rng, Patient(nid, name), today, knobs)))
     return people
+
+
+def _birth_date(rng: random.Random, today: date, knobs: Knobs) -> date:
+    band = rng.choices(list(AgeBand), weights=knobs.age_band_shares)[0]
+    oldest = min(band.below_years, 95)
+    days = rng.uniform(band.from_years * 365.25, oldest * 365.25 - 1)
+    return today - timedelta(days=int(days))
+
+
+def _pregnancy(rng: random.Random, person: Patient, today: date, knobs: Knobs) -> bool | None:
+    age = (today - person.born).days // 365
+    if not person.female or not 15 <= age <= 49:
+        return None
+    if rng.random() >= knobs.pregnancy_recorded_share:
+        return None
+    return rng.random() < knobs.pregnant_share
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -19,10 +19,14 @@ if TYPE_CHECKING:
 __all__ = ["INGESTION_CONSUMERS", "Settler", "SuiteProbe"]
 
 
-#: Which services consume each ingestion topic (docs/events.md).
+#: Which services consume each ingestion topic (docs/events.md). Quality too: its review
+#: desk decides at the rounds what the rules held, and a repeat order after a round must
+#: find the earlier result indexed.
 INGESTION_CONSUMERS = {
     "ingestion.visit": ("finance", "reporting"),
-    "ingestion.prescription": ("pharmacy", "reporting"),
+    "ingestion.prescription": ("pharmacy", "quality", "reporting"),
+    "ingestion.order": ("quality", "reporting"),
+    "ingestion.result": ("quality", "reporting"),
 }
 
 

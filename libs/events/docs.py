@@ -157,7 +157,9 @@ def _introduction() -> list[str]:
         "once per identity, whatever event id it arrives under (a hospital system resending a "
         "visit under a new id is a duplicate; the same identity with other content is "
         "dead-lettered as `conflicting_fact`). Types without one are snapshots or state that "
-        "may be sent again with other content.",
+        "may be sent again with other content. A later version of a type states the same fact "
+        "as its `.v1`: a fact sent as `.v1` and again as `.v2` is applied once, and compared by "
+        "the fields `.v1` has (what only `.v2` says takes no part).",
         "",
     ]
 

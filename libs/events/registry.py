@@ -22,6 +22,7 @@ P = TypeVar("P", bound=Payload)
 _TYPE_NAME = re.compile(
     r"^(?P<topic>(?P<domain>[a-z]+)\.(?P<entity>[a-z_]+))\.[a-z_]+\.v[1-9][0-9]*$"
 )
+_VERSION = re.compile(r"\.v[1-9][0-9]*$")
 
 
 class UnknownEventType(LookupError):
@@ -61,11 +62,18 @@ class EventSpec:
         """The aggregate id of ``payload``: its partition key and subject."""
         return str(getattr(payload, self.key))
 
+    @property
+    def fact_type(self) -> str:
+        """The name facts of this type are claimed under: the type's first version, so a fact
+        sent as ``.v1`` and again as ``.v2`` is one fact, and claims stored before a ``.v2``
+        existed still hold."""
+        return _VERSION.sub(".v1", self.type)
+
     def fact_of(self, payload: Payload) -> str | None:
-        """What the business calls this fact (``<type>:<identity values>``), if it says."""
+        """What the business calls this fact (``<type>.v1:<identity values>``), if it says."""
         if not self.identity:
             return None
-        return self.type + ":" + "/".join(str(getattr(payload, f)) for f in self.identity)
+        return self.fact_type + ":" + "/".join(str(getattr(payload, f)) for f in self.identity)
 
 
 class Registry:

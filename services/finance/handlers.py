@@ -9,11 +9,11 @@ from libs.events.catalogue.pharmacy import (
     StockWrittenOff,
     TransferReceived,
 )
-from libs.events.catalogue.quality import ResultRecognised
+from libs.events.catalogue.quality import HerbalOrderDelivered, ResultRecognised
 from libs.events.catalogue.referral import ReferralCompleted
 from libs.events.catalogue.staffing import SessionDelivered
 from libs.events.consuming import HandlerRegistry
-from services.finance.service_layer import drugs, fees, recognition, visits
+from services.finance.service_layer import drugs, fees, recognition, shared_pharmacy, visits
 
 HANDLERS = HandlerRegistry()
 register_directory(HANDLERS)
@@ -28,3 +28,4 @@ HANDLERS.on_set(StockAdjusted)(drugs.record_adjustment)
 HANDLERS.on(ReferralCompleted)(fees.record_referral)
 HANDLERS.on(SessionDelivered)(fees.record_session)
 HANDLERS.on(ResultRecognised)(recognition.record_recognition)
+HANDLERS.on(HerbalOrderDelivered)(shared_pharmacy.settle_order)

@@ -11,8 +11,10 @@ import yaml
 
 from libs.platform.clock import CountyClock
 from libs.platform.settings import PlatformSettings
+from services.quality.domain.audit_standard import AuditStandard, parse_audit_standard
 from services.quality.domain.recognition import RecognitionCatalogue, parse_recognition
 from services.quality.domain.review import ReviewRules, parse_rules
+from services.quality.domain.shared_pharmacy import SharedPharmacyConfig, parse_shared_pharmacy
 from services.quality.settings import Settings
 
 __all__ = ["QualityConfig", "load_config"]
@@ -22,6 +24,8 @@ __all__ = ["QualityConfig", "load_config"]
 class QualityConfig:
     rules: ReviewRules
     recognition: RecognitionCatalogue
+    audit: AuditStandard
+    shared_pharmacy: SharedPharmacyConfig
     clock: CountyClock
     county_code: str
 
@@ -43,6 +47,8 @@ def load_config(platform: PlatformSettings, settings: Settings) -> QualityConfig
     return QualityConfig(
         rules=parse_rules({k: v for k, v in document.items() if k != "county_code"}),
         recognition=parse_recognition(_yaml(settings.recognition)),
+        audit=parse_audit_standard(_yaml(settings.audit)),
+        shared_pharmacy=parse_shared_pharmacy(_yaml(settings.shared_pharmacy)),
         clock=platform.county_clock(),
         county_code=str(document.get("county_code") or "QS"),
     )

@@ -6,12 +6,19 @@ from libs.events.catalogue.gateway import FeedResumed, FeedSilent
 from libs.events.catalogue.ingestion import (
     OrderPlaced,
     PrescriptionIssued,
+    PrescriptionIssuedV2,
     ResultReported,
     VisitRecorded,
 )
 from libs.events.catalogue.organisation import FacilityClosed, FacilityRegistered
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.quality import (
+    AuditCompleted,
+    HerbalDecoctionStarted,
+    HerbalDeliveryFailed,
+    HerbalDeliveryOverdue,
+    HerbalOrderDelivered,
+    HerbalOrderDispatched,
     PrescriptionHeld,
     PrescriptionReleased,
     PrescriptionReviewOverdue,
@@ -23,7 +30,7 @@ from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreache
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
 from libs.events.consuming import HandlerRegistry
 from services.reporting.indicators import members
-from services.reporting.service_layer import feeds, quality, recording
+from services.reporting.service_layer import audit, feeds, herbal, quality, recording
 
 
 def register_organisation(handlers: HandlerRegistry) -> HandlerRegistry:
@@ -39,6 +46,7 @@ HANDLERS = register_organisation(HandlerRegistry())
 
 HANDLERS.on_set(VisitRecorded)(recording.visits_recorded)
 HANDLERS.on_set(PrescriptionIssued)(recording.prescriptions_issued)
+HANDLERS.on_set(PrescriptionIssuedV2)(recording.prescriptions_issued)
 HANDLERS.on_set(OrderPlaced)(recording.orders_placed)
 HANDLERS.on_set(ResultReported)(recording.results_reported)
 HANDLERS.on(ReferralRequested)(recording.on_referral_requested)
@@ -59,3 +67,9 @@ HANDLERS.on(PrescriptionReviewRejected)(quality.on_prescription_rejected)
 HANDLERS.on(PrescriptionReviewOverdue)(quality.on_review_overdue)
 HANDLERS.on_set(ResultRecognised)(quality.results_recognised)
 HANDLERS.on_set(ResultNotRecognised)(quality.results_not_recognised)
+HANDLERS.on(AuditCompleted)(audit.on_audit_completed)
+HANDLERS.on(HerbalDecoctionStarted)(herbal.on_decoction_started)
+HANDLERS.on(HerbalOrderDispatched)(herbal.on_dispatched)
+HANDLERS.on(HerbalOrderDelivered)(herbal.on_delivered)
+HANDLERS.on(HerbalDeliveryFailed)(herbal.on_delivery_failed)
+HANDLERS.on(HerbalDeliveryOverdue)(herbal.on_delivery_overdue)

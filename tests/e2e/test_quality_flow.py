@@ -1,9 +1,13 @@
 """The review centre on the real broker and databases, through the interfaces a member's
-systems and the centre's pharmacists use: a township doctor's antibiotic above the
+systems and the centre's pharmacists use: a township doctor's restricted antibiotic above the
 centre's grade is held, a pharmacist rejects it, pharmacy never dispenses it and reporting
-counts it; an ordinary prescription is released and dispensed; a hold nobody decides
-breaches its SLA exactly once; a repeat test inside its window is recognised and finance
-books the avoided cost."""
+counts it; a special-use one is rejected by the rules outright (never in outpatient care);
+an ordinary prescription is released and dispensed; a hold nobody decides breaches its SLA
+exactly once; a repeat test inside its window is recognised and finance
+books the avoided cost; a clinic's herbal prescription travels the shared TCM pharmacy's
+whole lifecycle and is settled (tests/support/quality_steps/shared_pharmacy.py); a month's
+audit sample is the same for the same seed, judged and published, and reporting shows the
+irrational rate (tests/support/quality_steps/audit.py)."""
 
 from __future__ import annotations
 
@@ -31,10 +35,13 @@ from libs.platform.settings import REPO_ROOT
 from tests.conftest import Suite
 from tests.support.brokers import TestBroker
 from tests.support.kafka import produce, read_all, wait_for
+from tests.support.quality_steps.audit import show_the_audit
+from tests.support.quality_steps.shared_pharmacy import show_the_shared_pharmacy
 from tests.support.services import ServiceHandle
 
 CLINIC, DOCTOR = "QS-T01", "S-T01-001"  # a township centre and its attending physician
 AMLODIPINE, LEVOFLOXACIN = "QSY-W011", "QSY-W003"  # levofloxacin: restricted grade
+MEROPENEM = "QSY-W005"  # special use: never in outpatient care, rejected by the rules
 
 
 def prescription(rx: str, drug: str) -> PrescriptionIssued:
@@ -79,15 +86,16 @@ def test_the_review_centre_decides_what_pharmacy_dispenses(
     wait_for(lambda: consumed(quality, "staffing.staff") >= 48, what="quality's prescribers")
     wait_for(lambda: quality.get_json(f"/directory/facilities/{CLINIC}"), what="the clinic")
 
-    held, ordinary, forgotten = (
+    sent = (
         prescription("RX-Q-HELD", LEVOFLOXACIN),
         prescription("RX-Q-OK", AMLODIPINE),
         prescription("RX-Q-LATE", LEVOFLOXACIN),
+        prescription("RX-Q-SPECIAL", MEROPENEM),
     )
     produce(
         suite.bootstrap,
         "ingestion.prescription",
-        [encode(new_event(p, source=f"/his/{CLINIC}")) for p in (held, ordinary, forgotten)],
+        [encode(new_event(p, source=f"/his/{CLINIC}")) for p in sent],
         key=CLINIC.encode(),
     )
 
@@ -123,11 +131,15 @@ def test_the_review_centre_decides_what_pharmacy_dispenses(
     assert len(breaches) == 1
     assert not events(suite.bootstrap, "pharmacy.prescription", "RX-Q-HELD")
     assert not events(suite.bootstrap, "pharmacy.prescription", "RX-Q-LATE")
+    # The special-use antibiotic: rejected by the rules themselves, never held, never dispensed.
+    special = [e.type for e in events(suite.bootstrap, "quality.prescription", "RX-Q-SPECIAL")]
+    assert special == ["quality.prescription.rejected.v1"]
+    assert not events(suite.bootstrap, "pharmacy.prescription", "RX-Q-SPECIAL")
     rejected = [e.type for e in events(suite.bootstrap, "quality.prescription", "RX-Q-HELD")]
     assert rejected == ["quality.prescription.held.v1", "quality.prescription.rejected.v1"]
     wait_for(
-        lambda: consumed(reporting, "quality.prescription") >= 5,
-        what="reporting counting the reviews (2 holds, a release, a rejection, a breach)",
+        lambda: consumed(reporting, "quality.prescription") >= 6,
+        what="reporting counting the reviews (2 holds, a release, 2 rejections, a breach)",
     )
 
     # A liver panel done at the county hospital three days ago, ordered again at the clinic.
@@ -142,6 +154,11 @@ def test_the_review_centre_decides_what_pharmacy_dispenses(
 
     (entry,) = wait_for(booked, what="finance booking the avoided cost")
     assert {line["debit"] for line in entry["lines"]} >= {"60.00"}
+
+    # A herbal prescription through the shared TCM pharmacy (共享中药房), settled; a month's
+    # prescription audit (处方点评), the same sample for the same seed.
+    show_the_shared_pharmacy(running, suite.bootstrap)
+    show_the_audit(running, suite.bootstrap)
 
 
 def repeat_order(bootstrap: str, quality: ServiceHandle) -> Any:

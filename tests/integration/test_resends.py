@@ -25,11 +25,13 @@ from libs.events import CloudEvent, Payload
 from libs.events.catalogue.ingestion import (
     OrderPlaced,
     PrescriptionIssued,
+    PrescriptionIssuedV2,
     PrescriptionLine,
     ResultReported,
     VisitRecorded,
 )
 from libs.events.catalogue.values import (
+    AgeBand,
     FacilityTier,
     InsuranceType,
     PrescriptionCategory,
@@ -75,6 +77,20 @@ def ingestion_samples() -> dict[str, Payload]:
             lines=[PrescriptionLine(line_no=1, drug_code="QSY-W011", quantity=2)],
             total_amount=Decimal("7.60"),
             issued_at=when,
+        ),
+        "ingestion.prescription.issued.v2": PrescriptionIssuedV2(
+            prescription_id="RX-RESEND-2",
+            visit_id="V-RESEND-1",
+            facility_id=CLINIC,
+            facility_tier=FacilityTier.PRIMARY,
+            patient_pseudonym="a1" * 32,
+            prescriber_id="S-T01-001",
+            category=PrescriptionCategory.WESTERN,
+            lines=[PrescriptionLine(line_no=1, drug_code="QSY-W011", quantity=1)],
+            total_amount=Decimal("3.80"),
+            issued_at=when,
+            patient_age_band=AgeBand.ELDERLY,
+            pregnant=None,
         ),
         "ingestion.order.placed.v1": OrderPlaced(
             order_id="OR-RESEND-1",
@@ -167,3 +183,37 @@ def test_a_fact_resent_under_new_event_ids_moves_nothing(
     assert harness.apply(alone).duplicates == [alone.id]
     assert sorted(harness.apply(first, beside).duplicates) == sorted([first.id, beside.id])
     assert state(harness) == after_first
+
+
+V1, V2 = "ingestion.prescription.issued.v1", "ingestion.prescription.issued.v2"
+
+
+def in_both_versions(prescription_id: str) -> tuple[PrescriptionIssued, PrescriptionIssuedV2]:
+    """One prescription as an older interface engine sends it and as a newer one does."""
+    v2 = ingestion_samples()[V2].model_copy(update={"prescription_id": prescription_id})
+    assert isinstance(v2, PrescriptionIssuedV2)
+    v1 = PrescriptionIssued.model_validate(
+        v2.model_dump(include=set(PrescriptionIssued.model_fields))
+    )
+    return v1, v2
+
+
+@pytest.mark.parametrize(
+    "consumer",
+    [name for type_name, name in consumers() if type_name == V1],
+    indirect=True,
+)
+def test_a_prescription_sent_as_v1_and_as_v2_is_one_fact(
+    consumer: tuple[ServiceProcess, HandlerHarness],
+) -> None:
+    """The catalogue's versioning rule: .v2 is published beside .v1 while consumers move,
+    so a consumer of both may get the same prescription twice, in either order."""
+    _, harness = consumer
+    for first, then in (in_both_versions("RX-BOTH-1"), in_both_versions("RX-BOTH-2")[::-1]):
+        applied = event_of(first)
+        assert harness.apply(applied).applied == [applied.id], harness.dead_letters()
+        after_first = state(harness)
+        again = event_of(then)
+        result = harness.apply(again)
+        assert result.duplicates == [again.id] and not result.dead_lettered
+        assert state(harness) == after_first

@@ -225,11 +225,12 @@ def _timeless(values: dict[Key, tuple[Decimal, Decimal]]) -> dict[Key, tuple[Dec
 
 
 def _acts(outcome: Outcome) -> dict[str, int]:
-    """What the simulator did, less the review desk's decisions it counted: a decision whose
-    answer a killed quality never sent is retried and answered 409 (already decided), so the
-    desk cannot count it; the indicators (held, rejected shares) compare what was decided."""
+    """What the simulator did, less the review and shared-pharmacy desks' steps it counted: a
+    step whose answer a killed quality never sent is retried and answered 409 (already
+    taken), so the desk cannot count it; the indicators (held and rejected shares, deliveries
+    and failures) compare what was done."""
     counts = outcome.day.result.counts.items()
-    return {key: n for key, n in counts if not key.startswith("review:")}
+    return {key: n for key, n in counts if not key.startswith(("review:", "herbal:"))}
 
 
 def differences(calm: Outcome, faulty: Outcome) -> list[str]:

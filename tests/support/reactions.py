@@ -43,6 +43,7 @@ def check_every_reaction(suite: Suite, day: Simulated) -> None:
     assert result.settled
     _prescriptions(suite, day)
     _replenishment(suite, day)
+    _shared_pharmacy(suite, day)
     _referrals(suite, day)
     _sessions(suite, day)
     _indicators(suite, day)
@@ -59,6 +60,7 @@ def _prescriptions(suite: Suite, day: Simulated) -> None:
     sent = set(day.result.prescriptions)
     assert len(sent) >= 50
     refused: set[str] = set()
+    shared: dict[str, str] = {}
     if "quality" in suite.started:
         with suite.started["quality"].client(Role.PHARMACY_CENTRE) as centre:
             reviews = all_pages(centre, "/reviews", state="rejected")
@@ -66,9 +68,17 @@ def _prescriptions(suite: Suite, day: Simulated) -> None:
         # refused before dispensing: never dispensed; where the county reviews after
         # dispensing (the hospitals) a refusal comes once the patient has the drugs
         refused = {r["prescription_id"] for r in reviews if r["before_dispensing"]}
+        with suite.started["quality"].client(Role.PHARMACY_CENTRE) as centre:
+            orders = all_pages(centre, "/herbal-orders")
+        # the shared TCM pharmacy dispenses a clinic's herbal prescription under its order id
+        shared = {o["order_id"]: o["prescription_id"] for o in orders}
+
+    def _as_sent(ids: set[str]) -> set[str]:
+        return {shared.get(i, i) for i in ids}
+
     dispensed = wait_for(
         lambda: (
-            (found := ids_in_memos(journal(finance, "dispense"), "Prescription"))
+            (found := _as_sent(ids_in_memos(journal(finance, "dispense"), "Prescription")))
             and len(found) >= 0.8 * len(sent - refused)
             and found
         ),
@@ -77,7 +87,11 @@ def _prescriptions(suite: Suite, day: Simulated) -> None:
     )
     with pharmacy.client(Role.PHARMACY_CENTRE) as centre:
         shortages = all_pages(centre, "/shortages", open="false")  # restocked ones too
-    short = {s["prescription_id"] for s in shortages if s.get("prescription_id")}
+    short = {
+        shared.get(s["prescription_id"], s["prescription_id"])
+        for s in shortages
+        if s.get("prescription_id")
+    }
     missing = sorted(sent - dispensed - short - refused)[:10]
     assert not missing, _whereabouts(suite, missing)
     assert dispensed <= sent
@@ -99,6 +113,28 @@ def _whereabouts(suite: Suite, prescription_ids: list[str]) -> dict[str, list[st
                 if rx in text:
                     found[rx].append(f"{event.type} at {event.time:%H:%M:%S.%f}: {text[:600]}")
     return found
+
+
+def _shared_pharmacy(suite: Suite, day: Simulated) -> None:
+    """Each herbal prescription sent to the shared TCM pharmacy became one order (unless the
+    review refused it), and every delivered order was settled by finance once."""
+    if "quality" not in suite.started:
+        return
+    sent = {
+        a.prescription_id
+        for a in day.plan.acts
+        if isinstance(a, PrescriptionAct) and a.shared_pharmacy_doses
+    }
+    with suite.started["quality"].client(Role.PHARMACY_CENTRE) as centre:
+        orders = all_pages(centre, "/herbal-orders")
+        refused = {r["prescription_id"] for r in all_pages(centre, "/reviews", state="rejected")}
+    ordered = Counter(o["prescription_id"] for o in orders)
+    assert all(ordered[rx] == 1 for rx in sent - refused), (sent, ordered)
+    assert set(ordered) <= sent
+    fees = journal(suite.started["finance"], "shared_pharmacy_fee")
+    delivered = {o["order_id"] for o in orders if o["state"] == "delivered"}
+    assert ids_in_memos(fees, "order") == delivered, (fees, delivered)
+    assert len(fees) == len(delivered)  # once each
 
 
 def _replenishment(suite: Suite, day: Simulated) -> None:

@@ -18,7 +18,9 @@ from libs.events.catalogue.finance import (
     PerformancePayAllocated,
     StaffAllocation,
 )
+from libs.events.catalogue.ingestion import PrescriptionIssuedV2
 from libs.events.catalogue.reporting import IndicatorCellUpdated, OrgUnitLevel, PeriodKind
+from libs.events.catalogue.values import PrescriptionCategory
 from libs.events.payload import Payload
 
 PSEUDONYM = "a" * 64
@@ -40,6 +42,7 @@ _OVERRIDES: dict[type[BaseModel], dict[str, Any]] = {
         ]
     },
     JournalLine: {"debit": Decimal("1.00"), "credit": Decimal("0.00")},
+    PrescriptionIssuedV2: {"category": PrescriptionCategory.TCM_HERBAL},
     PerformancePayAllocated: {
         "fund_amount": Decimal("100.00"),
         "allocations": [

@@ -41,6 +41,7 @@ class EntryType(StrEnum):
     BUDGET_SETTLEMENT = "budget_settlement"  # the fund's monthly provisional payment
     BUDGET_RECONCILIATION = "budget_reconciliation"  # the year-end reconciliation
     RECOGNITION_SAVING = "recognition_saving"  # a repeat test avoided (结果互认): memorandum
+    SHARED_PHARMACY_FEE = "shared_pharmacy_fee"  # an order prepared and delivered (共享中药房)
     MANUAL = "manual"
     REVERSAL = "reversal"
 
@@ -201,6 +202,7 @@ class SettlementKind(StrEnum):
     DRUG_TRANSFER = "drug_transfer"
     REFERRAL_FEE = "referral_fee"
     SESSION_FEE = "session_fee"
+    SHARED_PHARMACY_FEE = "shared_pharmacy_fee"  # preparation, decoction and delivery (共享中药房)
 
 
 class SettlementLine(Payload):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from libs.events.catalogue.values import (
+    AgeBand,
     FacilityTier,
     InsuranceType,
     PrescriptionCategory,
@@ -114,6 +115,43 @@ class PrescriptionIssued(Payload):
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("line_no must be unique within a prescription")
+        return self
+
+
+class SharedPharmacyRequest(Payload):
+    """A herbal prescription sent to the county's shared TCM pharmacy (共享中药房): prepared
+    from its stock, decocted if asked (代煎) and delivered to the patient's home. The address
+    goes from the clinic to the shared pharmacy's courier directly, never onto the backbone."""
+
+    doses: int = Field(ge=1, le=60, description="Doses (剂数), one a day.")
+    decoct: bool = Field(default=True, description="Decocted and packed at the pharmacy (代煎).")
+    deliver_home: bool = Field(default=True, description="Delivered to the patient's home.")
+
+
+@event_type(
+    "ingestion.prescription.issued.v2",
+    key="facility_id",
+    producer=PRODUCER,
+    time_field="issued_at",
+    identity=("facility_id", "prescription_id"),
+)
+class PrescriptionIssuedV2(PrescriptionIssued):
+    """A prescriber at a facility issued a prescription, with what the central review needs
+    beyond ``.v1``: the prescriber always, the patient's age band and pregnancy flag as the
+    HIS knows them, and for herbal prescriptions whether the shared TCM pharmacy prepares
+    and delivers it. The same fact as ``.v1``: a prescription sent as both is one."""
+
+    prescriber_id: Identifier  # required from .v2 on
+    patient_age_band: AgeBand | None = Field(
+        default=None, description="None when the HIS does not know the patient's age."
+    )
+    pregnant: bool | None = Field(default=None, description="None when not recorded.")
+    shared_pharmacy: SharedPharmacyRequest | None = None
+
+    @model_validator(mode="after")
+    def _shared_pharmacy_is_herbal(self) -> PrescriptionIssuedV2:
+        if self.shared_pharmacy is not None and self.category != PrescriptionCategory.TCM_HERBAL:
+            raise ValueError("shared_pharmacy is only for tcm_herbal prescriptions")
         return self
 
 

@@ -39,6 +39,26 @@ class PrescriptionCategory(StrEnum):
     TCM_HERBAL = "tcm_herbal"  # 中药饮片
 
 
+class AgeBand(StrEnum):
+    """The patient's age as the contraindication rules need it, never the birth date: the
+    bands' edges (1, 12, 18, 65 years) are the ages the rules name (儿童, 未成年人, 老年人)."""
+
+    INFANT = "infant"  # under 1 year (婴儿)
+    CHILD = "child"  # 1 to 11 (儿童)
+    ADOLESCENT = "adolescent"  # 12 to 17 (青少年)
+    ADULT = "adult"  # 18 to 64
+    ELDERLY = "elderly"  # 65 and over (老年人)
+
+    @property
+    def below_years(self) -> int:
+        """The age every patient in the band is younger than (130 for the open top band)."""
+        return {"infant": 1, "child": 12, "adolescent": 18, "adult": 65, "elderly": 130}[self.value]
+
+    @property
+    def from_years(self) -> int:
+        return {"infant": 0, "child": 1, "adolescent": 12, "adult": 18, "elderly": 65}[self.value]
+
+
 class TestKind(StrEnum):
     """What a member's laboratory or imaging system reports (检查检验)."""
 

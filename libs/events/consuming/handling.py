@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from libs.events.consuming.handlers import HandlerRegistry
-from libs.events.consuming.processed import content_digest
+from libs.events.consuming.processed import fact_digest
 from libs.events.envelope import CloudEvent
 from libs.events.metrics import DeliveryMetrics
 from libs.events.payload import Payload
@@ -115,7 +115,7 @@ class EventHandling:
         fact = registry.by_type(event.type).fact_of(event.data)
         if fact is None:
             return None
-        digest = content_digest(event)
+        digest = fact_digest(event)
         earlier = self.claim_fact(uow.session, self.consumer, fact, event.id, digest)
         if earlier is None:
             return None

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from libs.events.envelope import CloudEvent, utc_now
 from libs.events.payload import Payload
+from libs.events.registry import registry
 from libs.events.tables import ProcessedEvent, ProcessedFact
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "claimed_facts",
     "content_digest",
     "digests_of",
+    "fact_digest",
     "outcomes_of",
     "prune",
     "set_outcome",
@@ -46,11 +48,25 @@ DEAD_LETTERED = "dead_lettered"
 def content_digest(event: CloudEvent[Payload]) -> str:
     """SHA-256 of what ``event`` says: its type, subject and data, in a canonical form (the
     envelope's time and the producer's serialisation may differ between honest resends)."""
-    body = {
-        "type": event.type,
-        "subject": event.subject,
-        "data": event.data.model_dump(mode="json"),
-    }
+    return _digest(event.type, event.subject, event.data.model_dump(mode="json"))
+
+
+def fact_digest(event: CloudEvent[Payload]) -> str:
+    """SHA-256 of what ``event`` says of its fact, in the words of the fact's first version
+    (``EventSpec.fact_type``): a prescription sent as ``.v1`` and again as ``.v2`` with the
+    same ``.v1`` fields is a resend, not a conflict, whichever came first. What only a later
+    version says (an age band) takes no part. For a first version it is
+    :func:`content_digest`, so fact claims stored before a ``.v2`` existed still compare."""
+    spec = registry.by_type(event.type)
+    if spec.fact_type == spec.type or spec.fact_type not in registry:
+        return content_digest(event)
+    fields = set(registry.by_type(spec.fact_type).payload.model_fields)
+    data = event.data.model_dump(mode="json", include=fields)
+    return _digest(spec.fact_type, event.subject, data)
+
+
+def _digest(type_name: str, subject: str | None, data: dict[str, object]) -> str:
+    body = {"type": type_name, "subject": subject, "data": data}
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

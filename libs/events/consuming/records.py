@@ -12,7 +12,7 @@ from functools import cached_property
 from libs.events.admission import admit_record
 from libs.events.codec import PermanentDecodeError
 from libs.events.consuming.message import ConsumedMessage
-from libs.events.consuming.processed import content_digest
+from libs.events.consuming.processed import content_digest, fact_digest
 from libs.events.envelope import CloudEvent
 from libs.events.metrics import DeliveryMetrics
 from libs.events.payload import Payload
@@ -35,6 +35,16 @@ class BatchRecord:
     @cached_property
     def digest(self) -> str | None:
         return content_digest(self.event) if self.event is not None else None
+
+    @cached_property
+    def fact_digest(self) -> str | None:
+        """What the record says of its fact (``processed.fact_digest``): of a first version,
+        its :attr:`digest`, computed once."""
+        if self.event is None:
+            return None
+        if registry.by_type(self.event.type).fact_type == self.event.type:
+            return self.digest
+        return fact_digest(self.event)
 
     @property
     def event_type(self) -> str | None:

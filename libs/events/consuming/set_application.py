@@ -61,7 +61,7 @@ def apply_set(
             _judge_repeat(outcome, key, item, fact, before)
             continue
         if fact:  # a later record of the same fact in this set is a repeat of this one
-            earlier[fact] = (_event_id(item), item.digest or "")
+            earlier[fact] = (_event_id(item), item.fact_digest or "")
         fresh.append((key, item))
     records: RecordSet = RecordSet(uow, [item.event for _, item in fresh if item.event])
     handler(records, uow)
@@ -71,7 +71,7 @@ def apply_set(
         if refusal is None:
             outcome.applied.append(key)
             if facts[key]:
-                claims[str(facts[key])] = (_event_id(item), item.digest or "")
+                claims[str(facts[key])] = (_event_id(item), item.fact_digest or "")
         elif facts[key] and _repeated_later(facts[key], key, group):
             raise SetNeedsRecordByRecord("a refused record's fact comes again in the set")
         else:
@@ -95,7 +95,7 @@ def _judge_repeat(
     outcome: SetOutcome, key: str, item: BatchRecord, fact: str, before: tuple[str, str]
 ) -> None:
     """The fact was applied before (or earlier in this set): a resend, or a conflict."""
-    if before[1] == item.digest:
+    if before[1] == item.fact_digest:
         outcome.same_fact.append(key)
         return
     detail = f"{fact} was applied from event {before[0]} with other content; "

@@ -29,7 +29,9 @@ from libs.events.unit_of_work import UnitOfWork
 
 __all__ = ["RecordSet", "SetHandler", "one_at_a_time"]
 
-P = TypeVar("P", bound=Payload)
+# Covariant: a set of ``.v2`` records is a set of records of the ``.v1`` they extend, so
+# one set handler typed for ``.v1`` registers for both versions (a set is only read).
+P = TypeVar("P", bound=Payload, covariant=True)
 
 SetHandler = Callable[["RecordSet[Any]", Any], None]
 

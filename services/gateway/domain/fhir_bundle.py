@@ -11,10 +11,12 @@ for vendors in docs/gateway.md, "FHIR bundles"):
   a ``subject`` reference to the Patient's ``fullUrl`` or by a logical reference with that
   identifier. It must be a well-formed number.
 * Encounter → ``ingestion.visit.recorded.v1``; MedicationRequests (one per line, grouped by
-  ``groupIdentifier``) → ``ingestion.prescription.issued.v1``; ServiceRequest →
-  ``ingestion.order.placed.v1``; DiagnosticReport with its result Observations, or an
-  Observation no report claims → ``ingestion.result.reported.v1``. Any other resource
-  type is ``not_supported``. The element-by-element mapping is in docs/gateway.md.
+  ``groupIdentifier``) → ``ingestion.prescription.issued.v1`` (``.v2`` with a requester,
+  decided in ``preparation.py``); ServiceRequest → ``ingestion.order.placed.v1``;
+  DiagnosticReport with its result Observations, or an Observation no report claims →
+  ``ingestion.result.reported.v1``. A Pregnancy status Observation (LOINC 82810-3) is
+  context, like a Patient. Any other resource type is ``not_supported``. The
+  element-by-element mapping is in docs/gateway.md.
 * Each fact is one :class:`Unit`: its message, or the problems (FHIRPath located, values
   never repeated) that keep it from being one. ``facility_tier`` is left for the gateway.
   ``Message.message_id`` is ``<message id>#<ResourceType>/<business id>`` (``#entry<i>``
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from services.gateway.domain.fhir_entries import Entry, read_bundle
+from services.gateway.domain.fhir_patient_state import is_pregnancy_status
 from services.gateway.domain.fhir_prescriptions import prescription, prescription_key
 from services.gateway.domain.fhir_profile import FhirProfile
 from services.gateway.domain.fhir_references import Context, Index
@@ -84,7 +87,7 @@ def _plan(entries: list[Entry], index: Index) -> tuple[list[list[Entry]], tuple[
     parts: dict[str, list[Entry]] = {}
     context: list[int] = []
     for entry in entries:
-        if entry.resource_type == "Patient":
+        if entry.resource_type == "Patient" or is_pregnancy_status(entry):
             context.append(entry.index)
         elif entry.index not in claimed:
             parts.setdefault(_part_key(entry), []).append(entry)

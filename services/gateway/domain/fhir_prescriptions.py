@@ -1,19 +1,26 @@
-"""MedicationRequests → ``ingestion.prescription.issued.v1``: one MedicationRequest per
-prescription line, the lines of one prescription sharing ``groupIdentifier``.
+"""MedicationRequests → ``ingestion.prescription.issued.v1``, or ``.v2`` when they name the
+prescriber (``requester``): one MedicationRequest per prescription line, the lines of one
+prescription sharing ``groupIdentifier``.
 
 The lines must agree on the patient, the facility, the visit and the category; the other
 prescription-level elements (authoredOn, requester, department) are taken from the first
 line that has them. The prescription's total is its total-amount extension (on any line,
 equal where repeated), else the sum of quantity × unit price, rounded to the cent.
+
+With a prescriber, the patient's age band and pregnancy come along where the bundle says
+them (``fhir_patient_state.py``); without one the prescription stays a ``.v1``, which has no
+room for them, so an HIS that never sends the requester keeps being accepted as before.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from libs.events.payload import cents
 from services.gateway.domain.fhir_entries import Entry
+from services.gateway.domain.fhir_patient_state import patient_state
 from services.gateway.domain.fhir_profile import (
     ACCEPTED_STATUS,
     EXT_LINE_NUMBER,
@@ -78,6 +85,10 @@ def prescription(entries: list[Entry], ctx: Context) -> Reader:
         _agree(group, lines[0], line)
     group.fields["lines"] = [{k: ln.fields[k] for k in _LINE if k in ln.fields} for ln in lines]
     _total(group, lines)
+    issued = group.fields.get("issued_at")
+    if "prescriber_id" in group.fields and issued is not None:
+        on = datetime.fromisoformat(issued).date()
+        patient_state(group, entries[0].resource.subject, ctx, on)
     return group
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "ICD10_SYSTEMS",
     "INSURANCE_TYPE",
     "NATIONAL_ID_SYSTEM",
+    "PREGNANCY_ANSWERS",
+    "PREGNANCY_STATUS_CODE",
     "PRESCRIPTION_CATEGORY",
     "REQUEST_INTENTS",
     "STRUCTURE_DEFINITION",
@@ -65,6 +67,17 @@ EXT_UNIT_PRICE: Final = STRUCTURE_DEFINITION + "unit-price"
 #: Integer (valuePositiveInt or valueInteger): a prescription line's number.
 EXT_LINE_NUMBER: Final = STRUCTURE_DEFINITION + "line-number"
 
+#: LOINC 82810-3 Pregnancy status: an Observation of it about a prescription's patient gives
+#: the ``.v2`` prescription's ``pregnant`` (context: never published as a result).
+PREGNANCY_STATUS_CODE: Final = "82810-3"
+#: Its answers (valueCodeableConcept): LOINC answer list LL4129-4 and SNOMED CT; any other
+#: answer (LA4489-6 Unknown) leaves pregnancy unknown.
+PREGNANCY_ANSWERS: Final[dict[str, bool]] = {
+    "LA15173-0": True,  # Pregnant
+    "77386006": True,  # SNOMED CT: Pregnant
+    "LA26683-5": False,  # Not pregnant
+    "60001007": False,  # SNOMED CT: Not pregnant
+}
 #: The code system of :data:`PRESCRIPTION_CATEGORY`'s own codes.
 CS_PRESCRIPTION_CATEGORY: Final = f"{_BASE}/CodeSystem/prescription-category"
 #: The resident identity number's OID (居民身份证号码), the default for the profile.

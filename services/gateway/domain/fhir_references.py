@@ -22,9 +22,10 @@ __all__ = ["Context", "Index", "Visit"]
 
 
 class Index:
-    """The bundle's entries by ``fullUrl`` and by ``<ResourceType>/<id>``."""
+    """The bundle's entries in order, and by ``fullUrl`` and by ``<ResourceType>/<id>``."""
 
     def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
         self.by_url: dict[str, Entry] = {}
         for entry in entries:
             if entry.full_url:

@@ -5,6 +5,13 @@ A system speaks only for its own facility; the patient arrives as a resident ide
 and leaves as the county's pseudonym; the facility's tier is the county's, not the sender's;
 the payload must be what the catalogue says. Every problem found is reported at once, and
 none of them repeats a value the member sent.
+
+Prescriptions come in two versions: a message that names its prescriber (or says anything
+only ``.v2`` can carry: the patient's age band, pregnancy, the shared pharmacy) is published
+as ``ingestion.prescription.issued.v2``, one that does not as ``.v1``, whichever of the two
+it was sent as — so an interface engine that never learnt of ``.v2`` keeps working, and one
+that sends the prescriber gets the central review's age and pregnancy rules. A message sent
+as ``.v2`` must be a whole ``.v2`` (its prescriber is required).
 """
 
 from __future__ import annotations
@@ -21,7 +28,17 @@ from libs.events.registry import EventSpec, registry
 from services.gateway.domain.messages import NATIONAL_ID_FIELD, Message, Problem, Refused
 from services.gateway.domain.systems import SystemRules
 
-__all__ = ["ingestion_spec", "prepare", "schema_problems"]
+__all__ = [
+    "PRESCRIPTION_V1",
+    "PRESCRIPTION_V2",
+    "ingestion_spec",
+    "prepare",
+    "published_type",
+    "schema_problems",
+]
+
+PRESCRIPTION_V1 = "ingestion.prescription.issued.v1"
+PRESCRIPTION_V2 = "ingestion.prescription.issued.v2"
 
 
 def ingestion_spec(message: Message) -> EventSpec:
@@ -48,8 +65,8 @@ def prepare(
 ) -> Payload:
     """The payload to publish for ``message`` from ``system``, or :class:`Refused` (403 for
     another facility's message, 422 for everything else, with every problem)."""
-    spec = ingestion_spec(message)
     fields: dict[str, Any] = dict(message.fields)
+    spec = registry.by_type(published_type(ingestion_spec(message).type, fields))
     if fields.get("facility_id") != system.facility_id:
         reason = f"system {system.system_id} submits only for facility {system.facility_id}"
         raise Refused(403, [Problem("forbidden", reason, _at(message, "facility_id"))])
@@ -79,6 +96,18 @@ def prepare(
     if problems:
         raise Refused(422, problems)
     return payload
+
+
+def published_type(event_type: str, fields: dict[str, Any]) -> str:
+    """The type a message is published as: a ``.v1`` prescription that names its prescriber
+    or carries what only ``.v2`` says is a ``.v2`` one; everything else as sent."""
+    if event_type != PRESCRIPTION_V1:
+        return event_type
+    v2_only = set(registry.by_type(PRESCRIPTION_V2).payload.model_fields) - set(
+        registry.by_type(PRESCRIPTION_V1).payload.model_fields
+    )
+    says_more = any(fields.get(name) is not None for name in v2_only | {"prescriber_id"})
+    return PRESCRIPTION_V2 if says_more else PRESCRIPTION_V1
 
 
 def _patient(

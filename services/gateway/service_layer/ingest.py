@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from libs.events.admission import admit_record
 from libs.events.codec import PermanentDecodeError, encode, headers_for
-from libs.events.consuming.processed import content_digest
+from libs.events.consuming.processed import fact_digest
 from libs.events.envelope import CloudEvent, new_event
 from libs.events.outbox.staging import stage_record
 from libs.events.payload import Payload
@@ -138,7 +138,8 @@ def accept(
     event, raw = _admitted(payload, message, uow.correlation_id, now)
     spec = registry.by_type(event.type)
     fact = spec.fact_of(payload) or f"{event.type}:{event.id}"
-    digest = content_digest(event)
+    # A prescription's .v1 and .v2 are one fact: compared by what both versions say.
+    digest = fact_digest(event)
     earlier = uow.ledger.fact(fact)
     if earlier is not None:
         if earlier.content_digest == digest:

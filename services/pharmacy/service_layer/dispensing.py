@@ -13,6 +13,8 @@ topic), a set at a time: every new prescription of a consumed batch together.
    other patients' reservations on the shelf (and drawing on this patient's own): the stock
    item decides (``domain/items.py``). What cannot be filled is recorded as a shortage
    (缺药登记), and the item's re-order check may ask the central pharmacy for a transfer.
+5. A herbal prescription sent to the shared TCM pharmacy is not dispensed at the clinic: the
+   shared pharmacy's stock gives it once quality accepts its order (``shared_pharmacy.py``).
 
 The set's stock items (of every facility) are locked and loaded once; the prescriptions are
 then decided one after another in record order on those items in memory, so a later one
@@ -56,10 +58,15 @@ from services.pharmacy.domain.stock import Pick
 from services.pharmacy.service_layer.availability import announce_changes, lot_quantities
 from services.pharmacy.service_layer.replenishment import ReorderCheck
 from services.pharmacy.service_layer.reservations import announce_released
+from services.pharmacy.service_layer.shared_pharmacy import (
+    SENT,
+    leave_to_shared_pharmacy,
+    sent_to_shared_pharmacy,
+)
 from services.pharmacy.service_layer.shortages import record_shortage
 from services.pharmacy.service_layer.unit_of_work import PharmacyUnitOfWork
 
-__all__ = ["DISPENSE_LATENCY", "dispense_released", "dispense_set"]
+__all__ = ["DISPENSE_LATENCY", "dispense_prepared", "dispense_released", "dispense_set"]
 
 log = structlog.get_logger("dispensing")
 
@@ -144,7 +151,9 @@ def _handle(
     verdicts = iter(judged)
     for data in records.each():
         verdict = next(verdicts)
-        if isinstance(verdict, str):
+        if verdict == SENT:
+            outcome = leave_to_shared_pharmacy(uow, _as_issued(data), now)
+        elif isinstance(verdict, str):
             log.info("prescription handled before or reviewed after; nothing to do")
             outcome = verdict
         elif verdict.held:
@@ -180,6 +189,10 @@ def _judge(
         if data.prescription_id in seen:
             judged.append("repeated")
             continue
+        if sent_to_shared_pharmacy(record):  # prepared from the shared pharmacy's stock
+            seen.add(data.prescription_id)
+            judged.append(SENT)
+            continue
         try:
             facility = uow.directory.require(data.facility_id)
             held = _reviewed_before(facility, review)
@@ -193,6 +206,29 @@ def _judge(
         refused = [] if held else _refused(data, drugs, tier, kind)
         judged.append(_Judged(data, facility, refused, held))
     return judged, drugs
+
+
+def dispense_prepared(uow: PharmacyUnitOfWork, data: PrescriptionIssued) -> str:
+    """Dispense one prescription prepared for a facility's stock by another service (the
+    shared TCM pharmacy's order, at the TCM hospital: ``shared_pharmacy.py``), judged and
+    dispensed as an HIS's is; ``repeated`` when its id was handled already."""
+    if uow.records.handled_prescriptions([data.prescription_id]):
+        return "repeated"
+    facility = uow.directory.require(data.facility_id)
+    codes = {line.drug_code for line in data.lines}
+    drugs = uow.records.drugs(codes)
+    _known(drugs, codes)
+    kind = FacilityType(facility.facility_type)
+    verdict = _Judged(data, facility, _refused(data, drugs, FacilityTier(facility.tier), kind))
+    now = uow.now()
+    if verdict.refused:
+        return _reject(uow, verdict, now)
+    keys = {(data.facility_id, code) for code in codes}
+    items = uow.items.lock_many(keys, now)
+    check = ReorderCheck(uow, keys, {facility.facility_id: facility})
+    outcome = _dispense(uow, verdict, _Stock(items, drugs, check, uow.clock.date_of(now)), now)
+    uow.items.save(items.values(), now)
+    return outcome
 
 
 def _as_issued(data: PrescriptionIssued | PrescriptionReleased) -> PrescriptionIssued:

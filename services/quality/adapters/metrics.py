@@ -10,7 +10,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.quality.adapters.schema import Review
+from services.quality.adapters.schema import HerbalOrderRow, Review
 
 __all__ = ["ReviewCollector"]
 
@@ -26,6 +26,7 @@ class ReviewCollector(Collector):
         try:
             with self._sessions() as session:
                 families = [self._reviews(session), self._overdue(session)]
+                families.append(self._herbal_orders(session))
         except Exception:  # the database is down: report nothing rather than fail the scrape
             return
         yield from families
@@ -56,4 +57,21 @@ class ReviewCollector(Collector):
             select(func.count()).where(Review.state == "held", Review.overdue_at.is_not(None))
         )
         gauge.add_metric([], float(count or 0))
+        return gauge
+
+    @staticmethod
+    def _herbal_orders(session: Session) -> Metric:
+        gauge = GaugeMetricFamily(
+            "quality_herbal_orders",
+            "Shared TCM pharmacy orders by state, and whether past their delivery SLA.",
+            labels=["state", "overdue"],
+        )
+        overdue = HerbalOrderRow.overdue_at.is_not(None)
+        rows = session.execute(
+            select(HerbalOrderRow.state, overdue, func.count()).group_by(
+                HerbalOrderRow.state, overdue
+            )
+        )
+        for state, late, count in rows:
+            gauge.add_metric([state, "true" if late else "false"], float(count))
         return gauge

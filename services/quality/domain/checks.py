@@ -1,4 +1,5 @@
-"""The clinical rules: daily dose, duplicate therapy, interacting pairs, contraindications.
+"""The clinical rules: daily dose, duplicate therapy, interacting pairs (the age and
+pregnancy contraindications are ``contraindications.py``).
 
 Each check returns every finding it makes, one per reason and line, so the pharmacist who
 takes a held prescription sees all that is wrong with it at once rather than one thing per
@@ -17,10 +18,9 @@ from services.quality.domain.prescription import (
     LineUnderReview,
     PrescriptionUnderReview,
 )
-from services.quality.domain.rules_config import Contraindication, DrugRule, ReviewRules
+from services.quality.domain.rules_config import DrugRule, ReviewRules
 
 __all__ = [
-    "contraindication_findings",
     "dose_findings",
     "duplicate_findings",
     "interaction_findings",
@@ -118,38 +118,3 @@ def interaction_findings(
         )
         found.append(Finding("interaction", pair.severity, later.line_no, message))
     return found
-
-
-def contraindication_findings(
-    prescription: PrescriptionUnderReview, rules: ReviewRules
-) -> list[Finding]:
-    """Age and pregnancy contraindications (禁忌症). A rule the prescription carries no data
-    for (no age, pregnancy not stated) is skipped: the v1 prescription event has neither,
-    and holding every prescription for want of them would stop the review centre."""
-    found = []
-    for line in lines_in_order(prescription):
-        drug = rules.drug(line.drug_code)
-        if drug is None:
-            continue
-        for condition in drug.contraindicated:
-            finding = _contraindicated(prescription, line, drug, condition)
-            if finding is not None:
-                found.append(finding)
-    return found
-
-
-def _contraindicated(
-    prescription: PrescriptionUnderReview,
-    line: LineUnderReview,
-    drug: DrugRule,
-    condition: Contraindication,
-) -> Finding | None:
-    note = f"; {condition.note}" if condition.note else ""
-    if condition.pregnancy and prescription.pregnant is True:
-        message = f"{drug.name} is contraindicated in pregnancy (妊娠禁忌){note}"
-        return Finding("pregnancy", condition.severity, line.line_no, message)
-    age, bound = prescription.patient_age_years, condition.age_below
-    if bound is not None and age is not None and age < bound:
-        message = f"{drug.name} is contraindicated under {bound} years of age (年龄禁忌){note}"
-        return Finding("age", condition.severity, line.line_no, message)
-    return None

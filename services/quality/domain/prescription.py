@@ -1,10 +1,10 @@
 """What the review reads of a prescription, and what it says of it.
 
 The review works on its own view of a prescription rather than on the ingestion event:
-the event does not carry the facility type, the prescriber's title, the care setting or
-the patient's age and pregnancy, which come from the registries (or, for the last two, from
-a later version of the event). Whatever is unknown is ``None``, and each rule says what it
-does without it.
+the event does not carry the facility type, the prescriber's title or the care setting,
+which come from the registries; the patient's age band and pregnancy come only with
+``ingestion.prescription.issued.v2``. Whatever is unknown is ``None``, and each rule says
+what it does without it.
 
 Findings never carry patient data: they name rules, drugs and line numbers, since they
 travel on events and land in the review centre's worklist and in reports.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from libs.events.catalogue.quality import FindingSeverity
-from libs.events.catalogue.values import FacilityType, PrescriptionCategory, StaffTitle
+from libs.events.catalogue.values import AgeBand, FacilityType, PrescriptionCategory, StaffTitle
 
 __all__ = [
     "Finding",
@@ -49,7 +49,9 @@ class PrescriptionUnderReview:
     """``None`` when the prescriber is unknown to the staff registry."""
     lines: tuple[LineUnderReview, ...]
     outpatient: bool = True
-    patient_age_years: int | None = None
+    patient_age_band: AgeBand | None = None
+    """The age as a band, never the birth date; ``None`` when the HIS did not say (the v1
+    prescription event never does)."""
     pregnant: bool | None = None
     """``None`` when the HIS did not say (the v1 prescription event never does)."""
 

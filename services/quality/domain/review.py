@@ -16,11 +16,11 @@ from collections.abc import Callable
 
 from services.quality.domain.antibiotics import antibiotic_findings
 from services.quality.domain.checks import (
-    contraindication_findings,
     dose_findings,
     duplicate_findings,
     interaction_findings,
 )
+from services.quality.domain.contraindications import contraindication_findings
 from services.quality.domain.grading import AntibioticGrade
 from services.quality.domain.prescription import (
     Finding,

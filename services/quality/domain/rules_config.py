@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from libs.events.catalogue.quality import FindingSeverity
-from libs.events.catalogue.values import FacilityType, StaffTitle
+from libs.events.catalogue.values import AgeBand, FacilityType, StaffTitle
 from services.quality.domain.config_values import (
     as_mapping,
     check_keys,
@@ -28,6 +28,7 @@ from services.quality.domain.config_values import (
 from services.quality.domain.grading import LOWEST_GRADE, AntibioticGrade
 
 __all__ = [
+    "AGE_BAND_EDGES",
     "AntibioticPolicy",
     "Contraindication",
     "DrugRule",
@@ -264,9 +265,25 @@ def _contraindication(value: Any, where: str) -> Contraindication:
     return Contraindication(
         severity=enum_value(FindingSeverity, spec["severity"], f"{where}.severity"),
         pregnancy="pregnancy" in spec,
-        age_below=None if age is None else whole_number(age, f"{where}.age_below", upper=130),
+        age_below=None if age is None else _band_edge(age, f"{where}.age_below"),
         note=_note(spec, where),
     )
+
+
+#: The ages where one age band ends and the next begins: all an age rule can be decided at,
+#: since the prescription carries the patient's band, never the age itself.
+AGE_BAND_EDGES = tuple(sorted(band.from_years for band in AgeBand if band.from_years > 0))
+
+
+def _band_edge(value: Any, where: str) -> int:
+    years = whole_number(value, where, upper=130)
+    if years not in AGE_BAND_EDGES:
+        edges = ", ".join(map(str, AGE_BAND_EDGES))
+        raise ValueError(
+            f"{where} must be an age band's edge ({edges}), not {years}: prescriptions carry "
+            "the patient's age band, so a bound inside a band could not be decided"
+        )
+    return years
 
 
 def _interactions(value: Any, drugs: Mapping[str, DrugRule]) -> tuple[Interaction, ...]:

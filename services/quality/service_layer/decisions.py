@@ -7,6 +7,7 @@ from libs.events.catalogue.quality import PrescriptionReviewRejected
 from libs.platform.refusals import Conflict, NotFound
 from services.quality.adapters.schema import Review
 from services.quality.service_layer.reviewing import findings_of, release_event, utc
+from services.quality.service_layer.shared_pharmacy import accept_if_requested
 from services.quality.service_layer.unit_of_work import QualityUnitOfWork
 
 __all__ = ["decide"]
@@ -37,6 +38,7 @@ def decide(
         if release:
             row.state = "released"
             uow.publish(release_event(row, released_by=pharmacist, at=now))
+            accept_if_requested(uow, row, now)
         else:
             row.state = "rejected"
             uow.publish(

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from libs.directory import FacilityDirectory
-from libs.events.catalogue.ingestion import PrescriptionIssued
+from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionIssuedV2
 from libs.events.catalogue.quality import (
     PrescriptionHeld,
     PrescriptionReleased,
     PrescriptionReviewRejected,
+    ReviewedPrescription,
     ReviewFinding,
 )
 from libs.events.catalogue.values import FacilityType, StaffTitle
@@ -28,6 +29,7 @@ from services.quality.domain.review import (
     is_antibiotic,
     review,
 )
+from services.quality.service_layer import dispensings, shared_pharmacy
 from services.quality.service_layer.unit_of_work import quality_uow
 
 __all__ = ["findings_of", "release_event", "review_prescription", "utc"]
@@ -43,6 +45,7 @@ def review_prescription(data: PrescriptionIssued, uow: UnitOfWork) -> None:
     facility_type = _facility_type(work, data.facility_id)
     before = facility_type in rules.review_before_dispensing
     verdict = review(_under_review(work, data, facility_type), rules)
+    verdict = shared_pharmacy.with_admission(verdict, data, work.config.shared_pharmacy)
     now = work.config.now()
     row = Review(
         facility_id=data.facility_id,
@@ -57,6 +60,7 @@ def review_prescription(data: PrescriptionIssued, uow: UnitOfWork) -> None:
     )
     work.session.add(row)
     _announce(work, row, verdict, now, timedelta(minutes=rules.review_sla_minutes))
+    dispensings.complete_dispensing(work.session, row, work.config.clock)
 
 
 def _announce(
@@ -66,6 +70,7 @@ def _announce(
     if verdict.outcome in (ReviewOutcome.RELEASED, ReviewOutcome.RELEASED_WITH_WARNINGS):
         row.state, row.decided_at, row.decided_by = "released", now, RULES
         uow.publish(release_event(row, released_by=RULES, at=now))
+        shared_pharmacy.accept_if_requested(uow, row, now)
     elif verdict.outcome is ReviewOutcome.HELD:
         row.state, row.held_at, row.decide_by = "held", now, now + sla
         uow.publish(
@@ -99,8 +104,11 @@ def _announce(
 def release_event(row: Review, *, released_by: str, at: datetime) -> PrescriptionReleased:
     """The released prescription, as pharmacy dispenses it when it waits for the review."""
     warnings = [f for f in findings_of(row.findings) if f.severity.value == "warning"]
+    # The stored prescription is the HIS's, of whichever version: the release carries the
+    # fields pharmacy dispenses from, never the patient's age band or pregnancy.
+    reviewed = {k: v for k, v in row.prescription.items() if k in ReviewedPrescription.model_fields}
     return PrescriptionReleased(
-        **row.prescription,
+        **reviewed,
         before_dispensing=row.before_dispensing,
         antibiotic=row.antibiotic,
         warnings=warnings,
@@ -139,6 +147,7 @@ def _under_review(
 ) -> PrescriptionUnderReview:
     prescriber = uow.session.get(Prescriber, data.prescriber_id) if data.prescriber_id else None
     title = StaffTitle(prescriber.title) if prescriber is not None and prescriber.active else None
+    v2 = data if isinstance(data, PrescriptionIssuedV2) else None
     return PrescriptionUnderReview(
         prescription_id=data.prescription_id,
         facility_id=data.facility_id,
@@ -150,4 +159,6 @@ def _under_review(
             LineUnderReview(ln.line_no, ln.drug_code, ln.quantity, ln.days_supply)
             for ln in data.lines
         ),
+        patient_age_band=None if v2 is None else v2.patient_age_band,
+        pregnant=None if v2 is None else v2.pregnant,
     )

@@ -9,10 +9,11 @@ are labelled by these codes and ``docs/indicators.md`` is generated from them.
 from __future__ import annotations
 
 from libs.events.catalogue.finance import ClaimValued
-from libs.events.catalogue.ingestion import PrescriptionIssued, VisitRecorded
+from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionIssuedV2, VisitRecorded
 from libs.events.catalogue.pharmacy import ExpiryScanned, Restocked, ShortageRecorded, StockedOut
 from libs.events.catalogue.referral import ReferralRequested, ReferralSlaBreached
 from libs.events.catalogue.staffing import SessionDelivered, StationingEnded, StationingStarted
+from services.reporting.domain.audit import AUDIT_INDICATORS
 from services.reporting.domain.definition import (
     ALL_LEVELS,
     COMMUNITY,
@@ -22,6 +23,7 @@ from services.reporting.domain.definition import (
     Indicator,
     UnknownIndicator,
 )
+from services.reporting.domain.herbal import HERBAL_INDICATORS
 from services.reporting.domain.quality import QUALITY_INDICATORS
 from services.reporting.domain.systems import SYSTEM_INDICATORS
 
@@ -132,7 +134,7 @@ INDICATORS: tuple[Indicator, ...] = (
         unit="%",
         levels=ALL_LEVELS,
         levels_why=FACILITY_ROLLUP,
-        sources=(PrescriptionIssued,),
+        sources=(PrescriptionIssued, PrescriptionIssuedV2),
         dated_by="`issued_at`",
     ),
     Indicator(
@@ -282,6 +284,8 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     *SYSTEM_INDICATORS,
     *QUALITY_INDICATORS,
+    *HERBAL_INDICATORS,
+    *AUDIT_INDICATORS,
 )
 
 _BY_CODE = {i.code: i for i in INDICATORS}

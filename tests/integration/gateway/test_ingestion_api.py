@@ -129,3 +129,57 @@ def test_credentials_rates_and_feed_health(gateway) -> None:
     assert client.get("/feeds", headers={"Authorization": f"Bearer {clinic}"}).status_code == 403
     assert national_id(1) not in feeds.text
     assert FHIR_SYSTEM in feeds.text
+
+
+V1, V2 = "ingestion.prescription.issued.v1", "ingestion.prescription.issued.v2"
+
+
+def test_a_prescription_naming_its_prescriber_is_published_as_v2(gateway) -> None:
+    client, harness = gateway
+    message = prescription_message("p-1", "RX-V2")
+    message["data"] |= {"prescriber_id": "S-T02-001", "patient_age_band": "child"}
+    answer = client.post("/messages", json=message, headers=basic(JSON_SYSTEM))
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["event_type"] == V2
+    (event,) = published(harness, V2)
+    assert (event.data.prescriber_id, event.data.patient_age_band) == ("S-T02-001", "child")
+    assert event.data.pregnant is None
+
+    # An older interface engine's .v1 without a prescriber stays a .v1.
+    old = client.post(
+        "/messages", json=prescription_message("p-2", "RX-V1"), headers=basic(JSON_SYSTEM)
+    )
+    assert old.status_code == 202 and old.json()["event_type"] == V1
+    assert [e.data.prescription_id for e in published(harness, V1)] == ["RX-V1"]
+
+
+def test_what_only_v2_says_needs_the_prescriber(gateway) -> None:
+    client, harness = gateway
+    for message_type in (V1, V2):
+        message = prescription_message(f"p-3-{message_type[-2:]}", "RX-NO-PRESCRIBER")
+        message["type"] = message_type
+        message["data"]["pregnant"] = True
+        answer = client.post("/messages", json=message, headers=basic(JSON_SYSTEM))
+        assert answer.status_code == 422, answer.text
+        locations = {p["location"] for p in answer.json()["details"]["problems"]}
+        assert "data.prescriber_id" in locations
+    assert not published(harness, V1) and not published(harness, V2)
+
+
+def test_one_prescription_in_both_versions_is_one_fact(gateway) -> None:
+    client, harness = gateway
+    v1 = prescription_message("p-4", "RX-BOTH")
+    v1["data"]["prescriber_id"] = "S-T02-001"
+    v1["type"] = V2  # named .v2 by a newer engine; the same fields as the .v1 below
+    first = client.post("/messages", json=v1, headers=basic(JSON_SYSTEM))
+    assert first.status_code == 202, first.text
+    again = {**v1, "message_id": "p-5", "type": V1}
+    again["data"] = {**v1["data"], "patient_age_band": "adult"}
+    replay = client.post("/messages", json=again, headers=basic(JSON_SYSTEM))
+    assert replay.status_code == 202, replay.text
+    assert replay.json()["replayed"] is True
+    assert replay.json()["event_id"] == first.json()["event_id"]
+    changed = {**v1, "message_id": "p-6"}
+    changed["data"] = {**v1["data"], "prescriber_id": "S-T02-009"}
+    assert client.post("/messages", json=changed, headers=basic(JSON_SYSTEM)).status_code == 409
+    assert len(published(harness, V2)) == 1 and not published(harness, V1)

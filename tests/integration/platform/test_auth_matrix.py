@@ -141,6 +141,8 @@ def target(op: Operation, resources: dict[str, str]) -> str:
         "week_start": "2026-11-16",
         "system_id": JSON_SYSTEM,
         "prescription_id": "RX-AUTH-0",
+        "order_id": "HO-AUTH-0",
+        "month": "2026-11",
         **resources,
     }
     if op.path.startswith("/capacity"):
@@ -174,7 +176,11 @@ def valid_body(op: Operation) -> Any:
         "/capacity/{facility_id}/{department_id}/{day}": {"slots": 1, "beds": 0},
         "/referrals": upward("测试患者", resident_id()),
         "/referrals/{referral_id}/reject": {"reason_code": "no_capacity"},
+        "/herbal-orders/{order_id}/delivery-failure": {"reason": "nobody_home"},
         "/referrals/{referral_id}/cancel": {"reason_code": "patient_declined"},
+        "/audits/{month}/facilities/{facility_id}/prescriptions/{prescription_id}": {
+            "verdict": "rational"
+        },
         "/referrals/{referral_id}/schedule": {
             "scheduled_for": (utc_now() + timedelta(days=2)).isoformat()
         },

@@ -35,8 +35,9 @@ FACILITY_FILTERED = {
     "pharmacy": ["/transfers", "/shortages", "/expiry/lots", "/expiry/value", "/reservations"],
     "finance": ["/ledger/journal", "/ledger/balances", "/ledger/trial-balance"],
     "staffing": ["/sessions"],
+    "quality": ["/herbal-orders"],
 }
-PATH_VALUES = {"facility_id": STRANGER, "period": "2026-11", "code": "X"}
+PATH_VALUES = {"facility_id": STRANGER, "period": "2026-11", "month": "2026-11", "code": "X"}
 
 
 class Reader:

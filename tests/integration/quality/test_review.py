@@ -14,8 +14,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
-from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
+from libs.events.catalogue.ingestion import (
+    PrescriptionIssued,
+    PrescriptionIssuedV2,
+    PrescriptionLine,
+)
+from libs.events.catalogue.values import AgeBand, FacilityTier, PrescriptionCategory
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from libs.platform.clock import CountyClock
@@ -162,3 +166,47 @@ def test_the_policy_is_published_once_until_it_changes(quality) -> None:
         "community_centre",
         "village_clinic",
     }
+
+
+def v2(
+    payload: PrescriptionIssued, band: AgeBand | None, pregnant: bool | None
+) -> PrescriptionIssuedV2:
+    """``payload`` as a ``.v2`` (its prescriber required), saying the patient's age band and
+    pregnancy."""
+    return PrescriptionIssuedV2(**payload.model_dump(), patient_age_band=band, pregnant=pregnant)
+
+
+def test_a_v2_prescription_meets_the_age_and_pregnancy_rules(quality) -> None:
+    _, harness, _ = quality
+    # Levofloxacin by a chief at the county hospital: no grade finding, only the age.
+    reviewed(harness, v2(prescription("RX-TEEN", "QS-H01", "S-H01-001", "QSY-W003"),
+                         AgeBand.ADOLESCENT, None))  # fmt: skip
+    reviewed(harness, v2(prescription("RX-ADULT", "QS-H01", "S-H01-001", "QSY-W003"),
+                         AgeBand.ADULT, False))  # fmt: skip
+    reviewed(harness, v2(prescription("RX-PREG", "QS-T01", "S-T01-001", "QSY-W021"),
+                         AgeBand.ADULT, True))  # fmt: skip
+    reviewed(harness, v2(prescription("RX-UNKNOWN", "QS-T01", "S-T01-001", "QSY-W021"),
+                         None, None))  # fmt: skip
+
+    (teen,) = of(harness, HELD, "RX-TEEN")
+    assert [(f.rule, f.line_no) for f in teen.data.findings] == [("age", 1)]
+    (adult,) = of(harness, RELEASED, "RX-ADULT")
+    assert adult.data.before_dispensing is False
+    (pregnant,) = of(harness, REJECTED, "RX-PREG")
+    assert [f.rule for f in pregnant.data.findings] == ["pregnancy"]
+    # Unknown age and pregnancy are skipped, as for a .v1: released, and the release
+    # carries the prescription as pharmacy dispenses it, never the patient's band.
+    (unknown,) = of(harness, RELEASED, "RX-UNKNOWN")
+    assert unknown.data.before_dispensing and unknown.data.prescriber_id == "S-T01-001"
+
+
+def test_a_prescription_sent_as_v1_then_as_v2_is_reviewed_once(quality) -> None:
+    _, harness, _ = quality
+    first = prescription("RX-TWICE", "QS-H01", "S-H01-001", "QSY-W003")
+    reviewed(harness, first)
+    # The newer interface engine sends it again, now saying the patient is 15: a resend of
+    # the same prescription (a new event id), not a new review.
+    again = event_of(v2(first, AgeBand.ADOLESCENT, None), source="/his/QS-H01")
+    result = harness.apply(again)
+    assert result.duplicates == [again.id] and not result.dead_lettered
+    assert len(of(harness, RELEASED, "RX-TWICE")) == 1 and not of(harness, HELD, "RX-TWICE")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.events.catalogue.quality import FindingSeverity
-from libs.events.catalogue.values import FacilityType, PrescriptionCategory, StaffTitle
+from libs.events.catalogue.values import AgeBand, FacilityType, PrescriptionCategory, StaffTitle
 from services.quality.domain.review import (
     AntibioticGrade,
     Finding,
@@ -50,7 +50,7 @@ def prescription(
     facility_type: FacilityType | None = COUNTY,
     title: StaffTitle | None = StaffTitle.ATTENDING,
     outpatient: bool = True,
-    age: int | None = None,
+    age: AgeBand | None = None,
     pregnant: bool | None = None,
 ) -> PrescriptionUnderReview:
     return PrescriptionUnderReview(
@@ -62,7 +62,7 @@ def prescription(
         prescriber_title=title,
         lines=lines,
         outpatient=outpatient,
-        patient_age_years=age,
+        patient_age_band=age,
         pregnant=pregnant,
     )
 
@@ -240,15 +240,43 @@ def test_dose_without_days_of_supply_uses_the_pack_limit() -> None:
 # --- age and pregnancy -----------------------------------------------------------------------
 
 
-def test_age_rule_applies_only_with_an_age() -> None:
+def test_age_rule_applies_only_with_an_age_band() -> None:
     levofloxacin = line(1, LEVOFLOXACIN, 2, 7)
     assert review(prescription(levofloxacin), RULES).findings == ()
-    assert review(prescription(levofloxacin, age=18), RULES).findings == ()
-    verdict = review(prescription(levofloxacin, age=17), RULES)
+    assert review(prescription(levofloxacin, age=AgeBand.ADULT), RULES).findings == ()
+    verdict = review(prescription(levofloxacin, age=AgeBand.ADOLESCENT), RULES)
     assert [(f.rule, f.severity, f.line_no) for f in verdict.findings] == [
         ("age", FindingSeverity.HOLD, 1)
     ]
     assert "under 18" in verdict.findings[0].message
+    assert "adolescent" in verdict.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("band", "under_12", "under_18"),
+    [
+        (AgeBand.INFANT, True, True),
+        (AgeBand.CHILD, True, True),
+        (AgeBand.ADOLESCENT, False, True),
+        (AgeBand.ADULT, False, False),
+        (AgeBand.ELDERLY, False, False),
+    ],
+)
+def test_an_age_rule_holds_the_bands_wholly_below_its_bound(
+    band: AgeBand, under_12: bool, under_18: bool
+) -> None:
+    aspirin, levofloxacin = line(1, ASPIRIN, 1, 30), line(1, LEVOFLOXACIN, 2, 7)
+    assert bool(review(prescription(aspirin, age=band), RULES).findings) is under_12
+    assert bool(review(prescription(levofloxacin, age=band), RULES).findings) is under_18
+
+
+def test_pregnancy_and_age_are_both_found_on_one_line() -> None:
+    verdict = review(
+        prescription(line(1, LEVOFLOXACIN, 2, 7), age=AgeBand.ADOLESCENT, pregnant=True), RULES
+    )
+    # One finding per condition met; the pregnancy entry rejects, so the outcome is a reject.
+    assert verdict.outcome is ReviewOutcome.REJECTED
+    assert [f.rule for f in verdict.findings] == ["age", "pregnancy"]
 
 
 def test_pregnancy_rule_applies_only_when_pregnancy_is_stated() -> None:
@@ -290,6 +318,10 @@ def broken(change: dict[str, Any]) -> dict[str, Any]:
         (
             {"drugs/QSY-W003/contraindicated/0": {"age_below": 18}},
             "contraindicated[0].severity is required",
+        ),
+        (
+            {"drugs/QSY-W003/contraindicated/0/age_below": 16},
+            "contraindicated[0].age_below must be an age band's edge (1, 12, 18, 65), not 16",
         ),
         (
             {"drugs/QSY-W003/contraindicated/1": {"pregnancy": False, "severity": "hold"}},
@@ -366,7 +398,7 @@ def prescriptions(draw: st.DrawFn) -> PrescriptionUnderReview:
         facility_type=draw(st.none() | st.sampled_from(FacilityType)),
         title=draw(st.none() | st.sampled_from(StaffTitle)),
         outpatient=draw(st.booleans()),
-        age=draw(st.none() | st.integers(0, 100)),
+        age=draw(st.none() | st.sampled_from(AgeBand)),
         pregnant=draw(st.none() | st.booleans()),
     )
 
