@@ -215,9 +215,13 @@ def book_balances(suite: Suite) -> Books:
 
 
 #: Indicators measuring how long people took in real seconds (a review-centre pharmacist's
-#: decision after the hold, played at each round of the compressed day): they differ from
-#: run to run by nature, faults or not.
-WALL_CLOCK_INDICATORS = ("review_hold_minutes_p50", "review_hold_minutes_p90")
+#: decision after the hold, the shared pharmacy's staff starting a decoction, each played at
+#: a round of the compressed day): they differ from run to run by nature, faults or not.
+WALL_CLOCK_INDICATORS = (
+    "review_hold_minutes_p50",
+    "review_hold_minutes_p90",
+    "herbal_preparation_hours",
+)
 
 
 def _timeless(values: dict[Key, tuple[Decimal, Decimal]]) -> dict[Key, tuple[Decimal, Decimal]]:

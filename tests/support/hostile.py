@@ -166,7 +166,7 @@ def corpus(seed: int = 7) -> Iterator[Hostile]:
         # Unknown types and wrong versions.
         name = "visit.recorded" if topic == VISITS else "prescription.issued"
         for bad in [
-            f"ingestion.{name}.v2",
+            f"ingestion.{name}.v9",  # a version nobody has published yet
             f"ingestion.{name}.v0",
             f"ingestion.{name}",
             "ingestion.visit.deleted.v1",

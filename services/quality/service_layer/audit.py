@@ -33,6 +33,7 @@ from services.quality.domain.audit import (
     tally,
 )
 from services.quality.domain.audit_standard import VerdictRefused, judge
+from services.quality.service_layer import dispensings
 from services.quality.service_layer.reviewing import utc
 from services.quality.service_layer.unit_of_work import QualityUnitOfWork
 
@@ -89,6 +90,7 @@ def draw_due(uow: QualityUnitOfWork) -> list[str]:
 def _draw_undrawn(uow: QualityUnitOfWork, month: str, drawn_by: str) -> list[str]:
     """Draw every member with dispensed prescriptions in ``month`` and no sample yet."""
     standard, now = uow.config.audit, uow.config.now()
+    dispensings.complete_pending(uow.session, uow.config.clock)
     drawn = set(
         uow.session.scalars(select(AuditSample.facility_id).where(AuditSample.month == month))
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from libs.events.catalogue.pharmacy import PrescriptionDispensed
@@ -20,7 +21,7 @@ from services.quality.adapters.schema import DispensedPrescription, HerbalOrderR
 from services.quality.domain.audit import month_of
 from services.quality.service_layer.unit_of_work import quality_uow
 
-__all__ = ["complete_dispensing", "record_dispensed"]
+__all__ = ["complete_dispensing", "complete_pending", "record_dispensed"]
 
 
 def record_dispensed(data: PrescriptionDispensed, uow: UnitOfWork) -> None:
@@ -57,6 +58,19 @@ def complete_dispensing(session: Session, review: Review, clock: CountyClock) ->
     row = session.get(DispensedPrescription, (review.facility_id, review.prescription_id))
     if row is not None and row.month is None:
         _complete(row, review, clock)
+
+
+def complete_pending(session: Session, clock: CountyClock) -> None:
+    """Give every dispensing still without a month the month of its review, where the review
+    is there: a dispensing and its review applied at the same moment (two topics, two
+    transactions) cannot see each other, so the draw completes what neither could."""
+    pending = session.scalars(
+        select(DispensedPrescription).where(DispensedPrescription.month.is_(None))
+    ).all()
+    for row in pending:
+        review = session.get(Review, (row.facility_id, row.prescription_id))
+        if review is not None:
+            _complete(row, review, clock)
 
 
 def _complete(row: DispensedPrescription, review: Review, clock: CountyClock) -> None:

@@ -50,7 +50,7 @@ def test_no_generated_request_gets_a_server_error(service: ServiceProcess) -> No
         service.admin_app(),
         name=service.name,
         token=token,
-        max_examples=15,
+        max_examples=8,
         callers=CALLERS.get(service.name),
     )
     assert run.calls > 0

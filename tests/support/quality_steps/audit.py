@@ -50,11 +50,17 @@ def show_the_audit(running: dict[str, ServiceHandle], bootstrap: str) -> None:
         what="pharmacy dispensing the month's prescriptions",
     )
     # Drawn too early, the sample would be fixed on part of the month: wait until quality
-    # has handled every dispensing on the topic (some wait, parked, for their review).
+    # has handled every dispensing on the topic and reviewed every prescription (a
+    # dispensing that overtook its review gets its month from the review).
     wait_for(
         lambda: _handled(quality) >= len(_dispensed(bootstrap)),
         timeout_s=180,
         what="quality recording every dispensed prescription",
+    )
+    wait_for(
+        lambda: set(ids) <= _reviewed(quality),
+        timeout_s=180,
+        what="quality reviewing the month's prescriptions",
     )
     sample = _draw_twice(quality, month, ids)
     _judge(quality, month, sample)
@@ -173,9 +179,21 @@ def _dispensed(bootstrap: str) -> list[str]:
     return [e.data.prescription_id for e in events if isinstance(e.data, PrescriptionDispensed)]
 
 
+def _reviewed(quality: ServiceHandle) -> set[str]:
+    """The county hospital's prescriptions quality has reviewed."""
+    found: set[str] = set()
+    with quality.client(Role.PHARMACY_CENTRE) as client:
+        while True:
+            page = client.get(
+                "/reviews", params={"facility_id": HOSPITAL, "limit": 500, "offset": len(found)}
+            ).json()
+            found |= {r["prescription_id"] for r in page["items"]}
+            if not page["items"] or len(found) >= page["total"]:
+                return found
+
+
 def _handled(quality: ServiceHandle) -> float:
-    """Dispensings quality is done with: applied, at once or after waiting parked for their
-    review, or refused (a parked one is counted again when it is done)."""
+    """Dispensings quality is done with: applied or refused."""
     name = "quality_events_consumed_total"
     done = ("applied", "unparked_applied", "duplicate", "dead_lettered", "unparked_dead_lettered")
     return sum(quality.metric(name, type=DISPENSED, outcome=outcome) for outcome in done)
