@@ -117,8 +117,41 @@ def start_service(
 ) -> ServiceHandle:
     """Start ``services.<name>`` on a free port (or ``port``: a restart after a crash keeps
     its address, as a supervisor would); its output is appended to ``<data_dir>/<name>.log``.
-    ``wrapper`` runs it through a test module instead (``python -m <wrapper> <name>``)."""
-    port = port or free_port()
+    ``wrapper`` runs it through a test module instead (``python -m <wrapper> <name>``).
+
+    A free port is only free when it is picked: another worker's process may bind it first.
+    A service that exits because its port was taken is started again on another (up to
+    three times); one given ``port`` is not."""
+    log_path = data_dir / f"{name}.log"
+    for attempt in range(3):
+        logged = log_path.stat().st_size if log_path.exists() else 0
+        handle = _spawn(
+            name, bootstrap=bootstrap, database_url=database_url, data_dir=data_dir, env=env,
+            port=port or free_port(), wrapper=wrapper,
+        )  # fmt: skip
+        if not wait_ready:
+            return handle
+        try:
+            wait_until_ready(handle, ready_timeout_s)
+            return handle
+        except AssertionError:
+            this_attempt = log_path.read_bytes()[logged:]
+            taken = b"address already in use" in this_attempt
+            if port is not None or attempt == 2 or not taken or handle.process.poll() is None:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _spawn(
+    name: str,
+    *,
+    bootstrap: str,
+    database_url: str,
+    data_dir: Path,
+    env: dict[str, str] | None,
+    port: int,
+    wrapper: str | None,
+) -> ServiceHandle:
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
         **PROCESS_ENV,
@@ -147,12 +180,7 @@ def start_service(
     authority = TokenAuthority(
         load_signing_keys("", data_dir, production=False), "county-medical-community"
     )
-    handle = ServiceHandle(
-        name, port, database_url, process, log_path, authority, env or {}, wrapper
-    )
-    if wait_ready:
-        wait_until_ready(handle, ready_timeout_s)
-    return handle
+    return ServiceHandle(name, port, database_url, process, log_path, authority, env or {}, wrapper)
 
 
 def wait_until_ready(handle: ServiceHandle, timeout_s: float = 120.0) -> None:
