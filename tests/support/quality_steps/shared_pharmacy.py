@@ -13,7 +13,6 @@ SLA, so the delivery minutes later is on time); no setting is needed.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -168,9 +167,15 @@ def _settled_once(finance: ServiceHandle, bootstrap: str, order_id: str) -> None
         if e.type == f"{ORDERS}.delivered.v1" and getattr(e.data, "order_id", None) == order_id
     ]
     resent = new_event(delivered.data, source=delivered.source)  # the same fact, a new id
+    skipped = _duplicates(finance)
     produce(bootstrap, ORDERS, [encode(resent)], key=order_id.encode())
-    time.sleep(3)
+    wait_for(lambda: _duplicates(finance) > skipped, what="finance skipping the resend")
     assert len(entries()) == 1, "the order must be settled once"
+
+
+def _duplicates(finance: ServiceHandle) -> float:
+    """Records of the orders' topic finance recognised as a fact it had applied already."""
+    return finance.metric("finance_events_consumed_total", topic=ORDERS, outcome="duplicate")
 
 
 def _counted_on_time(reporting: ServiceHandle) -> None:
