@@ -8,14 +8,10 @@ TCM pharmacy dispenses counts as the clinic's prescription."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from libs.events.catalogue.ingestion import (
@@ -34,34 +30,12 @@ from services.quality.adapters.schema import AuditSample
 from services.quality.domain.audit import draw_sample, previous_month
 from services.quality.service_layer.audit import SCHEDULER, draw_due
 from services.quality.service_layer.unit_of_work import QualityUnitOfWork, quality_uow
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.harness import HandlerHarness, event_of
 
 COMPLETED = "quality.audit.completed.v1"
 HOSPITAL, CLINIC = "QS-H01", "QS-T01"
 #: The doctors of each member who wrote the month's prescriptions, in turn.
 DOCTORS = {HOSPITAL: ("S-H01-001", "S-H01-002"), CLINIC: ("S-T01-001",)}
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
-    return organisation_events(
-        tmp_path_factory.mktemp("seed"), ("organisation.", "staffing.staff.")
-    )
-
-
-@pytest.fixture
-def quality(
-    db_kind: str, tmp_path: Path, seed: list[Any]
-) -> Iterator[tuple[ServiceProcess, HandlerHarness, TestClient]]:
-    with database_url(db_kind, tmp_path, "quality") as url:
-        process = in_process("quality", url, tmp_path / "data")
-        harness = holding_the_county(process, seed)
-        with TestClient(process.admin_app()) as client:
-            yield process, harness, client
-        harness.close()
-        process.database.dispose()
 
 
 def audited_month() -> str:

@@ -5,14 +5,9 @@ policy published once."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import pytest
-from fastapi.testclient import TestClient
 
 from libs.events.catalogue.ingestion import (
     PrescriptionIssued,
@@ -27,8 +22,6 @@ from libs.platform.worker import ServiceProcess
 from services.quality.service_layer.policy import publish_policy
 from services.quality.service_layer.sla import scan
 from services.quality.service_layer.unit_of_work import QualityUnitOfWork, quality_uow
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.harness import HandlerHarness, event_of
 
 RELEASED, HELD = "quality.prescription.released.v1", "quality.prescription.held.v1"
@@ -37,26 +30,6 @@ REJECTED, OVERDUE = (
     "quality.prescription.review_sla_breached.v1",
 )
 POLICY = "quality.policy.published.v1"
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
-    return organisation_events(
-        tmp_path_factory.mktemp("seed"), ("organisation.", "staffing.staff.")
-    )
-
-
-@pytest.fixture
-def quality(
-    db_kind: str, tmp_path: Path, seed: list[Any]
-) -> Iterator[tuple[ServiceProcess, HandlerHarness, TestClient]]:
-    with database_url(db_kind, tmp_path, "quality") as url:
-        process = in_process("quality", url, tmp_path / "data")
-        harness = holding_the_county(process, seed)
-        with TestClient(process.admin_app()) as client:
-            yield process, harness, client
-        harness.close()
-        process.database.dispose()
 
 
 def prescription(rx: str, facility: str, prescriber: str, *drugs: str) -> PrescriptionIssued:

@@ -8,14 +8,9 @@ state, a clinic reads only its own orders, and an order past its SLA is announce
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import pytest
-from fastapi.testclient import TestClient
 
 from libs.events.catalogue.ingestion import (
     PrescriptionIssuedV2,
@@ -29,34 +24,12 @@ from libs.platform.clock import CountyClock
 from libs.platform.worker import ServiceProcess
 from services.quality.service_layer.shared_pharmacy import scan_overdue
 from services.quality.service_layer.unit_of_work import QualityUnitOfWork, quality_uow
-from tests.support.apps import holding_the_county, in_process, organisation_events
-from tests.support.databases import database_url
 from tests.support.harness import HandlerHarness, event_of
 
 ORDERS = "quality.herbal_order."
 ACCEPTED, DELIVERED = ORDERS + "accepted.v1", ORDERS + "delivered.v1"
 CLINIC, OTHER, TCM_HOSPITAL = "QS-T05", "QS-T06", "QS-H02"
 HUANGQI, DANGGUI = "QSY-Y001", "QSY-Y002"
-
-
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
-    return organisation_events(
-        tmp_path_factory.mktemp("seed"), ("organisation.", "staffing.staff.")
-    )
-
-
-@pytest.fixture
-def quality(
-    db_kind: str, tmp_path: Path, seed: list[Any]
-) -> Iterator[tuple[ServiceProcess, HandlerHarness, TestClient]]:
-    with database_url(db_kind, tmp_path, "quality") as url:
-        process = in_process("quality", url, tmp_path / "data")
-        harness = holding_the_county(process, seed)
-        with TestClient(process.admin_app()) as client:
-            yield process, harness, client
-        harness.close()
-        process.database.dispose()
 
 
 def herbal(
