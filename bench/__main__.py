@@ -60,8 +60,8 @@ from libs.platform.auth import Role
 
 #: Quality last: it publishes the review policy at start, which pharmacy must hold before the
 #: first prescription (:func:`_wait_for_policy`); ``--without-review`` leaves it out.
-SERVICES = ("staffing", "pharmacy", "finance", "reporting", "quality")
-GATEWAY_SERVICES = ("staffing", "gateway")
+SERVICES = ("administration", "staffing", "pharmacy", "finance", "reporting", "quality")
+GATEWAY_SERVICES = ("administration", "staffing", "gateway")
 RECEIVED = "pharmacy.stock.received.v1"
 
 
@@ -108,7 +108,7 @@ def measure_scale(
 ) -> dict[str, Any]:
     county = write_county(counties, work / f"county-{counties}")
     env = {
-        "STAFFING_COUNTY_CONFIG": str(county.config),
+        "ADMINISTRATION_COUNTY_CONFIG": str(county.config),
         "STAFFING_LOAD_SEED_STAFF": "false",
         "PHARMACY_OPENING_STOCK": str(county.opening_stock),
     }
@@ -336,7 +336,7 @@ def measure_gateway(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         args.gateway_messages, args.gateway_clients, facilities=args.gateway_facilities
     )
     env = {
-        "STAFFING_COUNTY_CONFIG": str(county.config),
+        "ADMINISTRATION_COUNTY_CONFIG": str(county.config),
         "STAFFING_LOAD_SEED_STAFF": "false",
         "GATEWAY_SYSTEMS_CONFIG": str(plan.systems(county, work / "gateway-systems.yaml")),
     }

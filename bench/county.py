@@ -75,7 +75,7 @@ class Facility:
 
 @dataclass(frozen=True)
 class BenchCounty:
-    config: Path  # STAFFING_COUNTY_CONFIG
+    config: Path  # ADMINISTRATION_COUNTY_CONFIG
     opening_stock: Path  # PHARMACY_OPENING_STOCK
     facilities: list[Facility]
 

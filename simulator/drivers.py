@@ -50,6 +50,7 @@ SERVICES: dict[str, int] = {
     "reporting": 8105,
     "quality": 8106,
     "gateway": 8107,
+    "administration": 8108,
 }
 
 

@@ -1,8 +1,9 @@
 """Each service's own copy of the organisation master data, kept from ``organisation.*`` events.
 
-The staffing service owns the organisation (it loads ``infra/county/``); every other service
-that needs facilities and their tiers registers :func:`register_handlers` and reads its copy
-through :class:`FacilityDirectory`. Nothing here reads another service's database.
+The administration service owns the organisation (it loads ``infra/county/``); every other
+service that needs facilities and their tiers registers :func:`register_handlers` and reads
+its copy through :class:`FacilityDirectory` (staffing keeps its copy in tables of its own).
+Nothing here reads another service's database.
 """
 
 from libs.directory.handlers import register_handlers

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 from libs.events.consuming.dead_letters import DLT_HEADER_PREFIX, ORIGINAL_OMITTED_HEADER
 from libs.events.consuming.message import REPLAY_HEADER
 from libs.events.credentials import KafkaCredentials
+from libs.events.history import read_to_the_end
 from libs.events.topics import DEAD_LETTER_SUFFIX, load_declarations, physical_topic
 
 __all__ = ["DeadLetter", "read_dead_letters", "replay"]
@@ -111,66 +111,31 @@ def read_dead_letters(
     credentials: KafkaCredentials | None = None,
 ) -> list[DeadLetter]:
     """Every record currently on the given dead-letter topics (logical names; default: all
-    of them) under topic namespace ``prefix``.
-
-    Reads each partition from the start up to its high watermark as reported in fetch
-    responses (ListOffsets is not trusted: some Kafka-compatible brokers get it wrong).
-    """
-    from kafka import KafkaConsumer, TopicPartition
-
+    of them) under topic namespace ``prefix``, read to their end
+    (:func:`libs.events.history.read_to_the_end`)."""
     names = list(topics) if topics is not None else dead_letter_topics()
-    wanted = [physical_topic(name, prefix) for name in names]
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        client_id="dead-letter-reader",
-        **(credentials or KafkaCredentials.from_env()).client_options(),
-    )
     try:
-        available = consumer.topics()
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in wanted
-            if topic in available
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return []
-        return _read_to_the_end(consumer, partitions, timeout_s)
-    finally:
-        consumer.close()
-
-
-def _read_to_the_end(consumer: Any, partitions: list[Any], timeout_s: float) -> list[DeadLetter]:
-    """Every record on ``partitions``, from the start up to the high watermark each fetch
-    reports (in topic, partition and offset order)."""
-    consumer.assign(partitions)
-    consumer.seek_to_beginning()
-    letters: list[DeadLetter] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for records in consumer.poll(timeout_ms=200).values():
-            letters.extend(
-                DeadLetter(
-                    r.topic,
-                    r.partition,
-                    r.offset,
-                    r.key,
-                    r.value or b"",
-                    tuple((k, v or b"") for k, v in (r.headers or [])),
-                )
-                for r in records
-            )
-        if all(
-            consumer.highwater(tp) is not None
-            and consumer.position(tp) >= (consumer.highwater(tp) or 0)
-            for tp in partitions
-        ):
-            break
-    else:
-        raise TimeoutError("dead-letter topics could not be read to their end in time")
-    return sorted(letters, key=lambda d: (d.dlt_topic, d.partition, d.offset))
+        records = read_to_the_end(
+            bootstrap_servers,
+            names,
+            prefix=prefix,
+            timeout_s=timeout_s,
+            credentials=credentials,
+            client_id="dead-letter-reader",
+        )
+    except TimeoutError:
+        raise TimeoutError("dead-letter topics could not be read to their end in time") from None
+    return [
+        DeadLetter(
+            r.topic,
+            r.partition,
+            r.offset,
+            r.key,
+            r.value or b"",
+            tuple((k, v or b"") for k, v in (r.headers or [])),
+        )
+        for r in records
+    ]
 
 
 def replay(

@@ -35,6 +35,7 @@ _DOMAIN_TITLES = {
     "reporting": "Reporting",
     "gateway": "Gateway (information systems)",
     "quality": "Quality (prescription review)",
+    "administration": "Administration (member appraisal)",
 }
 
 

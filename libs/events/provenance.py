@@ -45,7 +45,8 @@ def check_provenance(event: CloudEvent[Payload], key: bytes | None) -> None:
     """Raise ``forged_source`` unless ``event`` comes from its type's producer under the
     key of its subject."""
     expected = source_for(event.type, event.subject)
-    if event.source != expected:
+    former = registry.by_type(event.type).former_producers
+    if event.source != expected and event.source not in {f"/services/{p}" for p in former}:
         raise PermanentDecodeError(
             "forged_source",
             f"{event.type} is published by {expected}, not {event.source[:100]}",

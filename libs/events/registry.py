@@ -48,6 +48,10 @@ class EventSpec:
     and visit id): a second event of this type with the same values is the same fact, under
     whatever event id it arrives, and every consumer applies it once. Empty for snapshots and
     state that may legitimately be sent again with other content (master data, timetables)."""
+    former_producers: tuple[str, ...] = ()
+    """Services that published this type before its owner changed (the organisation moved
+    from staffing to administration): their records already on the topic stay believed, so a
+    consumer replaying the history keeps it; the cluster's ACLs stop them writing more."""
 
     @property
     def domain(self) -> str:
@@ -142,13 +146,15 @@ def event_type(
     producer: str,
     time_field: str | None = None,
     identity: tuple[str, ...] = (),
+    former_producers: tuple[str, ...] = (),
 ) -> Callable[[type[P]], type[P]]:
     """Class decorator registering a payload class as the schema of ``type_name``.
 
     The topic is the type name's ``<domain>.<entity>`` prefix: one topic per producing
     aggregate, keyed by the aggregate id held in the ``key`` field. ``time_field`` names the
     field telling when the fact happened, for types whose producers run on other clocks;
-    ``identity`` the fields naming the fact (see :attr:`EventSpec.identity`).
+    ``identity`` the fields naming the fact (see :attr:`EventSpec.identity`);
+    ``former_producers`` who published it before its owner changed.
     """
 
     def register(cls: type[P]) -> type[P]:
@@ -162,6 +168,7 @@ def event_type(
                 producer=producer,
                 time_field=time_field,
                 identity=identity,
+                former_producers=former_producers,
             )
         )
         return cls

@@ -15,6 +15,7 @@ from libs.platform.service import ServiceDefinition
 from libs.platform.settings import PlatformSettings
 from libs.platform.worker import Periodic, ServiceProcess
 from services.finance.adapters.schema import MIGRATIONS
+from services.finance.api import appraisal_funds as appraisal_funds_api
 from services.finance.api import budgets as budgets_api
 from services.finance.api import ledger as ledger_api
 from services.finance.api import settlements as settlements_api
@@ -71,6 +72,12 @@ SERVICE = ServiceDefinition(
     settings=Settings,
     migrations=MIGRATIONS,
     handlers=HANDLERS,
-    routers=[ledger_api.router, budgets_api.router, settlements_api.router, directory_router],
+    routers=[
+        ledger_api.router,
+        budgets_api.router,
+        settlements_api.router,
+        appraisal_funds_api.router,
+        directory_router,
+    ],
     compose=compose,
 )

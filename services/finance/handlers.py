@@ -1,6 +1,7 @@
 """Events the finance service consumes, and the use cases that apply them."""
 
 from libs.directory import register_handlers as register_directory
+from libs.events.catalogue.administration import AppraisalApproved
 from libs.events.catalogue.ingestion import VisitRecorded
 from libs.events.catalogue.pharmacy import (
     PrescriptionDispensed,
@@ -13,7 +14,14 @@ from libs.events.catalogue.quality import HerbalOrderDelivered, ResultRecognised
 from libs.events.catalogue.referral import ReferralCompleted
 from libs.events.catalogue.staffing import SessionDelivered
 from libs.events.consuming import HandlerRegistry
-from services.finance.service_layer import drugs, fees, recognition, shared_pharmacy, visits
+from services.finance.service_layer import (
+    appraisal_fund,
+    drugs,
+    fees,
+    recognition,
+    shared_pharmacy,
+    visits,
+)
 
 HANDLERS = HandlerRegistry()
 register_directory(HANDLERS)
@@ -29,3 +37,4 @@ HANDLERS.on(ReferralCompleted)(fees.record_referral)
 HANDLERS.on(SessionDelivered)(fees.record_session)
 HANDLERS.on(ResultRecognised)(recognition.record_recognition)
 HANDLERS.on(HerbalOrderDelivered)(shared_pharmacy.settle_order)
+HANDLERS.on(AppraisalApproved)(appraisal_fund.allocate_appraisal_fund)

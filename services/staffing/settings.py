@@ -14,7 +14,6 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="STAFFING_", extra="ignore")
 
     http_port: int = 8103
-    county_config: Path = REPO_ROOT / "infra" / "county" / "seed-county.yaml"
     rules_config: Path = Field(
         default=REPO_ROOT / "infra" / "staffing" / "rules.yaml",
         description="Session times, host facility types, specialists, coverage rules.",
@@ -25,4 +24,10 @@ class Settings(ServiceSettings):
     )
     load_seed_staff: bool = Field(
         default=True, description="Load the seed staff list at start (off: an empty registry)."
+    )
+    seed_retry_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often seed staff whose facility is not known yet (the organisation's "
+        "events not consumed yet) are tried again.",
     )

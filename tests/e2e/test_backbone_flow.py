@@ -40,8 +40,10 @@ def members(reporting, community: str = "QS-MC1", tier: str = "primary") -> int:
 def test_a_facility_registered_over_http_reaches_every_consumer_once(
     suite: Suite, broker: TestBroker
 ) -> None:
-    running = suite.start("staffing", "pharmacy", "reporting")
-    staffing, pharmacy, reporting = (running[n] for n in ("staffing", "pharmacy", "reporting"))
+    running = suite.start("administration", "staffing", "pharmacy", "reporting")
+    administration, staffing, pharmacy, reporting = (
+        running[n] for n in ("administration", "staffing", "pharmacy", "reporting")
+    )
 
     for service in running.values():
         assert httpx.get(f"{service.url}/healthz").json()["status"] == "alive"
@@ -51,7 +53,7 @@ def test_a_facility_registered_over_http_reaches_every_consumer_once(
         for name in ("outbox_pending", "outbox_oldest_age_seconds", "http_requests_total"):
             assert f"{service.name}_{name}" in metrics
 
-    # Staffing published the seed county at start; each consumer has its own copy.
+    # Administration published the seed county at start; each consumer has its own copy.
     wait_for(
         lambda: len(pharmacy.get_json("/directory/facilities")) == SEED_FACILITIES,
         what="pharmacy's copy of the seed county",
@@ -65,10 +67,11 @@ def test_a_facility_registered_over_http_reaches_every_consumer_once(
     )
     before = members(reporting)
 
-    with staffing.client(Role.CLINIC_STAFF, "QS-T01") as clinic:
+    with administration.client(Role.CLINIC_STAFF, "QS-T01") as clinic:
         assert clinic.post("/organisation/facilities", json=NEW).status_code == 403
-    assert httpx.post(f"{staffing.url}/organisation/facilities", json=NEW).status_code == 401
-    with staffing.client(Role.COUNTY_ADMIN) as admin:
+    url = f"{administration.url}/organisation/facilities"
+    assert httpx.post(url, json=NEW).status_code == 401
+    with administration.client(Role.COUNTY_ADMIN) as admin:
         created = admin.post(
             "/organisation/facilities", json=NEW, headers={"X-Correlation-ID": "req-e2e-1"}
         )
@@ -82,13 +85,17 @@ def test_a_facility_registered_over_http_reaches_every_consumer_once(
     assert copy["tier"] == "primary"
     assert copy["departments"][0]["name"] == "全科"
     wait_for(lambda: members(reporting) == before + 1, what="reporting's count")
+    wait_for(  # staffing's own copy: the new township hosts expert sessions
+        lambda: str(NEW["name"]) in httpx.get(f"{staffing.url}/public/timetable").text,
+        what="staffing's copy of the new facility",
+    )
 
     # The event on the wire carries the caller's correlation id; it was published once.
     events = [decode(r.value) for r in read_all(suite.bootstrap, "organisation.facility")]
     new = [e for e in events if e.subject == "QS-T11"]
     assert len(new) == 1
     assert new[0].correlation_id == "req-e2e-1"
-    assert new[0].source == "/services/staffing"
+    assert new[0].source == "/services/administration"
     assert (
         reporting.metric(
             "reporting_events_consumed_total",

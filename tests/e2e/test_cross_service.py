@@ -39,7 +39,7 @@ def created(response: httpx.Response) -> dict[str, Any] | None:
 
 
 def test_a_downward_referral_with_two_medications_is_stocked_at_the_clinic(suite: Suite) -> None:
-    running = suite.start("staffing", "pharmacy", "referral", env=ENV)
+    running = suite.start("administration", "staffing", "pharmacy", "referral", env=ENV)
     pharmacy, referral = running["pharmacy"], running["referral"]
     with pharmacy.client(Role.PHARMACY_CENTRE) as centre:  # opening stock books once known
         wait_for(

@@ -15,7 +15,7 @@ from libs.events.outbox import OutboxRelay, kafka_producer_factory
 from libs.events.tables import OutboxRecord
 from libs.platform.database import create_database
 from libs.platform.migrations import upgrade
-from services.staffing.adapters.schema import MIGRATIONS as STAFFING_MIGRATIONS
+from services.administration.adapters.schema import MIGRATIONS as PRODUCER_MIGRATIONS
 from tests.conftest import Suite
 from tests.support.brokers import prefix_of, principal_env, principal_of
 from tests.support.delivery import facility, metrics, uow_factory
@@ -30,9 +30,9 @@ def test_redelivery_after_a_relay_crash_is_skipped_by_the_consumer(
     suite: Suite, make_database
 ) -> None:
     reporting = suite.start("reporting")["reporting"]
-    # The producer: a staffing database with three registrations committed to its outbox.
-    producer_url = make_database("staffing")
-    upgrade(STAFFING_MIGRATIONS, producer_url)
+    # The producer: an administration database with three registrations committed to its outbox.
+    producer_url = make_database("administration")
+    upgrade(PRODUCER_MIGRATIONS, producer_url)
     producer = create_database(producer_url)
     with uow_factory(producer)() as uow:
         staged = [uow.publish(facility(n)) for n in range(3)]
@@ -45,11 +45,11 @@ def test_redelivery_after_a_relay_crash_is_skipped_by_the_consumer(
             "tests.support.crashing_relay",
             producer_url,
             suite.bootstrap,
-            "staffing",
+            "administration",
             prefix_of(suite.bootstrap),
         ],
         cwd=REPO_ROOT,
-        env={**os.environ, **principal_env(suite.bootstrap, "staffing")},
+        env={**os.environ, **principal_env(suite.bootstrap, "administration")},
         capture_output=True,
         text=True,
         timeout=60,
@@ -77,10 +77,12 @@ def test_redelivery_after_a_relay_crash_is_skipped_by_the_consumer(
         producer.sessions,
         producer.engine,
         kafka_producer_factory(
-            suite.bootstrap, "staffing-relay", credentials=principal_of(suite.bootstrap, "staffing")
+            suite.bootstrap,
+            "administration-relay",
+            credentials=principal_of(suite.bootstrap, "administration"),
         ),
-        name="staffing",
-        metrics=metrics("staffing"),
+        name="administration",
+        metrics=metrics("administration"),
         topic_prefix=prefix_of(suite.bootstrap),
     )
     assert relay.publish_pending() == 3

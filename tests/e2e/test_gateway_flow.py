@@ -74,7 +74,9 @@ def test_a_township_bundle_is_dispensed_booked_and_counted_once(
     systems = tmp_path / "systems.yaml"
     systems.write_text(SYSTEMS, encoding="utf-8")
     env = {"GATEWAY_SYSTEMS_CONFIG": str(systems), "GATEWAY_FEED_SCAN_INTERVAL_S": "1"}
-    running = suite.start("staffing", "pharmacy", "finance", "reporting", "gateway", env=env)
+    running = suite.start(
+        "administration", "staffing", "pharmacy", "finance", "reporting", "gateway", env=env
+    )
     gateway, pharmacy, finance, reporting = (
         running[n] for n in ("gateway", "pharmacy", "finance", "reporting")
     )

@@ -94,7 +94,9 @@ def letters_of(bootstrap: str, topic: str, consumer: str) -> list[DeadLetter]:
 def test_hostile_records_are_dead_lettered_and_the_valid_ones_between_them_processed(
     suite: Suite,
 ) -> None:
-    running = suite.start("staffing", "pharmacy", "finance", "reporting", "quality")
+    running = suite.start(
+        "administration", "staffing", "pharmacy", "finance", "reporting", "quality"
+    )
     pharmacy, finance, reporting, quality = (
         running[n] for n in ("pharmacy", "finance", "reporting", "quality")
     )

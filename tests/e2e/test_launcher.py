@@ -114,7 +114,7 @@ def test_the_embedded_suite_simulates_survives_a_broker_crash_and_stops_on_ctrl_
         )
         token = authority.mint(subject="t", role=Role.COUNTY_ADMIN)
         created = httpx.post(
-            f"http://127.0.0.1:{ports['staffing']}/organisation/facilities",
+            f"http://127.0.0.1:{ports['administration']}/organisation/facilities",
             headers={"Authorization": f"Bearer {token}"},
             json={
                 "facility_id": "QS-T20",

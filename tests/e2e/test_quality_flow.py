@@ -78,7 +78,9 @@ def test_the_review_centre_decides_what_pharmacy_dispenses(
         "QUALITY_REVIEW_RULES": str(tmp_path / "rules.yaml"),
         "QUALITY_SLA_SCAN_INTERVAL_S": "1",
     }
-    running = suite.start("staffing", "pharmacy", "finance", "reporting", "quality", env=env)
+    running = suite.start(
+        "administration", "staffing", "pharmacy", "finance", "reporting", "quality", env=env
+    )
     pharmacy, finance, reporting, quality = (
         running[n] for n in ("pharmacy", "finance", "reporting", "quality")
     )

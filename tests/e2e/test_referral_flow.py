@@ -83,7 +83,7 @@ class Running:
 
 @pytest.fixture(scope="module")
 def running(module_suite: Suite) -> Running:
-    started = module_suite.start("staffing", "referral", env=ENV)
+    started = module_suite.start("administration", "staffing", "referral", env=ENV)
     referral = started["referral"]
     wait_for(
         lambda: len(referral.get_json("/directory/facilities")) == SEED_FACILITIES,

@@ -40,7 +40,7 @@ def monday(weeks_ahead: int) -> date:
 
 @pytest.fixture(scope="module")
 def staffing(module_suite: Suite) -> ServiceHandle:
-    return module_suite.start("staffing")["staffing"]
+    return module_suite.start("administration", "staffing")["staffing"]
 
 
 class Caller:

@@ -20,6 +20,8 @@ from tests.support.referral import PATIENT_DATA_KEYS, PSEUDONYM_SECRET
 PLATFORM: dict[str, Any] = {"pseudonym_secret": PSEUDONYM_SECRET}
 SERVICE_SETTINGS: dict[str, dict[str, Any]] = {
     "referral": {"patient_data_keys": PATIENT_DATA_KEYS},
+    # No broker in a test's process: nothing published before it to take over.
+    "administration": {"take_over_published": False},
 }
 
 
@@ -37,23 +39,44 @@ def in_process(service: str, database_url: str, data_dir: Path, **platform: Any)
 def organisation_events(
     directory: Path, prefixes: tuple[str, ...] = ("organisation.",)
 ) -> list[CloudEvent[Any]]:
-    """The seed county's organisation events (or the others of ``prefixes``, e.g. the staff
-    registry's ``staffing.staff.``), as staffing publishes them when it starts."""
-    staffing = in_process("staffing", f"sqlite:///{directory / 'staffing.sqlite3'}", directory)
-    for hook in staffing.on_start:
-        hook(staffing)
-    harness = HandlerHarness("staffing", staffing.database_url)
+    """The seed county's organisation events as the administration publishes them when it
+    starts (or the others of ``prefixes``, e.g. the staff registry's ``staffing.staff.``,
+    which staffing announces once that organisation reached it through its handlers)."""
+    administration = in_process(
+        "administration", f"sqlite:///{directory / 'administration.sqlite3'}", directory
+    )
+    for hook in administration.on_start:
+        hook(administration)
+    organisation = _published(administration, ("organisation.",))
+    events = [e for e in organisation if e.type.startswith(prefixes)]
+    if any(not p.startswith("organisation.") for p in prefixes):
+        staffing = in_process("staffing", f"sqlite:///{directory / 'staffing.sqlite3'}", directory)
+        holding_the_county(staffing, organisation).close()
+        others = tuple(p for p in prefixes if not p.startswith("organisation."))
+        events += _published(staffing, others)
+    return events
+
+
+def _published(process: ServiceProcess, prefixes: tuple[str, ...]) -> list[CloudEvent[Any]]:
+    """What ``process`` staged in its outbox of ``prefixes``' types; its database closed."""
+    harness = HandlerHarness(process.name, process.database_url, handlers=process.handlers)
     events = [e for e in harness.published() if e.type.startswith(prefixes)]
     harness.close()
-    staffing.database.dispose()
+    process.database.dispose()
     return events
+
+
+#: Periodic jobs that act once the organisation is known: pharmacy's opening stock, and
+#: staffing's seed staff (whose facilities come from the administration's events).
+_AFTER_THE_ORGANISATION = ("opening_stock", "seed_staff")
 
 
 def holding_the_county(
     process: ServiceProcess, organisation: list[CloudEvent[Any]]
 ) -> HandlerHarness:
     """``process`` after its start: its seed data, the county's organisation applied through
-    its own handlers, and the opening stock booked (pharmacy). Returns its harness."""
+    its own handlers, then what waited for it: the opening stock booked (pharmacy), the seed
+    staff loaded (staffing). Returns its harness."""
     harness = HandlerHarness(
         process.name, process.database_url, units_of_work=process.units_of_work
     )
@@ -61,7 +84,7 @@ def holding_the_county(
         hook(process)
     result = harness.apply(*organisation)
     assert not result.dead_lettered, result.dead_lettered
-    for job in process.periodic:  # the opening stock, booked once the facilities are known
-        if job.name == "opening_stock":
+    for job in process.periodic:
+        if job.name in _AFTER_THE_ORGANISATION:
             job.run()
     return harness

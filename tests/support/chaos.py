@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 #: The suite a simulated county day runs on: with quality, its review centre holds what the
 #: rules hold, the simulator's review desk decides it, and pharmacy dispenses only the releases.
-SERVICES = ("staffing", "pharmacy", "finance", "referral", "reporting", "quality")
+SERVICES = ("administration", "staffing", "pharmacy", "finance", "referral", "reporting", "quality")
 
 
 def handled_types(service: str) -> frozenset[str]:

@@ -31,9 +31,9 @@ def metrics(name: str = "testsvc") -> DeliveryMetrics:
 
 
 def uow_factory(database: Database, signal: OutboxSignal | None = None):
-    """Units of work publishing as the staffing service: the organisation's events that the
-    delivery tests publish are staffing's, and consumers believe no one else."""
-    return lambda: UnitOfWork(database.sessions, source="/services/staffing", signal=signal)
+    """Units of work publishing as the administration service: the organisation's events that
+    the delivery tests publish are administration's, and consumers believe no one else."""
+    return lambda: UnitOfWork(database.sessions, source="/services/administration", signal=signal)
 
 
 def facility(n: int, community: str = "QS-MC1") -> FacilityRegistered:

@@ -38,11 +38,11 @@ from libs.events.catalogue.values import (
 )
 from libs.events.envelope import utc_now
 from libs.platform.clock import CountyClock
+from services.administration.domain.organisation import parse_county
 from services.finance.adapters.schema import JournalLine
 from services.finance.domain.periods import period_of
 from services.finance.domain.policy import FinancePolicy, parse_policy
 from services.finance.service_layer.unit_of_work import FinanceUnitOfWork
-from services.staffing.domain.organisation import parse_county
 from tests.support.harness import HandlerHarness, event_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -85,13 +85,13 @@ def finance_policy(change: Callable[[dict[str, Any]], None] | None = None) -> Fi
 
 
 def organisation_events() -> list[CloudEvent[Payload]]:
-    """The seed county's communities and facilities, as staffing publishes them."""
+    """The seed county's communities and facilities, as administration publishes them."""
     county = parse_county(yaml.safe_load(SEED_COUNTY.read_text(encoding="utf-8")))
     events: list[CloudEvent[Payload]] = [
-        event_of(c, source="/services/staffing") for c in county.communities
+        event_of(c, source="/services/administration") for c in county.communities
     ]
     events += [
-        event_of(FacilityRegistered(**f.model_dump()), source="/services/staffing")
+        event_of(FacilityRegistered(**f.model_dump()), source="/services/administration")
         for f in county.facilities
     ]
     return events

@@ -22,12 +22,12 @@ from libs.events.catalogue.values import FacilityTier, HalfDay, StaffTitle
 from libs.events.provenance import producer_source
 from libs.platform.database import Database
 from libs.platform.settings import REPO_ROOT, PlatformSettings
+from services.administration.domain.organisation import parse_county
 from services.referral.api.schemas import ReferralIn
 from services.referral.config import ReferralConfig, load_config
 from services.referral.domain.patient import PatientIdentity
 from services.referral.service_layer.requests import ReferralRequest
 from services.referral.settings import Settings
-from services.staffing.domain.organisation import parse_county
 
 __all__ = [
     "CARDIOLOGY",
@@ -81,7 +81,7 @@ def event(payload: Payload, *, source: str | None = None, **kwargs: Any) -> Clou
 
 
 def seed_organisation() -> list[CloudEvent[Any]]:
-    """The seed county's communities and facilities as staffing publishes them."""
+    """The seed county's communities and facilities as administration publishes them."""
     doc = yaml.safe_load((REPO_ROOT / "infra" / "county" / "seed-county.yaml").read_text("utf-8"))
     county = parse_county(doc)
     communities: list[Payload] = list(county.communities)

@@ -36,9 +36,9 @@ from libs.events.catalogue.values import (
 from libs.events.provenance import producer_source
 from libs.platform.clock import CountyClock
 from libs.platform.settings import REPO_ROOT
+from services.administration.domain.organisation import parse_county
 from services.reporting.domain.rules import County
 from services.reporting.service_layer.unit_of_work import ReportingUnitOfWork
-from services.staffing.domain.organisation import parse_county
 
 PATIENT = "b" * 64
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,14 +63,14 @@ def event(payload: Payload, *, source: str | None = None) -> CloudEvent[Any]:
 
 
 def seed_organisation() -> list[CloudEvent[Any]]:
-    """The seed county's communities and facilities as staffing publishes them."""
+    """The seed county's communities and facilities as administration publishes them."""
     doc = yaml.safe_load((REPO_ROOT / "infra" / "county" / "seed-county.yaml").read_text("utf-8"))
     county = parse_county(doc)
     payloads: list[Payload] = [
         *county.communities,
         *(FacilityRegistered(**f.model_dump()) for f in county.facilities),
     ]
-    return [event(p, source="/services/staffing") for p in payloads]
+    return [event(p, source="/services/administration") for p in payloads]
 
 
 def visit(

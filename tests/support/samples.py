@@ -100,6 +100,10 @@ def _string(name: str, metadata: list[Any]) -> str:
         return "I21.9"
     if "(0[1-9]|1[0-2])" in pattern:
         return "2026-11"
+    if "H[12]" in pattern:
+        return "2026-H1"
+    if "[0-5][0-9]-" in pattern:  # an opening span
+        return "08:00-17:30"
     if name.endswith("_type"):
         return "organisation.facility.registered.v1"
     return "X-" + name.replace("_", "")[:20].upper()

@@ -51,6 +51,9 @@ class ServiceHandle:
     extra_env: dict[str, str] = field(default_factory=dict)
     #: ``python -m <wrapper> <name>`` instead of ``python -m services.<name>``
     wrapper: str | None = None
+    #: Where it runs and what comes first on its ``sys.path`` (another version's tree).
+    cwd: Path | None = None
+    pythonpath: Path | None = None
 
     @property
     def url(self) -> str:
@@ -114,10 +117,14 @@ def start_service(
     wait_ready: bool = True,
     port: int | None = None,
     wrapper: str | None = None,
+    cwd: Path | None = None,
+    pythonpath: Path | None = None,
 ) -> ServiceHandle:
     """Start ``services.<name>`` on a free port (or ``port``: a restart after a crash keeps
     its address, as a supervisor would); its output is appended to ``<data_dir>/<name>.log``.
     ``wrapper`` runs it through a test module instead (``python -m <wrapper> <name>``).
+    ``cwd`` (default: this repository) and ``pythonpath`` (put first on the child's
+    ``PYTHONPATH``) run another version's code, e.g. an older tree extracted from git.
 
     A free port is only free when it is picked: another worker's process may bind it first.
     A service that exits because its port was taken is started again on another (up to
@@ -127,7 +134,7 @@ def start_service(
         logged = log_path.stat().st_size if log_path.exists() else 0
         handle = _spawn(
             name, bootstrap=bootstrap, database_url=database_url, data_dir=data_dir, env=env,
-            port=port or free_port(), wrapper=wrapper,
+            port=port or free_port(), wrapper=wrapper, cwd=cwd, pythonpath=pythonpath,
         )  # fmt: skip
         if not wait_ready:
             return handle
@@ -151,6 +158,8 @@ def _spawn(
     env: dict[str, str] | None,
     port: int,
     wrapper: str | None,
+    cwd: Path | None = None,
+    pythonpath: Path | None = None,
 ) -> ServiceHandle:
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {
@@ -166,12 +175,15 @@ def _spawn(
         **fetch_env(bootstrap),
         **(env or {}),
     }
+    if pythonpath is not None:
+        inherited = full_env.get("PYTHONPATH", "")
+        full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), inherited) if p)
     log_path = data_dir / f"{name}.log"
     log = log_path.open("ab")
     command = ["-m", wrapper, name] if wrapper else ["-m", f"services.{name}"]
     process = subprocess.Popen(
         [sys.executable, *command],
-        cwd=REPO_ROOT,
+        cwd=cwd or REPO_ROOT,
         env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -180,7 +192,9 @@ def _spawn(
     authority = TokenAuthority(
         load_signing_keys("", data_dir, production=False), "county-medical-community"
     )
-    return ServiceHandle(name, port, database_url, process, log_path, authority, env or {}, wrapper)
+    return ServiceHandle(
+        name, port, database_url, process, log_path, authority, env or {}, wrapper, cwd, pythonpath
+    )
 
 
 def wait_until_ready(handle: ServiceHandle, timeout_s: float = 120.0) -> None:

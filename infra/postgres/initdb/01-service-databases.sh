@@ -13,4 +13,5 @@ CREATE DATABASE referral OWNER medcommunity;
 CREATE DATABASE reporting OWNER medcommunity;
 CREATE DATABASE gateway OWNER medcommunity;
 CREATE DATABASE quality OWNER medcommunity;
+CREATE DATABASE administration OWNER medcommunity;
 EOSQL

@@ -5,6 +5,7 @@ Importing this package registers every event type in :data:`libs.events.registry
 """
 
 from libs.events.catalogue import (
+    administration,
     finance,
     gateway,
     ingestion,
@@ -18,6 +19,7 @@ from libs.events.catalogue import (
 )
 
 __all__ = [
+    "administration",
     "finance",
     "gateway",
     "ingestion",

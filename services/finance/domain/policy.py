@@ -1,5 +1,6 @@
-"""Local policy: reimbursement ratios, the bundle's budgets and rules, internal tariffs and
-the performance fund. Loaded from YAML (``infra/finance/policy.yaml``) and validated here.
+"""Local policy: reimbursement ratios, the bundle's budgets and rules, internal tariffs, the
+performance fund and the half-year member appraisal fund. Loaded from YAML
+(``infra/finance/policy.yaml``) and validated here.
 
 Money and ratios are decimal strings in the file; a float there is refused, since a YAML
 float like 0.9 would already have lost exactness before we saw it.
@@ -24,6 +25,7 @@ __all__ = [
     "BudgetPlan",
     "BundlePolicy",
     "FinancePolicy",
+    "MemberAppraisalPolicy",
     "OverspendBand",
     "PerformancePolicy",
     "PointWeights",
@@ -202,11 +204,28 @@ class PerformancePolicy(_Strict):
     weights: PointWeights
 
 
+class MemberAppraisalPolicy(_Strict):
+    """The half-year member appraisal fund (绩效考核): ``share_of_special_fund`` of each
+    community's half-year special fund is split among its members by their approved scores."""
+
+    share_of_special_fund: Ratio
+    special_fund_per_half_year: dict[Identifier, Amount] = Field(
+        default_factory=dict, description="Each community's special fund for one half-year."
+    )
+
+    def special_fund(self, community_id: str) -> Decimal | None:
+        """The community's half-year special fund, or ``None`` when none is configured."""
+        return self.special_fund_per_half_year.get(community_id)
+
+
 class FinancePolicy(_Strict):
     reimbursement: ReimbursementPolicy
     bundle: BundlePolicy
     tariff: TariffPolicy
     performance_pay: PerformancePolicy
+    member_appraisal: MemberAppraisalPolicy = Field(
+        default_factory=lambda: MemberAppraisalPolicy(share_of_special_fund=Decimal("0"))
+    )
 
 
 def _refuse_floats(node: Any, path: str) -> None:

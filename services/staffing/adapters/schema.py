@@ -19,7 +19,7 @@ class Base(DeclarativeBase):
 
 
 class Community(Base):
-    """A medical community as the owner publishes it."""
+    """A medical community: staffing's copy, kept from organisation.community events."""
 
     __tablename__ = "communities"
 
@@ -30,7 +30,7 @@ class Community(Base):
 
 
 class Facility(Base):
-    """A member facility: the authoritative record, published as organisation.facility."""
+    """A member facility: staffing's copy, kept from organisation.facility events."""
 
     __tablename__ = "facilities"
 

@@ -36,6 +36,7 @@ from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
 
 __all__ = [
     "Deactivation",
+    "SeedLoad",
     "create_position",
     "deactivate_staff",
     "holder",
@@ -242,16 +243,32 @@ def create_position(uow: StaffingUnitOfWork, spec: PositionSpec) -> Position:
         return row
 
 
-def sync_staff_seed(uow: StaffingUnitOfWork, seed: StaffSeed) -> list[str]:
+@dataclass(frozen=True)
+class SeedLoad:
+    """What one load of the seed list did, and what still waits for its facility."""
+
+    announced: list[str]
+    """Staff ids registered or updated (announced) by this load."""
+    waiting: list[str]
+    """Seed positions and people whose facility staffing does not know yet: loaded by a later
+    run, once the administration's events brought the facility."""
+
+
+def sync_staff_seed(uow: StaffingUnitOfWork, seed: StaffSeed) -> SeedLoad:
     """Register the seed list's positions and people that are new, and update people the
-    seed still owns (never changed through the API). Returns the staff ids announced;
-    running it again announces nothing."""
+    seed still owns (never changed through the API); running it again announces nothing.
+
+    The facilities come from the administration's events, which may not have arrived yet when
+    staffing starts: positions and people of a facility staffing does not know are left for
+    a later run (``waiting``) instead of failing the whole load.
+    """
     with uow:
         facilities = set(uow.session.scalars(select(Facility.facility_id)))
+        waiting = []
         for position in seed.positions:
             if position.facility_id not in facilities:
-                raise ValueError(f"seed position {position.position_id}: unknown facility")
-            if uow.session.get(Position, position.position_id) is None:
+                waiting.append(position.position_id)
+            elif uow.session.get(Position, position.position_id) is None:
                 uow.session.add(Position(**position.model_dump(mode="json"), created_at=uow.now()))
         rows = {r.staff_id: r for r in uow.session.scalars(select(StaffMember))}
         published = {sid: lookup.snapshot(r) for sid, r in rows.items() if r.seeded}
@@ -259,7 +276,8 @@ def sync_staff_seed(uow: StaffingUnitOfWork, seed: StaffSeed) -> list[str]:
         announced = []
         for snapshot, new in changed_staff(published, desired):
             if snapshot.home_facility_id not in facilities:
-                raise ValueError(f"seed staff {snapshot.staff_id}: unknown home facility")
+                waiting.append(snapshot.staff_id)
+                continue
             row = rows.get(snapshot.staff_id) or StaffMember(staff_id=snapshot.staff_id)
             _write(row, snapshot, seed.holders.get(snapshot.staff_id), uow.now())
             row.seeded = True
@@ -270,4 +288,6 @@ def sync_staff_seed(uow: StaffingUnitOfWork, seed: StaffSeed) -> list[str]:
         uow.commit()
         if announced:
             log.info("seed staff announced", count=len(announced))
-        return announced
+        if waiting:
+            log.info("seed staff waiting for their facility", count=len(waiting))
+        return SeedLoad(announced, waiting)

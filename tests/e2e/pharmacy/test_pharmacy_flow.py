@@ -26,7 +26,7 @@ from tests.support.services import ServiceHandle
 
 @pytest.fixture(scope="module")
 def pharmacy(module_suite: Suite) -> ServiceHandle:
-    running = module_suite.start("staffing", "pharmacy")
+    running = module_suite.start("administration", "staffing", "pharmacy")
     service = running["pharmacy"]
     wait_for(
         lambda: _get(service, "/directory/facilities/QS-V01") is not None,

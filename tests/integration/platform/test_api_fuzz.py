@@ -27,6 +27,7 @@ ROLES = {
     "reporting": Role.COUNTY_ADMIN,
     "gateway": Role.COUNTY_ADMIN,
     "quality": Role.PHARMACY_CENTRE,
+    "administration": Role.COUNTY_ADMIN,
 }
 #: The gateway's ingestion is called by a member system with its own credential.
 CALLERS = {"gateway": {"/fhir": basic(FHIR_SYSTEM), "/messages": basic(JSON_SYSTEM)}}

@@ -35,7 +35,7 @@ from tests.support.gateway import (
 from tests.support.referral import resident_id, upward
 from tests.support.routes import Operation, mutating_operations
 
-SERVICES = ("pharmacy", "finance", "staffing", "referral", "gateway", "quality")
+SERVICES = ("pharmacy", "finance", "staffing", "referral", "gateway", "quality", "administration")
 CLINIC, STRANGER, HOSPITAL = "QS-T01", "QS-T02", "QS-H01"
 UNLIMITED = {"rate_limit_per_minute": 1_000_000, "rate_limit_burst": 1_000_000}
 
@@ -181,6 +181,7 @@ def valid_body(op: Operation) -> Any:
         "/audits/{month}/facilities/{facility_id}/prescriptions/{prescription_id}": {
             "verdict": "rational"
         },
+        "/appraisals/{period}/scorecards/{facility_id}/comments": {"text": "数据待核"},
         "/referrals/{referral_id}/schedule": {
             "scheduled_for": (utc_now() + timedelta(days=2)).isoformat()
         },

@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 import yaml
 
+from libs.events.catalogue.organisation import FacilityRegistered
 from libs.events.envelope import CloudEvent
 from libs.platform.clock import DEFAULT_ZONE, CountyClock
 from libs.platform.settings import REPO_ROOT
+from services.administration.domain.organisation import parse_county
 from services.staffing.bootstrap import load_policy
-from services.staffing.domain.organisation import parse_county
 from services.staffing.domain.policy import StaffingPolicy
 from services.staffing.domain.registry import parse_staff_seed
-from services.staffing.service_layer.organisation import sync_county
 from services.staffing.service_layer.registry import sync_staff_seed
 from services.staffing.service_layer.unit_of_work import StaffingUnitOfWork
-from tests.support.harness import HandlerHarness
+from tests.support.harness import HandlerHarness, event_of
 
 RULES = REPO_ROOT / "infra" / "staffing" / "rules.yaml"
 COUNTY = REPO_ROOT / "infra" / "county" / "seed-county.yaml"
@@ -81,6 +81,17 @@ class Staffing:
             return fn(uow)
 
 
+def county_events() -> list[CloudEvent[Any]]:
+    """The seed county's organisation as the administration announces it: the communities,
+    then every facility registered (a full snapshot each)."""
+    county = parse_county(yaml.safe_load(COUNTY.read_text("utf-8")))
+    payloads = [
+        *county.communities,
+        *(FacilityRegistered(**f.model_dump()) for f in county.facilities),
+    ]
+    return [event_of(p) for p in payloads]
+
+
 @pytest.fixture
 def staffing(make_database: Callable[[str], str]) -> Iterator[Staffing]:
     policy = load_policy(RULES)
@@ -91,7 +102,8 @@ def staffing(make_database: Callable[[str], str]) -> Iterator[Staffing]:
         units_of_work=partial(StaffingUnitOfWork, policy=policy, clock=clock.county()),
     )
     world = Staffing(harness, clock, policy)
-    sync_county(world.uow(), parse_county(yaml.safe_load(COUNTY.read_text("utf-8"))))
+    result = harness.apply(*county_events())
+    assert not result.dead_lettered, result.dead_lettered
     sync_staff_seed(world.uow(), parse_staff_seed(yaml.safe_load(STAFF.read_text("utf-8"))))
     yield world
     harness.close()

@@ -23,7 +23,9 @@ from tests.integration.staffing.conftest import (
     NEXT_WEEK,
     TODAY,
     Clock,
+    county_events,
 )
+from tests.support.apps import holding_the_county
 
 
 class Api:
@@ -51,10 +53,10 @@ def api(make_database: Callable[[str], str], tmp_path: Path) -> Iterator[Api]:
         clock=clock.county(),
     )
     upgrade(process.migrations, process.database_url)
-    for hook in process.on_start:
-        hook(process)
+    harness = holding_the_county(process, county_events())  # and the seed staff with it
     with TestClient(process.admin_app()) as client:
         yield Api(process, client, clock)
+    harness.close()
     process.database.dispose()
 
 

@@ -42,7 +42,7 @@ def record(staffing: Staffing, staff_id: str) -> StaffSnapshot:
 def test_the_seed_is_loaded_once_and_the_api_takes_records_over(staffing: Staffing) -> None:
     seed = parse_staff_seed(yaml.safe_load(STAFF.read_text("utf-8")))
     assert staffing.count("staffing.staff.registered.v1") == len(seed.staff) == 48
-    assert registry.sync_staff_seed(staffing.uow(), seed) == []  # idempotent
+    assert registry.sync_staff_seed(staffing.uow(), seed).announced == []  # idempotent
 
     # A seed correction reaches a record the seed still owns...
     fixed = [
@@ -50,13 +50,13 @@ def test_the_seed_is_loaded_once_and_the_api_takes_records_over(staffing: Staffi
         for s in seed.staff
     ]
     corrected = replace(seed, staff=fixed)
-    assert registry.sync_staff_seed(staffing.uow(), corrected) == ["S-H01-003"]
+    assert registry.sync_staff_seed(staffing.uow(), corrected).announced == ["S-H01-003"]
     assert record(staffing, "S-H01-003").display_name == "张伟明"
     # ...but not one HR has changed since.
     chief = record(staffing, CARDIOLOGY_CHIEF)
     registry.update_staff(staffing.uow(), chief.model_copy(update={"specialty": "cardiology "}))
     renamed = [s.model_copy(update={"specialty": "heart"}) for s in corrected.staff]
-    announced = registry.sync_staff_seed(staffing.uow(), replace(seed, staff=renamed))
+    announced = registry.sync_staff_seed(staffing.uow(), replace(seed, staff=renamed)).announced
     assert CARDIOLOGY_CHIEF not in announced
     assert len(announced) == 47
     assert record(staffing, CARDIOLOGY_CHIEF).specialty == "cardiology "

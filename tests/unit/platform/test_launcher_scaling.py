@@ -68,7 +68,7 @@ def test_pharmacy_has_work_for_six_processes() -> None:
     """ingestion.prescription has 6 partitions (infra/kafka/topics.yaml)."""
     assert useful_processes("pharmacy") == 6
     assert useful_processes("referral") == 3  # staffing.timetable
-    assert useful_processes("staffing") == 0  # consumes nothing: its processes serve HTTP
+    assert useful_processes("staffing") == 1  # the organisation topics: one partition each
 
 
 def test_the_listener_reads_back_every_process_port() -> None:

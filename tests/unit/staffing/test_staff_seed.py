@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from libs.events.catalogue.values import StaffTitle
-from services.staffing.domain.organisation import parse_county
+from services.administration.domain.organisation import parse_county
 from services.staffing.domain.registry import TITLE_RANK, parse_staff_seed
 
 ROOT = Path(__file__).resolve().parents[3]

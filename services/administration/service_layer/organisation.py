@@ -1,24 +1,34 @@
-"""Use cases of the organisation the staffing service owns; each is one unit of work."""
+"""Use cases of the organisation administration owns; each is one unit of work."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import select
 
 from libs.events.catalogue.organisation import (
     CommunityRegistered,
+    FacilityClosed,
     FacilityRegistered,
     FacilitySnapshot,
     FacilityUpdated,
 )
 from libs.events.envelope import utc_now
 from libs.events.unit_of_work import UnitOfWork
-from services.staffing.adapters.schema import Community, Facility
-from services.staffing.domain.organisation import CountyConfig, changes_to_publish
+from services.administration.adapters.schema import Community, Facility
+from services.administration.domain.organisation import (
+    ClosureReason,
+    CountyConfig,
+    changes_to_publish,
+    check_closure,
+)
 
 __all__ = [
     "FacilityAlreadyRegistered",
+    "FacilityInactive",
     "UnknownCommunity",
     "UnknownFacility",
+    "close_facility",
     "register_facility",
     "republish_organisation",
     "sync_county",
@@ -38,6 +48,10 @@ class FacilityAlreadyRegistered(ValueError):
     pass
 
 
+class FacilityInactive(ValueError):
+    """The facility left, merged or closed: its record is history."""
+
+
 def _snapshot(row: Facility) -> FacilitySnapshot:
     return FacilitySnapshot(
         facility_id=row.facility_id,
@@ -48,6 +62,7 @@ def _snapshot(row: Facility) -> FacilitySnapshot:
         facility_type=row.facility_type,
         parent_facility_id=row.parent_facility_id,
         departments=row.departments,
+        opening_hours=row.opening_hours or [],
     )
 
 
@@ -59,6 +74,7 @@ def _write(row: Facility, snapshot: FacilitySnapshot) -> None:
     row.facility_type = snapshot.facility_type.value
     row.parent_facility_id = snapshot.parent_facility_id
     row.departments = [d.model_dump(mode="json") for d in snapshot.departments]
+    row.opening_hours = list(snapshot.opening_hours)
     row.updated_at = utc_now()
 
 
@@ -116,9 +132,42 @@ def update_facility(uow: UnitOfWork, snapshot: FacilitySnapshot) -> FacilityUpda
         row = uow.session.get(Facility, snapshot.facility_id)
         if row is None:
             raise UnknownFacility(f"facility {snapshot.facility_id} does not exist")
+        if not row.active:
+            raise FacilityInactive(f"facility {snapshot.facility_id} is closed")
         _check_references(uow, snapshot)
         _write(row, snapshot)
         event = FacilityUpdated(**snapshot.model_dump())
+        uow.publish(event)
+        uow.commit()
+        return event
+
+
+def close_facility(
+    uow: UnitOfWork,
+    facility_id: str,
+    reason: ClosureReason,
+    closed_on: date,
+    merged_into: str | None = None,
+) -> FacilityClosed:
+    """A member leaves, merges into another, or closes: kept (its history stays) but no
+    longer active, and announced."""
+    with uow:
+        row = uow.session.get(Facility, facility_id)
+        if row is None:
+            raise UnknownFacility(f"facility {facility_id} does not exist")
+        active = set(uow.session.scalars(select(Facility.facility_id).where(Facility.active)))
+        leads = set(uow.session.scalars(select(Community.lead_facility_id)))
+        check_closure(facility_id, reason, merged_into, active=active, leads=leads)
+        now = utc_now()
+        row.active, row.closed_on, row.closure_reason = False, closed_on, reason.value
+        row.merged_into_facility_id, row.updated_at = merged_into, now
+        event = FacilityClosed(
+            facility_id=facility_id,
+            closed_on=closed_on,
+            reason=reason.value,
+            closed_at=now,
+            merged_into_facility_id=merged_into,
+        )
         uow.publish(event)
         uow.commit()
         return event

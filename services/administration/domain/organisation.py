@@ -1,12 +1,15 @@
 """The community's organisation as configured, and what changed against what was published.
 
-Pure domain: no database, no Kafka. The staffing service owns the organisation (like an HR
-registry of facilities and departments) and publishes it for every other service.
+Pure domain: no database, no Kafka. The administration service owns the organisation (the
+management committee's register of communities, facilities and departments) and publishes it
+for every other service; members join, change (rename, tier, departments, opening hours),
+leave, or merge into another member.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from libs.events.catalogue.organisation import (
@@ -17,7 +20,15 @@ from libs.events.catalogue.organisation import (
     FacilityUpdated,
 )
 
-__all__ = ["CountyConfig", "FacilityChange", "changes_to_publish", "parse_county"]
+__all__ = [
+    "ClosureReason",
+    "ClosureRefused",
+    "CountyConfig",
+    "FacilityChange",
+    "changes_to_publish",
+    "check_closure",
+    "parse_county",
+]
 
 
 @dataclass(frozen=True)
@@ -81,3 +92,37 @@ def changes_to_publish(
         elif before != snapshot:
             changes.append(FacilityChange(snapshot, new=False))
     return changes
+
+
+class ClosureReason(StrEnum):
+    LEFT = "left"  # left the community (退出医共体)
+    MERGED = "merged"  # merged into another member (合并)
+    CLOSED = "closed"  # ceased to operate (撤销)
+
+
+class ClosureRefused(ValueError):
+    """A closure the organisation's rules do not allow."""
+
+
+def check_closure(
+    facility_id: str,
+    reason: ClosureReason,
+    merged_into: str | None,
+    *,
+    active: set[str],
+    leads: set[str],
+) -> None:
+    """Refuse a closure that would leave the organisation inconsistent.
+
+    A community's lead hospital cannot go while it leads (name another lead first); a
+    merger names the active member that takes over, and only a merger names one.
+    """
+    if facility_id not in active:
+        raise ClosureRefused(f"facility {facility_id} is not an active member")
+    if facility_id in leads:
+        raise ClosureRefused(f"facility {facility_id} leads a community and cannot close")
+    if reason is ClosureReason.MERGED:
+        if merged_into is None or merged_into == facility_id or merged_into not in active:
+            raise ClosureRefused("a merger names another active member that takes over")
+    elif merged_into is not None:
+        raise ClosureRefused("only a merger names the member that takes over")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from libs.events.catalogue.organisation import FacilityRegistered, FacilityUpdated
-from services.staffing.domain.organisation import changes_to_publish, parse_county
+from services.administration.domain.organisation import changes_to_publish, parse_county
 
 SEED = Path(__file__).resolve().parents[3] / "infra" / "county" / "seed-county.yaml"
 

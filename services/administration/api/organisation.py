@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from libs.events.catalogue.organisation import Department, FacilitySnapshot
+from libs.events.catalogue.organisation import Department, FacilitySnapshot, OpeningSpan
 from libs.events.catalogue.values import FacilityTier, FacilityType
-from libs.events.payload import Identifier, Name
+from libs.events.payload import Date, Identifier, Name
 from libs.platform.auth import Principal, Role
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.errors import ApiError
 from libs.platform.http.security import AnyRole, require_roles
-from services.staffing.adapters.schema import Community, Facility
-from services.staffing.service_layer import organisation
+from services.administration.adapters.schema import Community, Facility
+from services.administration.domain.organisation import ClosureReason, ClosureRefused
+from services.administration.service_layer import organisation
 
 router = APIRouter(prefix="/organisation", tags=["organisation"])
 
@@ -35,6 +36,7 @@ class FacilityIn(BaseModel):
     facility_type: FacilityType
     parent_facility_id: Identifier | None = None
     departments: list[Department] = Field(default_factory=list, max_length=200)
+    opening_hours: list[OpeningSpan] = Field(default_factory=list, max_length=6)
 
 
 class FacilityChange(BaseModel):
@@ -46,6 +48,17 @@ class FacilityChange(BaseModel):
     facility_type: FacilityType
     parent_facility_id: Identifier | None = None
     departments: list[Department] = Field(default_factory=list, max_length=200)
+    opening_hours: list[OpeningSpan] = Field(default_factory=list, max_length=6)
+
+
+class ClosureIn(BaseModel):
+    """A member leaving the community, merging into another, or closing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ClosureReason
+    closed_on: Date
+    merged_into_facility_id: Identifier | None = None
 
 
 def _view(row: Facility) -> dict[str, Any]:
@@ -58,7 +71,11 @@ def _view(row: Facility) -> dict[str, Any]:
         "facility_type": row.facility_type,
         "parent_facility_id": row.parent_facility_id,
         "departments": row.departments,
+        "opening_hours": row.opening_hours or [],
         "active": row.active,
+        "closed_on": row.closed_on.isoformat() if row.closed_on else None,
+        "closure_reason": row.closure_reason,
+        "merged_into_facility_id": row.merged_into_facility_id,
     }
 
 
@@ -132,8 +149,28 @@ def update_facility(
         event = organisation.update_facility(uow, snapshot)
     except organisation.UnknownFacility as exc:
         raise ApiError(404, "not_found", str(exc)) from None
+    except organisation.FacilityInactive as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
     except organisation.UnknownCommunity as exc:
         raise ApiError(422, "unknown_reference", str(exc)) from None
+    return event.model_dump(mode="json")
+
+
+@router.post(
+    "/facilities/{facility_id}/closure",
+    summary="A member leaves, merges into another member, or closes (announced)",
+)
+def close_facility(
+    facility_id: str, body: ClosureIn, _: CountyAdmin, uow: UnitOfWorkDep
+) -> dict[str, Any]:
+    try:
+        event = organisation.close_facility(
+            uow, facility_id, body.reason, body.closed_on, body.merged_into_facility_id
+        )
+    except organisation.UnknownFacility as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+    except ClosureRefused as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
     return event.model_dump(mode="json")
 
 
