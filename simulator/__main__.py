@@ -26,12 +26,28 @@ from typing import Any
 
 from libs.platform.auth import parse_ttl
 from simulator.activity import Knobs, plan_period
-from simulator.clock import SimClock
+from simulator.clock import COUNTY_TZ, SimClock
 from simulator.county import load_county
 
 
+def period_end(text: str) -> datetime:
+    """``--end``: an ISO date or instant (county time when it names no zone), not in the
+    future; the default is just now."""
+    if not text:
+        return datetime.now(UTC) - timedelta(seconds=5)
+    try:
+        end = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--end {text!r}: not an ISO date or time") from None
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=COUNTY_TZ)
+    if end > datetime.now(UTC):
+        raise ValueError(f"--end {text!r} is in the future: business times never are")
+    return end.astimezone(UTC)
+
+
 def _plan(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    end = datetime.now(UTC) - timedelta(seconds=5)
+    end = period_end(args.end)
     window = parse_ttl(args.window) if args.window else None
     clock = SimClock.ending(end, days=args.days, hours=args.hours, window=window)
     county = load_county(args.formulary)
@@ -136,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             default="",
             help="real time the period is laid onto, e.g. 2h (default: its length)",
         )
+        sub.add_argument(
+            "--end",
+            default="",
+            help="when the simulated period ends, e.g. 2026-07-01 for the first half-year "
+            "(county time; default: now)",
+        )
         sub.add_argument("--formulary", type=int, default=200, help="catalogue size")
         sub.add_argument(
             "--run-id",
@@ -168,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             args.days = 1
         if args.run_id and not args.run_id.isalnum():
             parser.error("--run-id takes letters and digits only")
+        try:
+            period_end(args.end)
+        except ValueError as exc:
+            parser.error(str(exc))
         try:
             args.knobs = knobs_of(args.knob)
         except ValueError as exc:

@@ -45,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
 #: machine.
 RUN_ORDER = {
     "tests/e2e/test_faults.py": 0,  # ~11 min: a calm day (every reaction), chaos, brokers
+    "tests/e2e/test_appraisal_flow.py": 1,  # ~5 min: a simulated half-year appraised
     "tests/integration/platform/test_api_fuzz.py": 1,  # ~4 min: every service's operations
     "tests/contract": 2,
     # The launcher test starts the whole embedded suite: not beside the fault module's

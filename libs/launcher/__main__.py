@@ -22,7 +22,8 @@ from pathlib import Path
 
 from supervisor.options import ClientOptions
 
-from libs.launcher.config import PROCESS_ENV, SERVICES, program_ports, supervisor_config
+from libs.launcher import config
+from libs.launcher.config import PROCESS_ENV, program_ports, supervisor_config
 from libs.launcher.ports import free_port, port_is_free
 from libs.launcher.scaling import READY_PORTS, ScalingRefused, process_counts, useful_processes
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
@@ -63,7 +64,7 @@ def demo_tokens(settings: PlatformSettings, ttl: timedelta = timedelta(hours=12)
 def _ports() -> dict[str, int]:
     return {
         name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port))
-        for name, port in SERVICES.items()
+        for name, port in config.SERVICES.items()
     }
 
 
@@ -194,7 +195,7 @@ def _welcome(
     print(f"  data       {data_dir}")
     for name, port in ports.items():
         print(f"  {name:<10} http://127.0.0.1:{port}/docs")
-    if len(ports) > len(SERVICES):
+    if len(ports) > len(config.SERVICES):
         print(
             "  (several processes of a service share its consumer group and its PostgreSQL "
             "database; one at a time publishes its outbox)"

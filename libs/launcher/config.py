@@ -7,9 +7,9 @@ import os
 import sys
 import tempfile
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-
-from libs.platform.service import definitions
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "PORT_STRIDE",
@@ -20,8 +20,27 @@ __all__ = [
     "supervisor_config",
 ]
 
-#: The suite's services with their default admin ports, as declared (libs/platform/service.py).
-SERVICES: dict[str, int] = {name: d.port for name, d in definitions().items()}
+if TYPE_CHECKING:
+    #: The suite's services with their default admin ports, as declared
+    #: (libs/platform/service.py).
+    SERVICES: dict[str, int]
+
+
+@cache
+def _services() -> dict[str, int]:
+    from libs.platform.service import definitions
+
+    return {name: d.port for name, d in definitions().items()}
+
+
+def __getattr__(name: str) -> Any:
+    """``SERVICES`` is read on first use: finding the services imports every one of them (a
+    few seconds), which ``status`` and ``tokens`` do not need (a loaded machine made ``make
+    status`` take longer than half a minute)."""
+    if name == "SERVICES":
+        return _services()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: The environment every service process starts with unless told otherwise (the image sets
 #: the same). glibc gives each thread that allocates an arena of its own, up to 8 a core; a
@@ -102,15 +121,16 @@ def supervisor_config(
     python = _esc(sys.executable)
     repo = _esc(repo_root)
     counts = dict(processes or {})
-    if set(counts) - set(SERVICES) or any(n < 1 for n in counts.values()):
+    services = _services()
+    if set(counts) - set(services) or any(n < 1 for n in counts.values()):
         raise ValueError(f"processes must name services with a count of 1 or more: {counts}")
-    base_ports = {**SERVICES, **(ports or {})}
+    base_ports = {**services, **(ports or {})}
     programs = program_ports(base_ports, counts)
     sections = [
         _supervisor_itself(run_dir, username, password),
         _broker_and_watch(python, repo, broker_port, list(programs)),
     ]
-    for name in SERVICES:
+    for name in services:
         if counts.get(name, 1) == 1:
             sections.append(_service_program(name, python, repo))
             continue

@@ -233,3 +233,36 @@ def test_every_alert_rule_names_metrics_the_services_export(monitored: Monitored
                 f"{monitored.prometheus.url}/api/v1/query", params={"query": rule["expr"]}
             )
             assert response.status_code == 200, (rule["alert"], response.text)
+
+
+JOINING = {
+    "facility_id": "QS-T12",
+    "name": "白石镇卫生院",
+    "community_id": "QS-MC2",
+    "tier": "primary",
+    "facility_type": "township_centre",
+}
+
+
+def test_a_facility_registered_through_administration_reaches_every_service(
+    monitored: Monitored,
+) -> None:
+    """Every service of the suite runs here: the new member reaches each one's copy (the
+    gateway's and the others' directory, staffing's own tables through its timetable page)."""
+    handles = monitored.suite.started
+    with handles["administration"].client(Role.COUNTY_ADMIN) as admin:
+        created = admin.post("/organisation/facilities", json=JOINING)
+        assert created.status_code == 201, created.text
+    copies = [name for name in handles if name not in ("administration", "staffing")]
+    for name in copies:
+        wait_for(
+            lambda n=name: any(
+                f["facility_id"] == "QS-T12" for f in handles[n].get_json("/directory/facilities")
+            ),
+            what=f"{name}'s copy of the new member",
+        )
+    staffing = handles["staffing"]
+    wait_for(
+        lambda: JOINING["name"] in httpx.get(f"{staffing.url}/public/timetable").text,
+        what="staffing's copy of the new member",
+    )
