@@ -132,6 +132,50 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period_options(sub: argparse.ArgumentParser) -> None:
+    """The options of ``run`` and ``plan``: the simulated period and its volume."""
+    sub.add_argument("--days", type=int, default=0)
+    sub.add_argument("--hours", type=float, default=0.0)
+    sub.add_argument("--seed", type=int, default=1)
+    sub.add_argument(
+        "--scale", type=float, default=0.1, help="volume: 1.0 is about 2,400 visits a day"
+    )
+    sub.add_argument(
+        "--window",
+        default="",
+        help="real time the period is laid onto, e.g. 2h (default: its length)",
+    )
+    sub.add_argument(
+        "--end",
+        default="",
+        help="when the simulated period ends, e.g. 2026-07-01 for the first half-year "
+        "(county time; default: now)",
+    )
+    sub.add_argument("--formulary", type=int, default=200, help="catalogue size")
+    sub.add_argument(
+        "--run-id",
+        default="",
+        help="letters and digits; the same seed and run id give the same events",
+    )
+    sub.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="simulated seconds per real second (0: as fast as the suite goes)",
+    )
+    sub.add_argument(
+        "--knob",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set one of activity.Knobs, e.g. antibiotic_share=0.3 (repeatable)",
+    )
+    sub.add_argument("--quiet", action="store_true")
+    sub.add_argument(
+        "--ready-timeout", type=float, default=180.0, help="seconds to wait for the suite"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m simulator",
@@ -140,47 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("run", "plan"):
-        sub = commands.add_parser(name, help=f"{name} a simulated period")
-        sub.add_argument("--days", type=int, default=0)
-        sub.add_argument("--hours", type=float, default=0.0)
-        sub.add_argument("--seed", type=int, default=1)
-        sub.add_argument(
-            "--scale", type=float, default=0.1, help="volume: 1.0 is about 2,400 visits a day"
-        )
-        sub.add_argument(
-            "--window",
-            default="",
-            help="real time the period is laid onto, e.g. 2h (default: its length)",
-        )
-        sub.add_argument(
-            "--end",
-            default="",
-            help="when the simulated period ends, e.g. 2026-07-01 for the first half-year "
-            "(county time; default: now)",
-        )
-        sub.add_argument("--formulary", type=int, default=200, help="catalogue size")
-        sub.add_argument(
-            "--run-id",
-            default="",
-            help="letters and digits; the same seed and run id give the same events",
-        )
-        sub.add_argument(
-            "--pace",
-            type=float,
-            default=0.0,
-            help="simulated seconds per real second (0: as fast as the suite goes)",
-        )
-        sub.add_argument(
-            "--knob",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="set one of activity.Knobs, e.g. antibiotic_share=0.3 (repeatable)",
-        )
-        sub.add_argument("--quiet", action="store_true")
-        sub.add_argument(
-            "--ready-timeout", type=float, default=180.0, help="seconds to wait for the suite"
-        )
+        _period_options(commands.add_parser(name, help=f"{name} a simulated period"))
     rep = commands.add_parser("report", help="write the county report (HTML)")
     rep.add_argument("--out", default="county-report.html")
     rep.add_argument("--days", type=int, default=30, help="how many days of daily series")

@@ -120,10 +120,13 @@ class Simulation:
             time.sleep(1)
         pharmacy = self.apis["pharmacy"]
         last = self.county.facilities[-1].facility_id
+        seeded = self.county.staff[-1].staff_id
         while True:  # the pharmacy's copies: the organisation, the seed formulary, and with a
-            # review centre its policy (else the first prescriptions would skip the review)
+            # review centre its policy (else the first prescriptions would skip the review);
+            # staffing's seed staff, loaded once the organisation reached it
             try:
                 pharmacy.get(f"/directory/facilities/{last}")
+                self.apis["staffing"].get(f"/staff/{seeded}", role=Role.HR)
                 stocked = pharmacy.get("/formulary/drugs", params={"limit": 1})["total"] > 0
                 if stocked and ("quality" not in self.apis or pharmacy.get("/review-policy")):
                     return

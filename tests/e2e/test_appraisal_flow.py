@@ -28,10 +28,10 @@ from tests.support.simulation import all_pages, simulate
 #: half-year, so it adds no figure to compare, only CI minutes.
 SERVICES = ("administration", "staffing", "pharmacy", "finance", "referral", "reporting")
 PERIOD = HalfYear(2026, 1)
-#: Six months of the seed county at a small volume (about 1,300 visits and 850
-#: prescriptions), dated across the half-year: reporting's month cells, quality's reviews
+#: Six months of the seed county at a small volume (about 500 visits and 340 prescriptions),
+#: dated across the half-year: reporting's month cells, quality's reviews
 #: and finance's claims all land in 2026-01 … 2026-06.
-SCALE, FORMULARY, SEED = 0.003, 60, 19
+SCALE, FORMULARY, SEED = 0.0012, 60, 19
 #: No pharmacy rounds during the half-year (each waits for the whole suite to settle: 540 of
 #: them would take half an hour), only the closing one: the review centre's desk decides the
 #: held prescriptions and the pharmacies dispense them then.

@@ -252,6 +252,7 @@ def calm(
     return outcome
 
 
+@pytest.mark.timeout(600)  # it sets up the module's undisturbed day: ~3 min, 5 under load
 def test_a_simulated_day_causes_every_reaction_and_everything_reconciles(calm: Outcome) -> None:
     """The county's day without faults: every cross-domain reaction, books and stock cards
     reconciled, nothing dead-lettered."""

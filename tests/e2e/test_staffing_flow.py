@@ -40,7 +40,11 @@ def monday(weeks_ahead: int) -> date:
 
 @pytest.fixture(scope="module")
 def staffing(module_suite: Suite) -> ServiceHandle:
-    return module_suite.start("administration", "staffing")["staffing"]
+    service = module_suite.start("administration", "staffing")["staffing"]
+    # The seed staff are loaded once the administration's organisation reached staffing.
+    with service.client(Role.HR) as hr:
+        wait_for(lambda: hr.get("/staff/S-H01-010").status_code == 200, what="the seed staff")
+    return service
 
 
 class Caller:
