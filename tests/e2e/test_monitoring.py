@@ -180,8 +180,12 @@ def test_prometheus_reads_a_business_metric_of_every_service(
         if name.startswith(f"{service}_") and name not in backbone and not name.endswith("_created")
     )
     assert business, f"{service} exports no business metric"
-    seen = [name for name in business if monitored.prometheus.query(f'{name}{{job="{service}"}}')]
-    assert seen, f"Prometheus has none of {service}'s business metrics {business}"
+
+    def seen() -> list[str]:  # a scrape that timed out under load leaves them stale a while
+        query = monitored.prometheus.query
+        return [name for name in business if query(f'{name}{{job="{service}"}}')]
+
+    assert wait_for(seen, timeout_s=45, what=f"Prometheus to hold {service}'s business metrics")
     if service == "reporting":
         tcm = monitored.prometheus.query(
             'reporting_indicator_value{indicator="tcm_prescription_share",'
