@@ -24,31 +24,24 @@ router = APIRouter(prefix="/organisation", tags=["organisation"])
 CountyAdmin = Annotated[Principal, Depends(require_roles(Role.COUNTY_ADMIN))]
 
 
-class FacilityIn(BaseModel):
-    """A member facility as the management centre describes it."""
+class FacilityChange(BaseModel):
+    """A member facility's details as the management centre describes them."""
 
     model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    community_id: Identifier
+    tier: FacilityTier
+    facility_type: FacilityType
+    parent_facility_id: Identifier | None = None
+    departments: list[Department] = Field(default_factory=list, max_length=200)
+    opening_hours: list[OpeningSpan] = Field(default_factory=list, max_length=6)
+
+
+class FacilityIn(FacilityChange):
+    """A new member facility: its id and its details."""
 
     facility_id: Identifier
-    name: Name
-    community_id: Identifier
-    tier: FacilityTier
-    facility_type: FacilityType
-    parent_facility_id: Identifier | None = None
-    departments: list[Department] = Field(default_factory=list, max_length=200)
-    opening_hours: list[OpeningSpan] = Field(default_factory=list, max_length=6)
-
-
-class FacilityChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name
-    community_id: Identifier
-    tier: FacilityTier
-    facility_type: FacilityType
-    parent_facility_id: Identifier | None = None
-    departments: list[Department] = Field(default_factory=list, max_length=200)
-    opening_hours: list[OpeningSpan] = Field(default_factory=list, max_length=6)
 
 
 class ClosureIn(BaseModel):
