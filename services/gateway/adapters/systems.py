@@ -157,6 +157,9 @@ class FeedBook:
         )
 
     def hours_since(self, since: datetime) -> list[FeedHour]:
+        # In UTC, as the hours are stored: SQLite compares instants as text, so the county's
+        # midnight (+08:00) would sort after the same day's UTC hours from 17:00 UTC on.
+        since = since.astimezone(UTC)
         return list(self._session.scalars(select(FeedHour).where(FeedHour.hour >= since)))
 
     def refusals(self) -> list[FeedRefusal]:
