@@ -180,6 +180,22 @@ def _suite_environment(
     return shlex.split(env.get("SIMULATE_ARGS") or SIMULATE_ARGS)
 
 
+def front_page(program: str) -> str:
+    """Where a person starts with a program's service (``pharmacy-2`` is pharmacy's)."""
+    from libs.platform.service import definitions
+
+    found = definitions().get(program.split("-")[0])
+    return found.front_page if found is not None else "/docs"
+
+
+def introduction(program: str) -> list[str]:
+    """What the service says of itself under its address (its first process only)."""
+    from libs.platform.service import definitions
+
+    found = definitions().get(program)
+    return found.introduction() if found is not None and found.introduction else []
+
+
 def _welcome(
     settings: PlatformSettings,
     data_dir: Path,
@@ -194,7 +210,9 @@ def _welcome(
     print(f"  broker     127.0.0.1:{broker_port} (Tansu, in memory)")
     print(f"  data       {data_dir}")
     for name, port in ports.items():
-        print(f"  {name:<10} http://127.0.0.1:{port}/docs")
+        print(f"  {name:<10} http://127.0.0.1:{port}{front_page(name)}")
+        for line in introduction(name):
+            print(f"             {line}")
     if len(ports) > len(config.SERVICES):
         print(
             "  (several processes of a service share its consumer group and its PostgreSQL "

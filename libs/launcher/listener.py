@@ -86,7 +86,7 @@ def announce_when_ready(ports: dict[str, int]) -> None:
     else:
         say(
             "all services ready: "
-            + ", ".join(f"{n} http://127.0.0.1:{p}/docs" for n, p in ports.items())
+            + ", ".join(f"{n} http://127.0.0.1:{p}" for n, p in ports.items())
         )
 
 

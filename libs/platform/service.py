@@ -18,7 +18,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session
@@ -70,6 +70,10 @@ class ServiceDefinition:
     publishes_for: tuple[str, ...] = ()
     """Producers of the catalogue in whose name it publishes too (the gateway: ``his``); its
     Kafka principal may write their topics."""
+    front_page: str = "/docs"
+    """Where a person starts (``make run`` prints it): the API page, or the console's home."""
+    introduction: Callable[[], list[str]] | None = None
+    """Lines ``make run`` prints under the service's address (the console's demo sign-ins)."""
 
     def build(
         self, platform: PlatformSettings | None = None, settings: ServiceSettings | None = None
@@ -88,6 +92,7 @@ class ServiceDefinition:
         periodic: Iterable[Periodic] = (),
         on_start: Iterable[Callable[[ServiceProcess], None]] = (),
         own_rate_limits: tuple[str, ...] = (),
+        app_setup: Iterable[Callable[[FastAPI], None]] = (),
     ) -> ServiceProcess:
         """The process of this service: what the declaration says plus what ``compose``
         made of the configuration. ``registry`` is given when the unit of work feeds
@@ -110,6 +115,7 @@ class ServiceDefinition:
             periodic=list(periodic),
             own_rate_limits=own_rate_limits,
             publishes_for=self.publishes_for,
+            app_setup=list(app_setup),
         )
         for collector in collectors:
             process.registry.register(collector(process))

@@ -18,7 +18,6 @@ acknowledged, so it is redelivered. Nothing raised by a handler escapes an agent
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import threading
 import time
@@ -39,13 +38,14 @@ from libs.events.consuming import BatchProcessor, HandlerRegistry, ProcessingSto
 from libs.events.consuming.processed import prune as prune_processed
 from libs.events.metrics import DeliveryMetrics
 from libs.events.outbox import OutboxRelay, OutboxSignal, kafka_producer_factory
-from libs.events.topics import load_declarations, logical_topic, missing_topics, physical_topic
+from libs.events.topics import load_declarations, missing_topics, physical_topic
 from libs.events.unit_of_work import UnitOfWork
 from libs.platform.auth import TokenAuthority, load_signing_keys
 from libs.platform.background import Periodic, RelayService, UpkeepService
 from libs.platform.batching import consumer_batches, tune_fetch_wait
 from libs.platform.broker_probe import BrokerProbe
 from libs.platform.client_fixes import apply_client_fixes
+from libs.platform.consumer_lag import update_consumer_lag
 from libs.platform.database import Database, create_database
 from libs.platform.faust_records import consumed_record
 from libs.platform.http.app import HttpLimits, create_admin_app
@@ -85,6 +85,8 @@ class ServiceProcess:
     periodic: list[Periodic] = field(default_factory=list)
     own_rate_limits: tuple[str, ...] = ()  # paths whose callers the service limits itself
     publishes_for: tuple[str, ...] = ()  # producers it speaks for (ServiceDefinition)
+    # What a service adds to its app beyond routers (the console: its HTML error pages).
+    app_setup: list[Callable[[FastAPI], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.metrics = DeliveryMetrics.create(self.name, self.registry)
@@ -148,6 +150,8 @@ class ServiceProcess:
         )
         app.state.uow_factory = self.unit_of_work
         app.state.process = self
+        for setup in self.app_setup:
+            setup(app)
         return app
 
     def _readiness_checks(self) -> dict[str, Callable[[], None]]:
@@ -364,28 +368,11 @@ class ServiceProcess:
         app.agent(channel, name=f"{self.name}.consume.{topic}")(consume)
 
     def _update_consumer_lag(self) -> None:
-        """Lag per assigned partition: the high watermark the last fetch response carried
-        minus the next offset to process (ListOffsets is not trusted, see docs/)."""
-        app = self._app
-        if app is None:
-            return
-        consumer = app.consumer
-        prefix = self.platform.kafka_topic_prefix
-        for tp in list(consumer.assignment()):
-            topic = logical_topic(tp.topic, prefix)
-            highwater = None
-            with contextlib.suppress(Exception):  # nothing fetched from this partition yet
-                highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = self._processed_offsets.get((topic, tp.partition))
-            if position is None:
-                committed = consumer._committed_offset.get(tp)
-                position = committed + 1 if committed is not None else None
-            if position is not None:
-                self.metrics.consumer_lag.labels(topic, str(tp.partition)).set(
-                    max(0, highwater - position)
-                )
+        if self._app is not None:
+            update_consumer_lag(
+                self._app.consumer, self.platform.kafka_topic_prefix,
+                self._processed_offsets, self.metrics,
+            )  # fmt: skip
 
     def _retry_parked(self) -> None:
         """Events parked while what they name was unknown: apply those whose wait is over."""

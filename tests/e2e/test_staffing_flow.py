@@ -23,10 +23,10 @@ from libs.events.codec import decode
 from libs.events.envelope import CloudEvent
 from libs.platform.auth import Role
 from tests.conftest import Suite
+from tests.support.browser import Chromium, find_or_install_chromium, headless_chromium
 from tests.support.county_time import county_today
 from tests.support.kafka import read_all, wait_for
 from tests.support.services import ServiceHandle
-from tests.support.staffing_browser import Chromium, find_or_install_chromium, headless_chromium
 
 pytestmark = pytest.mark.e2e
 

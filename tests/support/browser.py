@@ -1,5 +1,6 @@
-"""A real headless browser for the public timetable: Debian's Chromium, driven by Selenium
-through Debian's chromedriver (nothing downloads a browser of its own).
+"""A real headless browser for the public timetable and the console: Debian's Chromium,
+driven by Selenium through Debian's chromedriver (nothing downloads a browser of its own),
+with a Chinese font (the pages and their screenshots are in Chinese).
 
 On a fresh machine, running as root, the packages are installed with apt-get. Without them
 (and without root) the browser tests are skipped with the reason, except in CI, where that
@@ -22,7 +23,7 @@ from selenium.webdriver.chrome.service import Service
 
 __all__ = ["BROWSER_FLAGS", "Chromium", "find_or_install_chromium", "headless_chromium"]
 
-PACKAGES = ("chromium", "chromium-driver")
+PACKAGES = ("chromium", "chromium-driver", "fonts-wqy-microhei")
 #: How the browser is started: headless, no sandbox (containers), nothing phoning home.
 BROWSER_FLAGS = (
     "--headless",
@@ -44,7 +45,14 @@ class Chromium:
 
 def _found() -> Chromium | None:
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    return Chromium(browser, driver) if browser and driver else None
+    return Chromium(browser, driver) if browser and driver and _chinese_font() else None
+
+
+def _chinese_font() -> bool:
+    if not shutil.which("fc-list"):  # fontconfig comes with chromium
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
+    return bool(listed.stdout.strip())
 
 
 def _unavailable(reason: str) -> None:
@@ -54,7 +62,8 @@ def _unavailable(reason: str) -> None:
 
 
 def find_or_install_chromium() -> Chromium:
-    """Debian's Chromium and chromedriver, installed with apt-get when missing and root."""
+    """Debian's Chromium, chromedriver and a Chinese font, installed with apt-get when
+    missing and root."""
     found = _found()
     if found is not None:
         return found
@@ -80,13 +89,17 @@ def find_or_install_chromium() -> Chromium:
 
 
 @contextmanager
-def headless_chromium(chromium: Chromium) -> Iterator[webdriver.Chrome]:
-    """A fresh headless browser with its own throw-away profile."""
+def headless_chromium(
+    chromium: Chromium, *, window: str = "1280,900"
+) -> Iterator[webdriver.Chrome]:
+    """A fresh headless browser with its own throw-away profile; what its pages log is
+    kept (``driver.get_log("browser")``)."""
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         options = webdriver.ChromeOptions()
         options.binary_location = chromium.browser
-        for flag in (*BROWSER_FLAGS, f"--user-data-dir={profile}"):
+        for flag in (*BROWSER_FLAGS, f"--user-data-dir={profile}", f"--window-size={window}"):
             options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(executable_path=chromium.driver), options=options)
         try:
             driver.set_page_load_timeout(30)

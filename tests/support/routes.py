@@ -71,13 +71,22 @@ def mutating_operations(app: FastAPI) -> list[Operation]:
 PUBLIC_READS = ("/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/public/")
 
 
+def browser_page(context: Any) -> bool:
+    """A page of the console, for a person's browser: its own session cookie decides, not a
+    bearer token (tests/integration/console/test_page_access.py); kept out of the API's
+    schema, which is how it is told apart."""
+    return getattr(context, "include_in_schema", True) is False and not context.path.startswith(
+        PUBLIC_READS
+    )
+
+
 def read_operations(app: FastAPI) -> list[Operation]:
     """Every GET operation of ``app`` that needs a token, with the roles it admits."""
     operations = set()
     for context in _contexts(app):
         if "GET" not in (getattr(context, "methods", None) or ()):
             continue
-        if context.path.startswith(PUBLIC_READS):
+        if context.path.startswith(PUBLIC_READS) or browser_page(context):
             continue
         operations.add(Operation("GET", context.path, _roles(getattr(context, "dependant", None))))
     return sorted(operations, key=lambda o: o.path)

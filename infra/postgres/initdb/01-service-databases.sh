@@ -14,4 +14,5 @@ CREATE DATABASE reporting OWNER medcommunity;
 CREATE DATABASE gateway OWNER medcommunity;
 CREATE DATABASE quality OWNER medcommunity;
 CREATE DATABASE administration OWNER medcommunity;
+CREATE DATABASE console OWNER medcommunity;
 EOSQL

@@ -11,6 +11,7 @@ from libs.events.catalogue.values import GreenChannel, ReferralDirection, Referr
 from libs.events.envelope import utc_now
 from libs.platform.http.dependencies import UnitOfWorkDep
 from libs.platform.http.pagination import Page, PageDep
+from libs.platform.http.security import AnyRole
 from services.referral.api.dependencies import ActorDep, ConfigDep
 from services.referral.api.schemas import (
     Created,
@@ -97,6 +98,17 @@ def list_referrals(
         )
         items = [ReferralSummary(**views.summary(row, config)) for row in rows]
     return page.of(items, total=total)
+
+
+@router.get("/codes", summary="The code lists: request, rejection and cancellation reasons")
+def get_codes(_: AnyRole, config: ConfigDep) -> dict[str, Any]:
+    """Code → display name (中文) per list, for the desks' forms (the console's)."""
+    codes = config.codes
+    return {
+        "request_reasons": {d.value: dict(t) for d, t in codes.request_reasons.items()},
+        "rejection_reasons": dict(codes.rejection_reasons),
+        "cancellation_reasons": dict(codes.cancellation_reasons),
+    }
 
 
 @router.get("/{referral_id}", summary="One referral, and what the caller may do next")

@@ -77,7 +77,7 @@ def caller_facility(role: Role) -> str | None:
 
 def test_every_read_declares_its_readers_and_refuses_everyone_else(reader: Reader) -> None:
     operations = read_operations(reader.process.admin_app())
-    assert len(operations) >= 5
+    assert operations, "no read found: is the matrix still looking at the app's routes?"
     for operation in operations:
         path = concrete(operation)
         assert operation.roles, f"{operation.path} declares no readers (require_roles)"

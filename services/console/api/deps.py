@@ -1,0 +1,97 @@
+"""What every console page needs: its person (from the session cookie), the form token
+check, the console's configuration and the services called as that person."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from libs.events.envelope import utc_now
+from libs.platform.http.dependencies import UnitOfWorkDep
+from services.console.adapters.services import CallsAs
+from services.console.config import ConsoleConfig
+from services.console.domain.workbenches import opens
+from services.console.service_layer.sessions import SignedIn, current
+from services.console.service_layer.unit_of_work import ConsoleUnitOfWork, console_uow
+
+__all__ = [
+    "COOKIE",
+    "ConfigDep",
+    "ConsoleUowDep",
+    "Forbidden",
+    "NotSignedIn",
+    "PersonDep",
+    "bench",
+    "calls_as",
+    "check_form",
+    "client_of",
+]
+
+COOKIE = "console_session"
+
+
+class NotSignedIn(Exception):
+    """No live session: the page sends the browser to sign in (and back here after)."""
+
+    def __init__(self, back_to: str) -> None:
+        self.back_to = back_to
+
+
+class Forbidden(Exception):
+    """The person may not use this (中文 message for the page)."""
+
+
+def _uow(uow: UnitOfWorkDep) -> ConsoleUnitOfWork:
+    return console_uow(uow)
+
+
+ConsoleUowDep = Annotated[ConsoleUnitOfWork, Depends(_uow)]
+
+
+def _config(uow: ConsoleUowDep) -> ConsoleConfig:
+    return uow.config
+
+
+ConfigDep = Annotated[ConsoleConfig, Depends(_config)]
+
+
+def _person(request: Request, uow: ConsoleUowDep) -> SignedIn:
+    token = request.cookies.get(COOKIE)
+    person = None
+    if token:
+        person = current(uow, token, terms=uow.config.sessions, now=utc_now())
+    if person is None:
+        raise NotSignedIn(quote(request.url.path))
+    request.state.person = person
+    return person
+
+
+PersonDep = Annotated[SignedIn, Depends(_person)]
+
+
+def bench(key: str) -> object:
+    """A dependency admitting only people whose role opens workbench ``key``."""
+
+    def check(person: PersonDep) -> SignedIn:
+        if not opens(person.role, key):
+            raise Forbidden("您的角色无权使用此工作台")
+        return person
+
+    return Depends(check)
+
+
+def check_form(person: SignedIn, csrf_token: str) -> None:
+    """Every form carries the session's own token: a form another site made cannot."""
+    if not hmac.compare_digest(person.csrf_token.encode(), csrf_token.encode()):
+        raise Forbidden("表单已过期或来源不明，请刷新页面后重试")
+
+
+def calls_as(config: ConsoleConfig, person: SignedIn) -> CallsAs:
+    return config.services.calls_as(person.username, person.role, person.facility_id)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,130 @@
+"""药事: a facility's stock and the transfer queue (approve, ship, receive), with exports.
+Everything is read from and done by the pharmacy service as the signed-in person."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from libs.platform.auth import Role
+from services.console.adapters.exports import Table
+from services.console.adapters.services import CallsAs
+from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.exports import exported
+from services.console.domain import pharmacy_board as board
+from services.console.domain.workbenches import workbenches_for
+from services.console.service_layer.accounts import facility_names
+from services.console.service_layer.sessions import SignedIn
+
+router = APIRouter(prefix="/pharmacy", tags=["console pharmacy"], include_in_schema=False)
+
+Pharmacist = Annotated[SignedIn, bench("pharmacy")]
+FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+TransferId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+def _facility(person: SignedIn, wanted: str | None) -> str | None:
+    if person.role is Role.CLINIC_STAFF:
+        if wanted not in (None, person.facility_id):
+            raise Forbidden("您只能查看本机构的药事信息")
+        return person.facility_id
+    return wanted or person.facility_id
+
+
+def _transfers(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for state in board.OPEN_TRANSFERS:
+        page = services.get("pharmacy", "/transfers", facility_id=facility, state=state, limit=200)
+        found.extend(page["items"])
+    return sorted(found, key=lambda t: (board.OPEN_TRANSFERS.index(t["state"]), t["requested_at"]))
+
+
+def _stock(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
+    if facility is None:
+        return []
+    return list(services.get("pharmacy", f"/stock/{facility}", limit=200)["items"])
+
+
+def _context(uow: ConsoleUowDep, person: SignedIn, facility: str | None) -> dict[str, Any]:
+    config = uow.config
+    services = calls_as(config, person)
+    return {
+        "person": person,
+        "benches": workbenches_for(person.role),
+        "current": "pharmacy",
+        "facility": facility,
+        "names": facility_names(uow),
+        "stock": _stock(services, facility),
+        "transfers": _transfers(services, facility),
+        "board": board,
+        "refresh_ms": int(config.refresh_seconds * 1000),
+        "choosable": person.role is not Role.CLINIC_STAFF,
+    }
+
+
+@router.get("")
+def pharmacy_page(
+    request: Request, person: Pharmacist, uow: ConsoleUowDep, facility_id: FacilityQuery = None
+) -> Response:
+    context = _context(uow, person, _facility(person, facility_id))
+    live = bool(request.headers.get("x-console-live"))
+    template = "transfer_rows.html" if live else "pharmacy.html"
+    return uow.config.pages.render(template, **context)
+
+
+@router.post("/transfers/{transfer_id}/{step}")
+def take_step(
+    transfer_id: TransferId,
+    step: str,
+    person: Pharmacist,
+    uow: ConsoleUowDep,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str | None, Form(max_length=64)] = None,
+    facility_id: Annotated[str | None, Form(max_length=64)] = None,
+) -> Response:
+    check_form(person, csrf_token)
+    if step not in board.STEP_NAMES:
+        raise Forbidden("未知操作")
+    body: dict[str, Any] | None = {} if step in ("approve", "ship") else None
+    if step == "reject":
+        body = {"reason": reason if reason in board.REJECTIONS else "not_needed"}
+    services = calls_as(uow.config, person)
+    services.post("pharmacy", f"/transfers/{transfer_id}/{step}", body)
+    back = f"/pharmacy?facility_id={facility_id}" if facility_id else "/pharmacy"
+    return RedirectResponse(back, status_code=303)
+
+
+@router.get("/stock.{fmt}")
+def export_stock(
+    person: Pharmacist, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
+) -> Response:
+    facility = _facility(person, facility_id)
+    if facility is None:
+        raise Forbidden("请先选择机构")
+    rows = [
+        (s["drug_code"], s["name"], s["unit"], s["on_hand"], s["available"], s["reserved"],
+         s["expired"], "是" if s["stocked_out"] else "否")
+        for s in _stock(calls_as(uow.config, person), facility)
+    ]  # fmt: skip
+    headers = ("药品编码", "药品名称", "单位", "库存", "可用", "预留", "过期", "缺货")
+    return exported(Table("库存", headers, rows), fmt, "stock")
+
+
+@router.get("/transfers.{fmt}")
+def export_transfers(
+    person: Pharmacist, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
+) -> Response:
+    facility = _facility(person, facility_id)
+    names, pages = facility_names(uow), uow.config.pages
+    rows = [
+        (t["transfer_id"], board.TRANSFER_STATES.get(t["state"], t["state"]),
+         names.get(t["from_facility_id"], t["from_facility_id"]),
+         names.get(t["to_facility_id"], t["to_facility_id"]),
+         "；".join(f"{line['drug_code']}×{line['quantity_requested']}" for line in t["lines"]),
+         pages.local(t["requested_at"]))
+        for t in _transfers(calls_as(uow.config, person), facility)
+    ]  # fmt: skip
+    headers = ("调拨单号", "状态", "调出机构", "调入机构", "药品与数量", "申请时间")
+    return exported(Table("调拨", headers, rows), fmt, "transfers")

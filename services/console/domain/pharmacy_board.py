@@ -1,0 +1,38 @@
+"""药事: a facility's stock and the transfer queue (调拨), in the county's words, and which
+step of a transfer each role may take (the pharmacy service decides; this only offers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libs.platform.auth import Role
+
+__all__ = ["OPEN_TRANSFERS", "REJECTIONS", "STEP_NAMES", "TRANSFER_STATES", "steps_for"]
+
+TRANSFER_STATES = {
+    "requested": "待审批",
+    "approved": "已审批待发货",
+    "shipped": "已发货待签收",
+    "received": "已签收",
+    "rejected": "已驳回",
+    "cancelled": "已取消",
+}
+OPEN_TRANSFERS = ("requested", "approved", "shipped")
+STEP_NAMES = {"approve": "审批", "reject": "驳回", "ship": "发货", "receive": "签收"}
+#: Reasons the central pharmacy gives when it refuses a transfer.
+REJECTIONS = {"not_needed": "经核实无需调拨", "no_stock": "中心药房库存不足"}
+
+
+def steps_for(transfer: dict[str, Any], role: Role, facility_id: str | None) -> tuple[str, ...]:
+    """What ``role`` (acting for ``facility_id``) may do with ``transfer`` next: the central
+    pharmacy approves, refuses and ships; the receiving facility signs for the delivery."""
+    state, central = transfer["state"], role is Role.PHARMACY_CENTRE
+    sender = role is Role.CLINIC_STAFF and facility_id == transfer["from_facility_id"]
+    receiver = role is Role.CLINIC_STAFF and facility_id == transfer["to_facility_id"]
+    if state == "requested" and central:
+        return ("approve", "reject")
+    if state == "approved" and (central or sender):
+        return ("ship",)
+    if state == "shipped" and (central or receiver):
+        return ("receive",)
+    return ()

@@ -1,0 +1,238 @@
+"""The console in a real headless Chromium against running services (administration,
+referral and the console itself, on the real broker and databases): the people at a
+referral desk sign in and work their board, a clinic cannot see another's, the pages pass
+an accessibility check and log no error. The screenshots in docs/console.md are taken here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from libs.platform.auth import Role
+from libs.platform.settings import REPO_ROOT
+from tests.conftest import Suite
+from tests.integration.console.conftest import PASSWORDS
+from tests.support.accessibility import axe_violations
+from tests.support.browser import Chromium, find_or_install_chromium, headless_chromium
+from tests.support.county_time import county_today
+from tests.support.kafka import wait_for
+from tests.support.referral import (
+    CLINIC,
+    HOSPITAL,
+    PATIENT_DATA_KEYS,
+    PSEUDONYM_SECRET,
+    chest_pain,
+    resident_id,
+    upward,
+)
+from tests.support.services import ServiceHandle
+
+pytestmark = pytest.mark.e2e
+
+ENV = {"PSEUDONYM_SECRET": PSEUDONYM_SECRET, "REFERRAL_PATIENT_DATA_KEYS": PATIENT_DATA_KEYS,
+       "CONSOLE_REFRESH_SECONDS": "2"}  # fmt: skip
+SHOTS = REPO_ROOT / "docs" / "console"
+
+
+@dataclass
+class Running:
+    referral: ServiceHandle
+    pharmacy: ServiceHandle
+    console: ServiceHandle
+
+    def refer(self, body: dict[str, Any]) -> str:
+        with self.referral.client(Role.CLINIC_STAFF, CLINIC) as clinic:
+            created = clinic.post("/referrals", json=body)
+        assert created.status_code == 201, created.text
+        return str(created.json()["referral_id"])
+
+
+@pytest.fixture(scope="module")
+def running(module_suite: Suite) -> Running:
+    started = module_suite.start("administration", "referral", "pharmacy", env=ENV)
+    urls = {name: handle.url for name, handle in started.items()}
+    env = {**ENV, "CONSOLE_SERVICE_URLS": json.dumps(urls)}
+    console = module_suite.start("console", env=env)["console"]
+    wait_for(
+        lambda: (
+            len(console.get_json("/directory/facilities")) >= 20
+            and len(started["referral"].get_json("/directory/facilities")) >= 20
+        ),
+        what="the console's and the referral service's copies of the county",
+    )
+    with started["referral"].client(Role.CLINIC_STAFF, HOSPITAL) as desk:  # room for routines
+        for ahead in (1, 2, 3):
+            day = (county_today() + timedelta(days=ahead)).isoformat()
+            put = desk.put(f"/capacity/{HOSPITAL}/QS-H01-CARD/{day}", json={"slots": 20, "beds": 0})
+            assert put.status_code == 200, put.text
+    return Running(started["referral"], started["pharmacy"], console)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Chromium:
+    return find_or_install_chromium()
+
+
+@pytest.fixture
+def browser(chromium: Chromium) -> Iterator[Any]:
+    with headless_chromium(chromium) as driver:
+        yield driver
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == [], errors  # no page logged an error
+
+
+def sign_in(driver: Any, running: Running, username: str, page: str = "/") -> None:
+    driver.get(f"{running.console.url}/sign-in?next={page}")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
+    driver.find_element(By.ID, "sign-in").click()
+    WebDriverWait(driver, 20).until(lambda d: "/sign-in" not in d.current_url)
+
+
+def shot(driver: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def state_of(running: Running, referral_id: str) -> str:
+    with running.referral.client(Role.CLINIC_STAFF, HOSPITAL) as desk:
+        return str(desk.get(f"/referrals/{referral_id}").json()["state"])
+
+
+def test_a_referral_desk_accepts_a_green_channel_referral(running: Running, browser: Any) -> None:
+    routine = running.refer(upward("夏侯明", resident_id()))
+    green = running.refer(chest_pain("上官云", resident_id(), to_department_id="QS-H01-EMER"))
+    sign_in(browser, running, "hospital", "/referrals")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#board-rows tr[id^='referral-']")
+    order = [row.get_attribute("id") for row in rows]
+    assert order.index(f"referral-{green}") < order.index(f"referral-{routine}")  # green first
+    row = browser.find_element(By.ID, f"referral-{green}")
+    assert "胸痛" in row.text and "green" in (row.get_attribute("class") or "")
+    shot(browser, "referrals")
+    row.find_element(By.CSS_SELECTOR, "button[data-action='accept']").click()
+    WebDriverWait(browser, 20).until(
+        lambda d: (
+            d.find_element(By.ID, f"referral-{green}").get_attribute("data-state") == "accepted"
+        )
+    )
+    assert state_of(running, green) == "accepted"  # the referral service holds it
+
+
+def test_the_board_shows_a_new_referral_without_a_reload(running: Running, browser: Any) -> None:
+    sign_in(browser, running, "hospital", "/referrals")
+    browser.execute_script("window.stillTheSamePage = true;")
+    began = time.monotonic()
+    arrived = running.refer(upward("诸葛兰", resident_id()))
+    WebDriverWait(browser, 30, poll_frequency=0.2).until(
+        lambda d: d.find_elements(By.ID, f"referral-{arrived}")
+    )
+    seen_after = time.monotonic() - began
+    assert browser.execute_script("return window.stillTheSamePage === true;")
+    print(f"console: a new referral reached the open board after {seen_after:.1f} s")
+    assert seen_after < 15
+
+
+def on_hand(running: Running, facility: str, drug: str) -> int:
+    with running.pharmacy.client(Role.PHARMACY_CENTRE) as centre:
+        found = centre.get(f"/stock/{facility}/drugs/{drug}")
+    return sum(lot["on_hand"] for lot in found.json()["lots"]) if found.status_code == 200 else 0
+
+
+def new_drug_at_the_hospital(running: Running, quantity: int) -> str:
+    drug = f"C-{uuid.uuid4().hex[:6].upper()}"
+    listed = {"drug_code": drug, "name": f"氨氯地平片{drug}", "dosage_form": "片剂",
+              "strength": "5mg", "pack_size": 28, "unit": "盒", "unit_price": "17.6000",
+              "essential": True, "tcm": False,
+              "allowed_tiers": ["primary", "secondary", "tertiary"]}  # fmt: skip
+    expiry = (county_today() + timedelta(days=400)).isoformat()
+    lot = {"drug_code": drug, "lot_number": "L1", "expiry_date": expiry, "quantity": quantity}
+    with running.pharmacy.client(Role.PHARMACY_CENTRE) as centre:
+        assert centre.post("/formulary/drugs", json=listed).status_code == 201
+        assert centre.post(f"/stock/{HOSPITAL}/receipts", json=lot).status_code == 201
+    return drug
+
+
+def take_step(driver: Any, transfer: str, step: str, then: str) -> None:
+    row = driver.find_element(By.ID, f"transfer-{transfer}")
+    row.find_element(By.CSS_SELECTOR, f"button[data-step='{step}']").click()
+    WebDriverWait(driver, 20).until(
+        lambda d: (
+            (then == "gone" and not d.find_elements(By.ID, f"transfer-{transfer}"))
+            or d.find_element(By.ID, f"transfer-{transfer}").get_attribute("data-state") == then
+        )
+    )
+
+
+def test_the_central_pharmacy_ships_a_transfer_and_the_clinic_stock_rises(
+    running: Running, browser: Any
+) -> None:
+    drug = new_drug_at_the_hospital(running, 40)
+    with running.pharmacy.client(Role.CLINIC_STAFF, CLINIC) as clinic:
+        asked = {"to_facility_id": CLINIC, "lines": [{"drug_code": drug, "quantity": 15}]}
+        created = clinic.post("/transfers", json=asked)
+    assert created.status_code == 201, created.text
+    transfer = created.json()["transfer_id"]
+    before = on_hand(running, CLINIC, drug)
+    sign_in(browser, running, "pharmacy", "/pharmacy")
+    take_step(browser, transfer, "approve", then="approved")
+    take_step(browser, transfer, "ship", then="shipped")
+    shot(browser, "pharmacy")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+    sign_in(browser, running, "donghu", "/pharmacy")
+    take_step(browser, transfer, "receive", then="gone")
+    assert on_hand(running, CLINIC, drug) == before + 15  # the pharmacy service holds it
+    stock = browser.find_element(By.CSS_SELECTOR, f"#stock-{drug} td[data-on-hand]")
+    assert stock.get_attribute("data-on-hand") == str(before + 15)
+
+
+def test_a_clinic_sees_only_its_own_board(running: Running, browser: Any) -> None:
+    sign_in(browser, running, "donghu", "/")
+    shot(browser, "home")
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[href='/accounts']")
+    browser.get(f"{running.console.url}/referrals")
+    assert "东湖镇卫生院" in browser.find_element(By.TAG_NAME, "h1").text
+    assert not browser.find_elements(By.ID, "facility_id")  # no other facility to choose
+    browser.get(f"{running.console.url}/referrals?facility_id={HOSPITAL}")
+    assert "只能查看本机构" in browser.find_element(By.ID, "message").text
+    browser.get(f"{running.console.url}/accounts")
+    assert "无权" in browser.find_element(By.ID, "message").text
+    refused = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert refused and all("403 (Forbidden)" in e["message"] for e in refused), refused
+
+
+@pytest.mark.parametrize("page", ["/sign-in", "/", "/referrals", "/pharmacy", "/accounts"])
+def test_pages_pass_the_accessibility_check(running: Running, browser: Any, page: str) -> None:
+    if page != "/sign-in":
+        sign_in(browser, running, "admin", page)
+    else:
+        browser.get(f"{running.console.url}/sign-in")
+    violations = axe_violations(browser)
+    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+    if page == "/accounts":
+        shot(browser, "accounts")
+
+
+def test_the_board_fits_a_phone(running: Running, chromium: Chromium) -> None:
+    with headless_chromium(chromium, window="390,844") as phone:
+        sign_in(phone, running, "hospital", "/referrals")
+        wide = phone.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+            ".filter(e => !e.closest('.scroll')).map(e => e.tagName + '.' + e.className);"
+        )
+        assert wide == [], f"wider than the phone (tables scroll on their own): {wide}"
+        shot(phone, "referrals-phone")
+
+
+__all__ = ["Path"]
