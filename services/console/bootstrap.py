@@ -18,9 +18,12 @@ from services.console.adapters.metrics import ConsoleCollector
 from services.console.adapters.passwords import PasswordHashing
 from services.console.adapters.schema import MIGRATIONS
 from services.console.api import accounts as accounts_pages
+from services.console.api import appraisal as appraisal_pages
+from services.console.api import finance as finance_pages
 from services.console.api import home as home_page
 from services.console.api import pharmacy as pharmacy_pages
 from services.console.api import referrals as referral_pages
+from services.console.api import review as review_pages
 from services.console.api import sign_in as sign_in_pages
 from services.console.api import web
 from services.console.config import load_config
@@ -86,6 +89,9 @@ SERVICE = ServiceDefinition(
         home_page.router,
         referral_pages.router,
         pharmacy_pages.router,
+        review_pages.router,
+        appraisal_pages.router,
+        finance_pages.router,
         accounts_pages.router,
         directory_router,
     ],

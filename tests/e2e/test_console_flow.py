@@ -12,13 +12,19 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from libs.events import encode, new_event
+from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
+from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
+from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from libs.platform.settings import REPO_ROOT
 from tests.conftest import Suite
@@ -26,7 +32,7 @@ from tests.integration.console.conftest import PASSWORDS
 from tests.support.accessibility import axe_violations
 from tests.support.browser import Chromium, find_or_install_chromium, headless_chromium
 from tests.support.county_time import county_today
-from tests.support.kafka import wait_for
+from tests.support.kafka import produce, wait_for
 from tests.support.referral import (
     CLINIC,
     HOSPITAL,
@@ -47,8 +53,10 @@ SHOTS = REPO_ROOT / "docs" / "console"
 
 @dataclass
 class Running:
+    bootstrap: str
     referral: ServiceHandle
     pharmacy: ServiceHandle
+    quality: ServiceHandle
     console: ServiceHandle
 
     def refer(self, body: dict[str, Any]) -> str:
@@ -60,7 +68,9 @@ class Running:
 
 @pytest.fixture(scope="module")
 def running(module_suite: Suite) -> Running:
-    started = module_suite.start("administration", "referral", "pharmacy", env=ENV)
+    started = module_suite.start(
+        "administration", "staffing", "referral", "pharmacy", "quality", "finance", env=ENV
+    )
     urls = {name: handle.url for name, handle in started.items()}
     env = {**ENV, "CONSOLE_SERVICE_URLS": json.dumps(urls)}
     console = module_suite.start("console", env=env)["console"]
@@ -76,7 +86,15 @@ def running(module_suite: Suite) -> Running:
             day = (county_today() + timedelta(days=ahead)).isoformat()
             put = desk.put(f"/capacity/{HOSPITAL}/QS-H01-CARD/{day}", json={"slots": 20, "beds": 0})
             assert put.status_code == 200, put.text
-    return Running(started["referral"], started["pharmacy"], console)
+    quality = started["quality"]
+    wait_for(lambda: consumed(quality, "staffing.staff") >= 48, what="quality's prescribers")
+    return Running(
+        module_suite.bootstrap, started["referral"], started["pharmacy"], quality, console
+    )
+
+
+def consumed(service: ServiceHandle, topic: str) -> float:
+    return service.metric(f"{service.name}_events_consumed_total", topic=topic, outcome="applied")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +115,19 @@ def sign_in(driver: Any, running: Running, username: str, page: str = "/") -> No
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
     driver.find_element(By.ID, "sign-in").click()
-    WebDriverWait(driver, 20).until(lambda d: "/sign-in" not in d.current_url)
+    until(
+        driver,
+        lambda d: (
+            "/sign-in" not in d.current_url
+            and d.execute_script("return document.readyState") == "complete"
+        ),
+    )
+
+
+def until(driver: Any, predicate: Any, timeout_s: float = 20) -> Any:
+    """Wait for ``predicate``; an element from the page before a navigation is asked again."""
+    quiet = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(driver, timeout_s, ignored_exceptions=quiet).until(predicate)
 
 
 def shot(driver: Any, name: str) -> None:
@@ -121,10 +151,11 @@ def test_a_referral_desk_accepts_a_green_channel_referral(running: Running, brow
     assert "胸痛" in row.text and "green" in (row.get_attribute("class") or "")
     shot(browser, "referrals")
     row.find_element(By.CSS_SELECTOR, "button[data-action='accept']").click()
-    WebDriverWait(browser, 20).until(
+    until(
+        browser,
         lambda d: (
             d.find_element(By.ID, f"referral-{green}").get_attribute("data-state") == "accepted"
-        )
+        ),
     )
     assert state_of(running, green) == "accepted"  # the referral service holds it
 
@@ -166,11 +197,12 @@ def new_drug_at_the_hospital(running: Running, quantity: int) -> str:
 def take_step(driver: Any, transfer: str, step: str, then: str) -> None:
     row = driver.find_element(By.ID, f"transfer-{transfer}")
     row.find_element(By.CSS_SELECTOR, f"button[data-step='{step}']").click()
-    WebDriverWait(driver, 20).until(
+    until(
+        driver,
         lambda d: (
             (then == "gone" and not d.find_elements(By.ID, f"transfer-{transfer}"))
             or d.find_element(By.ID, f"transfer-{transfer}").get_attribute("data-state") == then
-        )
+        ),
     )
 
 
@@ -196,6 +228,79 @@ def test_the_central_pharmacy_ships_a_transfer_and_the_clinic_stock_rises(
     assert stock.get_attribute("data-on-hand") == str(before + 15)
 
 
+def held_prescription(running: Running) -> str:
+    """A township doctor's restricted antibiotic (levofloxacin): held for a pharmacist."""
+    rx = f"RX-C-{uuid.uuid4().hex[:8].upper()}"
+    issued = PrescriptionIssued(
+        prescription_id=rx, facility_id=CLINIC, facility_tier=FacilityTier.PRIMARY,
+        patient_pseudonym="c4" * 32, prescriber_id="S-T01-001",
+        category=PrescriptionCategory.WESTERN,
+        lines=[PrescriptionLine(line_no=1, drug_code="QSY-W003", quantity=1, days_supply=7)],
+        total_amount=Decimal("12.60"), issued_at=utc_now() - timedelta(minutes=1),
+    )  # fmt: skip
+    record = encode(new_event(issued, source=f"/his/{CLINIC}"))
+    produce(running.bootstrap, "ingestion.prescription", [record], key=CLINIC.encode())
+    return rx
+
+
+def review_of(running: Running, rx: str) -> dict[str, Any]:
+    with running.quality.client(Role.PHARMACY_CENTRE) as centre:
+        found = centre.get(f"/reviews/{CLINIC}/{rx}")
+    return found.json() if found.status_code == 200 else {}
+
+
+def test_a_review_centre_pharmacist_returns_a_held_prescription(
+    running: Running, browser: Any
+) -> None:
+    rx = held_prescription(running)
+    wait_for(lambda: review_of(running, rx).get("state") == "held", what="the hold")
+    sign_in(browser, running, "pharmacy", "/review")
+    row = browser.find_element(By.ID, f"review-{CLINIC}-{rx}")
+    assert "抗菌药物" in row.text
+    shot(browser, "review")
+    row.find_element(By.CSS_SELECTOR, "input[name='note']").send_keys(
+        "限制级抗菌药物，请改用阿莫西林"
+    )
+    row.find_element(By.CSS_SELECTOR, "button[data-decision='reject']").click()
+    until(browser, lambda d: not d.find_elements(By.ID, f"review-{CLINIC}-{rx}"))
+    decided = review_of(running, rx)
+    assert decided["state"] == "rejected" and decided["decided_by"] == "console:pharmacy"
+
+
+def test_the_committee_drafts_and_approves_a_half_year_and_a_member_reads_its_own(
+    running: Running, browser: Any
+) -> None:
+    sign_in(browser, running, "admin", "/appraisal?period=2026-H1")
+    browser.find_element(By.CSS_SELECTOR, "button[data-step='draft']").click()
+    until(browser, lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "draft")
+    members = browser.find_elements(By.CSS_SELECTOR, "tr[id^='scorecard-']")
+    assert len(members) >= 10  # the members the scorecard appraises (not the village clinics)
+    shot(browser, "appraisal")
+    browser.find_element(By.CSS_SELECTOR, "button[data-step='approve']").click()
+    until(
+        browser, lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "approved"
+    )
+    browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+    sign_in(browser, running, "donghu", "/appraisal?period=2026-H1")
+    own = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[id^='scorecard-']"))
+    assert [row.get_attribute("id") for row in own] == [f"scorecard-{CLINIC}"], (
+        browser.find_element(By.TAG_NAME, "main").text
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, "button[data-step]")
+
+
+def test_finance_reads_the_bundle_and_a_balanced_trial_balance(
+    running: Running, browser: Any
+) -> None:
+    sign_in(browser, running, "finance", "/finance")
+    wait_for(
+        lambda: browser.refresh() or browser.find_elements(By.CSS_SELECTOR, "tr[id^='budget-']"),
+        what="the communities' bundles on the page",
+    )
+    assert Decimal(browser.find_element(By.ID, "balanced").get_attribute("data-difference")) == 0
+    shot(browser, "finance")
+
+
 def test_a_clinic_sees_only_its_own_board(running: Running, browser: Any) -> None:
     sign_in(browser, running, "donghu", "/")
     shot(browser, "home")
@@ -205,13 +310,18 @@ def test_a_clinic_sees_only_its_own_board(running: Running, browser: Any) -> Non
     assert not browser.find_elements(By.ID, "facility_id")  # no other facility to choose
     browser.get(f"{running.console.url}/referrals?facility_id={HOSPITAL}")
     assert "只能查看本机构" in browser.find_element(By.ID, "message").text
+    browser.get(f"{running.console.url}/finance?facility_id={HOSPITAL}")
+    assert "只能查看本机构" in browser.find_element(By.ID, "message").text
     browser.get(f"{running.console.url}/accounts")
     assert "无权" in browser.find_element(By.ID, "message").text
     refused = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert refused and all("403 (Forbidden)" in e["message"] for e in refused), refused
 
 
-@pytest.mark.parametrize("page", ["/sign-in", "/", "/referrals", "/pharmacy", "/accounts"])
+@pytest.mark.parametrize(
+    "page",
+    ["/sign-in", "/", "/referrals", "/pharmacy", "/review", "/finance", "/appraisal", "/accounts"],
+)
 def test_pages_pass_the_accessibility_check(running: Running, browser: Any, page: str) -> None:
     if page != "/sign-in":
         sign_in(browser, running, "admin", page)

@@ -62,7 +62,9 @@ from tests.support.kafka_cluster import KafkaCluster
 from tests.support.reactions import check_every_reaction
 from tests.support.testbed import uses_tansu_only
 
-pytestmark = pytest.mark.e2e
+# Alone: it kills and freezes brokers and services under a simulated county on a cluster of
+# its own; beside the other workers on 2 cores it ran three times as long and timed out.
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 #: The broker faults' day is spread over this many real seconds (three per simulated hour),
 #: so that its four faults land mid-stream.

@@ -91,7 +91,7 @@ def test_the_embedded_suite_simulates_survives_a_broker_crash_and_stops_on_ctrl_
         # `make status`: the finished simulator is no failure, every service is running.
         status = subprocess.run(
             [sys.executable, "-m", "libs.launcher", "status"],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30, check=False,
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=90, check=False,
         )  # fmt: skip
         assert status.returncode == 0, status.stdout + status.stderr
         states = dict(line.split()[:2] for line in status.stdout.splitlines())

@@ -30,7 +30,7 @@ class Attention:
 CHECKS: tuple[tuple[str, str, str, dict[str, Any], str], ...] = (
     ("待接收转诊", "referral", "/referrals", {"state": "requested"}, "/referrals"),
     ("超时转诊", "referral", "/referrals", {"breached": "true"}, "/referrals"),
-    ("待审处方", "quality", "/reviews", {"state": "held"}, "/"),
+    ("待审处方", "quality", "/reviews", {"state": "held"}, "/review"),
     ("缺药登记", "pharmacy", "/shortages", {}, "/pharmacy"),
     ("待审批调拨", "pharmacy", "/transfers", {"state": "requested"}, "/pharmacy"),
 )

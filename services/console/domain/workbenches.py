@@ -30,6 +30,19 @@ WORKBENCHES = (
         "/pharmacy",
         frozenset({Role.COUNTY_ADMIN, Role.PHARMACY_CENTRE, Role.CLINIC_STAFF}),
     ),
+    Workbench("review", "审方", "/review", frozenset({Role.COUNTY_ADMIN, Role.PHARMACY_CENTRE})),
+    Workbench(
+        "finance",
+        "财务",
+        "/finance",
+        frozenset({Role.COUNTY_ADMIN, Role.FINANCE_CENTRE, Role.CLINIC_STAFF}),
+    ),
+    Workbench(
+        "appraisal",
+        "考核",
+        "/appraisal",
+        frozenset({Role.COUNTY_ADMIN, Role.FINANCE_CENTRE, Role.HR, Role.CLINIC_STAFF}),
+    ),
     Workbench("accounts", "账户", "/accounts", frozenset({Role.COUNTY_ADMIN})),
 )
 

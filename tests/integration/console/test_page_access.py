@@ -24,6 +24,8 @@ def test_every_page_but_the_sign_in_needs_a_session(console: ServiceProcess) -> 
             path = page.path.replace("{referral_id}", "R1").replace("{action}", "accept")
             path = path.replace("{username}", "admin").replace("{fmt}", "csv")
             path = path.replace("{transfer_id}", "T1").replace("{step}", "approve")
+            path = path.replace("{facility_id}", "QS-T01").replace("{prescription_id}", "RX1")
+            path = path.replace("{decision}", "release").replace("{period}", "2026-H1")
             answer = browser.client.request(method, path, data={"csrf_token": "x"})
             assert answer.status_code == 303, (method, path, answer.status_code)
             assert answer.headers["location"].startswith("/sign-in")
@@ -38,6 +40,10 @@ def test_every_page_but_the_sign_in_needs_a_session(console: ServiceProcess) -> 
         ("donghu", "/referrals?facility_id=QS-H01", 403),
         ("donghu", "/pharmacy?facility_id=QS-H01", 403),
         ("finance", "/pharmacy", 403),
+        ("donghu", "/review", 403),
+        ("pharmacy", "/appraisal", 403),
+        ("donghu", "/finance?facility_id=QS-H01", 403),
+        ("hospital", "/finance?facility_id=QS-T01", 403),
     ],
 )
 def test_a_workbench_opens_only_for_its_roles(

@@ -77,3 +77,13 @@ def test_a_session_ends_when_idle_or_older_than_a_shift() -> None:
     assert not terms.live(created_at=start, last_seen_at=start, now=start + timedelta(minutes=30))
     busy = start + timedelta(hours=12)
     assert not terms.live(created_at=start, last_seen_at=busy, now=busy + timedelta(minutes=1))
+
+
+def test_the_committee_looks_at_the_half_years_that_have_ended() -> None:
+    from datetime import date
+
+    from services.console.domain.appraisal_board import half_years, last_ended
+
+    assert last_ended(date(2026, 12, 3)) == "2026-H1"
+    assert last_ended(date(2026, 3, 1)) == "2025-H2"
+    assert half_years(date(2026, 7, 1)) == ["2026-H1", "2025-H2", "2025-H1", "2024-H2"]

@@ -1,0 +1,79 @@
+"""财务: the insurance bundle's consumption per community (医保打包) and the trial balance of
+the county, a community or a member, from the finance service; xlsx and CSV of both. The
+county's finance centre and the management centre read everything; a member's staff read
+their own books."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from libs.platform.auth import Role
+from services.console.adapters.exports import Table
+from services.console.adapters.services import CallsAs
+from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as
+from services.console.api.exports import exported
+from services.console.domain.workbenches import workbenches_for
+from services.console.service_layer.accounts import facility_names
+from services.console.service_layer.sessions import SignedIn
+
+router = APIRouter(prefix="/finance", tags=["console finance"], include_in_schema=False)
+
+Accountant = Annotated[SignedIn, bench("finance")]
+FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+def _facility(person: SignedIn, wanted: str | None) -> str | None:
+    if person.role is Role.CLINIC_STAFF:
+        if wanted not in (None, person.facility_id):
+            raise Forbidden("您只能查看本机构的账簿")
+        return person.facility_id
+    return wanted
+
+
+def _trial_balance(services: CallsAs, facility: str | None) -> dict[str, Any]:
+    found: dict[str, Any] = services.get("finance", "/ledger/trial-balance", facility_id=facility)
+    return found
+
+
+def _budgets(services: CallsAs, person: SignedIn) -> list[dict[str, Any]]:
+    if person.role is Role.CLINIC_STAFF:
+        return []  # the bundle is the community's: the centres' business
+    return list(services.get("finance", "/budgets"))
+
+
+@router.get("")
+def finance_page(
+    person: Accountant, uow: ConsoleUowDep, facility_id: FacilityQuery = None
+) -> Response:
+    facility = _facility(person, facility_id)
+    services = calls_as(uow.config, person)
+    return uow.config.pages.render(
+        "finance.html",
+        person=person,
+        benches=workbenches_for(person.role),
+        current="finance",
+        facility=facility,
+        names=facility_names(uow),
+        trial=_trial_balance(services, facility),
+        budgets=_budgets(services, person),
+        percent=lambda share: f"{Decimal(str(share)) * 100:.1f}%",
+        choosable=person.role is not Role.CLINIC_STAFF,
+    )
+
+
+@router.get("/trial-balance.{fmt}")
+def export_trial_balance(
+    person: Accountant, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
+) -> Response:
+    trial = _trial_balance(calls_as(uow.config, person), _facility(person, facility_id))
+    rows = [
+        (a["account_code"], a["account_name_zh"] or a["account_name"] or "",
+         Decimal(str(a["debit"])), Decimal(str(a["credit"])), Decimal(str(a["balance"])))
+        for a in trial["accounts"]
+    ]  # fmt: skip
+    headers = ("科目编码", "科目名称", "借方", "贷方", "余额")
+    return exported(Table("试算平衡表", headers, rows), fmt, "trial-balance")
