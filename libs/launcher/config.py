@@ -217,7 +217,7 @@ autorestart=true
 startsecs=3
 startretries=100
 stopsignal=TERM
-stopwaitsecs=15
+stopwaitsecs=30
 {_OUTPUT}
 """
 

@@ -130,6 +130,12 @@ def until(driver: Any, predicate: Any, timeout_s: float = 20) -> Any:
     return WebDriverWait(driver, timeout_s, ignored_exceptions=quiet).until(predicate)
 
 
+def click(driver: Any, selector: str) -> bool:
+    """Click what ``selector`` finds now (a refreshed row is found again by ``until``)."""
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    return True
+
+
 def shot(driver: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
@@ -144,13 +150,24 @@ def test_a_referral_desk_accepts_a_green_channel_referral(running: Running, brow
     routine = running.refer(upward("夏侯明", resident_id()))
     green = running.refer(chest_pain("上官云", resident_id(), to_department_id="QS-H01-EMER"))
     sign_in(browser, running, "hospital", "/referrals")
-    rows = browser.find_elements(By.CSS_SELECTOR, "#board-rows tr[id^='referral-']")
-    order = [row.get_attribute("id") for row in rows]
+    order = until(
+        browser,
+        lambda d: [
+            r.get_attribute("id")
+            for r in d.find_elements(By.CSS_SELECTOR, "#board-rows tr[id^='referral-']")
+        ],
+    )
     assert order.index(f"referral-{green}") < order.index(f"referral-{routine}")  # green first
-    row = browser.find_element(By.ID, f"referral-{green}")
-    assert "胸痛" in row.text and "green" in (row.get_attribute("class") or "")
+    # The live board replaces its rows every 2 s: each element is looked up when it is used.
+    assert until(browser, lambda d: "胸痛" in d.find_element(By.ID, f"referral-{green}").text)
+    assert until(
+        browser,
+        lambda d: (
+            "green" in (d.find_element(By.ID, f"referral-{green}").get_attribute("class") or "")
+        ),
+    )
     shot(browser, "referrals")
-    row.find_element(By.CSS_SELECTOR, "button[data-action='accept']").click()
+    until(browser, lambda d: click(d, f"#referral-{green} button[data-action='accept']"))
     until(
         browser,
         lambda d: (
@@ -195,8 +212,7 @@ def new_drug_at_the_hospital(running: Running, quantity: int) -> str:
 
 
 def take_step(driver: Any, transfer: str, step: str, then: str) -> None:
-    row = driver.find_element(By.ID, f"transfer-{transfer}")
-    row.find_element(By.CSS_SELECTOR, f"button[data-step='{step}']").click()
+    until(driver, lambda d: click(d, f"#transfer-{transfer} button[data-step='{step}']"))
     until(
         driver,
         lambda d: (
@@ -255,13 +271,17 @@ def test_a_review_centre_pharmacist_returns_a_held_prescription(
     rx = held_prescription(running)
     wait_for(lambda: review_of(running, rx).get("state") == "held", what="the hold")
     sign_in(browser, running, "pharmacy", "/review")
-    row = browser.find_element(By.ID, f"review-{CLINIC}-{rx}")
-    assert "抗菌药物" in row.text
+    key = f"#review-{CLINIC}-{rx}"
+    assert until(browser, lambda d: "抗菌药物" in d.find_element(By.CSS_SELECTOR, key).text)
     shot(browser, "review")
-    row.find_element(By.CSS_SELECTOR, "input[name='note']").send_keys(
-        "限制级抗菌药物，请改用阿莫西林"
+    reason = "限制级抗菌药物，请改用阿莫西林"  # typing keeps the focus: no refresh meanwhile
+    until(
+        browser,
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, f"{key} input[name='note']").send_keys(reason) or True
+        ),
     )
-    row.find_element(By.CSS_SELECTOR, "button[data-decision='reject']").click()
+    until(browser, lambda d: click(d, f"{key} button[data-decision='reject']"))
     until(browser, lambda d: not d.find_elements(By.ID, f"review-{CLINIC}-{rx}"))
     decided = review_of(running, rx)
     assert decided["state"] == "rejected" and decided["decided_by"] == "console:pharmacy"
