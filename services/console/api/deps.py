@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 
 from libs.events.envelope import utc_now
+from libs.platform.auth import Role
 from libs.platform.http.dependencies import UnitOfWorkDep
 from services.console.adapters.services import CallsAs
 from services.console.config import ConsoleConfig
@@ -28,6 +29,7 @@ __all__ = [
     "calls_as",
     "check_form",
     "client_of",
+    "facility_for",
 ]
 
 COOKIE = "console_session"
@@ -87,6 +89,19 @@ def check_form(person: SignedIn, csrf_token: str) -> None:
     """Every form carries the session's own token: a form another site made cannot."""
     if not hmac.compare_digest(person.csrf_token.encode(), csrf_token.encode()):
         raise Forbidden("表单已过期或来源不明，请刷新页面后重试")
+
+
+def facility_for(
+    person: SignedIn, wanted: str | None, *, refusal: str, own_by_default: bool = True
+) -> str | None:
+    """The facility a page shows: clinic staff only ever their own (by the menu and by the
+    URL: another is refused with ``refusal``); others the one they chose, or when they chose
+    none their own (``own_by_default``) or the whole county."""
+    if person.role is Role.CLINIC_STAFF:
+        if wanted not in (None, person.facility_id):
+            raise Forbidden(refusal)
+        return person.facility_id
+    return wanted or (person.facility_id if own_by_default else None)
 
 
 def calls_as(config: ConsoleConfig, person: SignedIn) -> CallsAs:

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as
+from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for
 from services.console.api.exports import exported
 from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.accounts import facility_names
@@ -27,11 +27,7 @@ FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9
 
 
 def _facility(person: SignedIn, wanted: str | None) -> str | None:
-    if person.role is Role.CLINIC_STAFF:
-        if wanted not in (None, person.facility_id):
-            raise Forbidden("您只能查看本机构的账簿")
-        return person.facility_id
-    return wanted
+    return facility_for(person, wanted, refusal="您只能查看本机构的账簿", own_by_default=False)
 
 
 def _trial_balance(services: CallsAs, facility: str | None) -> dict[str, Any]:

@@ -11,7 +11,14 @@ from fastapi.responses import RedirectResponse, Response
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.deps import (
+    ConsoleUowDep,
+    Forbidden,
+    bench,
+    calls_as,
+    check_form,
+    facility_for,
+)
 from services.console.api.exports import exported
 from services.console.domain import pharmacy_board as board
 from services.console.domain.workbenches import workbenches_for
@@ -26,11 +33,7 @@ TransferId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 def _facility(person: SignedIn, wanted: str | None) -> str | None:
-    if person.role is Role.CLINIC_STAFF:
-        if wanted not in (None, person.facility_id):
-            raise Forbidden("您只能查看本机构的药事信息")
-        return person.facility_id
-    return wanted or person.facility_id
+    return facility_for(person, wanted, refusal="您只能查看本机构的药事信息")
 
 
 def _transfers(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:

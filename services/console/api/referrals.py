@@ -14,7 +14,14 @@ from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.deps import (
+    ConsoleUowDep,
+    Forbidden,
+    bench,
+    calls_as,
+    check_form,
+    facility_for,
+)
 from services.console.api.exports import exported
 from services.console.domain import referral_board as board
 from services.console.domain.workbenches import workbenches_for
@@ -29,12 +36,7 @@ OPEN = ("requested", "accepted", "scheduled", "arrived")
 
 
 def _facility(person: SignedIn, wanted: str | None) -> str | None:
-    """Clinic staff see their own facility's board only (by the menu and by the URL)."""
-    if person.role is Role.CLINIC_STAFF:
-        if wanted not in (None, person.facility_id):
-            raise Forbidden("您只能查看本机构的转诊看板")
-        return person.facility_id
-    return wanted or person.facility_id
+    return facility_for(person, wanted, refusal="您只能查看本机构的转诊看板")
 
 
 def _lines(services: CallsAs, facility: str | None) -> list[board.BoardLine]:
