@@ -8,8 +8,9 @@ The rules (docs/operations.md, "Who may publish what"):
 
 - a service's principal (its name) may **write** the topics of the event types the catalogue
   says it produces, and the dead-letter twins of the topics it consumes; it may **read** the
-  topics it consumes and its own (reporting rebuilds from its changelog), and use its
-  consumer group (the Faust app id);
+  topics it consumes and its own (reporting rebuilds from its changelog), those twins (its
+  admin API lists and replays its own dead letters), and use its consumer group (the Faust
+  app id);
 - the hospital systems' principal (``his``) may write the ingestion topics and nothing else;
   the gateway, which publishes members' messages in their name, may write them too;
 - everyone else, including an unauthenticated client, may do nothing: the brokers run with
@@ -83,10 +84,11 @@ def grant_for(service: str, handlers: HandlerRegistry, speaks_for: tuple[str, ..
     own events and those of the producers it ``speaks_for``."""
     owned = {spec.topic for spec in registry if spec.producer in (service, *speaks_for)}
     consumed = set(handlers.topics())
+    dead_letters = {dead_letter_topic(t) for t in consumed}
     return Grant(
         principal=service,
-        writes=frozenset(owned | {dead_letter_topic(t) for t in consumed}),
-        reads=frozenset(owned | consumed),
+        writes=frozenset(owned | dead_letters),
+        reads=frozenset(owned | consumed | dead_letters),
         group=service if consumed else None,
     )
 

@@ -3,7 +3,8 @@
 ``outbox`` holds records waiting to be published; ``processed_events`` remembers which events
 a consumer has already applied and ``processed_facts`` which business facts (a visit, a
 prescription) whatever event ids they came under; ``parked_events`` holds events waiting for
-master data. All
+master data; ``dead_letter_replays`` says which of its dead letters an operator replayed, by
+whom, with what correction and what became of it. All
 are written in the same transaction as the service's own state change: that is what makes
 publishing and consuming exactly-once in effect.
 Their migrations are the shared ``delivery`` Alembic branch (``libs/events/migrations``).
@@ -14,10 +15,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, LargeBinary, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "DeadLetterReplay",
     "DeliveryBase",
     "OutboxRecord",
     "ParkedEvent",
@@ -111,3 +123,28 @@ class ParkedEvent(DeliveryBase):
     parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_parked_events_key", "consumer", "park_key", "id"),)
+
+
+class DeadLetterReplay(DeliveryBase):
+    """An operator's replay of one of this consumer's dead letters through its handlers.
+
+    ``id`` also names the replayed record (its offset on the synthetic partition -1), so a
+    replay that fails decoding again is claimed apart from every other record.
+    """
+
+    __tablename__ = "dead_letter_replays"
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(String(100))
+    letter: Mapped[str] = mapped_column(String(300))
+    """The dead letter's position: ``<dlt topic>/<partition>/<offset>`` (logical topic)."""
+    replayed_by: Mapped[str] = mapped_column(String(200))
+    replayed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    corrected: Mapped[bool] = mapped_column(Boolean)
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    replayed_sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    """``pending`` until applied, then applied, duplicate, dead_lettered, parked or ignored."""
+    detail: Mapped[str | None] = mapped_column(String(2000))
+
+    __table_args__ = (Index("ix_dead_letter_replays_letter", "consumer", "letter", "id"),)

@@ -47,7 +47,9 @@ from libs.platform.broker_probe import BrokerProbe
 from libs.platform.client_fixes import apply_client_fixes
 from libs.platform.consumer_lag import update_consumer_lag
 from libs.platform.database import Database, create_database
+from libs.platform.dead_letters import desk_for
 from libs.platform.faust_records import consumed_record
+from libs.platform.http import dead_letters
 from libs.platform.http.app import HttpLimits, create_admin_app
 from libs.platform.logging import configure_logging
 from libs.platform.migrations import MigrationPlan, upgrade
@@ -132,11 +134,12 @@ class ServiceProcess:
         return self.units_of_work(self.database.sessions, source=self.source, signal=self.signal)
 
     def admin_app(self) -> FastAPI:
+        consumes = bool(len(self.handlers))  # then it has dead letters to show
         app = create_admin_app(
             service=self.name,
             title=self.title,
             description=self.description,
-            routers=self.routers,
+            routers=[*self.routers, *([dead_letters.router] if consumes else [])],
             checks=self._readiness_checks(),
             registry=self.registry,
             token_authority=self.token_authority,
@@ -150,6 +153,7 @@ class ServiceProcess:
         )
         app.state.uow_factory = self.unit_of_work
         app.state.process = self
+        app.state.dead_letters = desk_for(self) if consumes else None
         for setup in self.app_setup:
             setup(app)
         return app
@@ -325,7 +329,12 @@ class ServiceProcess:
         if app.tables.loop is not app.loop:
             raise RuntimeError("Faust's tables are bound to another event loop")
 
-    def _add_agent(self, app: Any, topic: str) -> None:
+    def processor_for(self, topic: str) -> BatchProcessor:
+        """``topic``'s processor: the worker's own, so an operator's replay and a batch take
+        turns on its lock (made here first where no worker runs: tests). Also its agents'."""
+        for processor in self._processors:
+            if processor.topic == topic:
+                return processor
         p = self.platform
         processor = BatchProcessor(
             consumer=self.name,
@@ -338,6 +347,10 @@ class ServiceProcess:
             topic=topic,
         )
         self._processors.append(processor)
+        return processor
+
+    def _add_agent(self, app: Any, topic: str) -> None:
+        p, processor = self.platform, self.processor_for(topic)
         prefix = p.kafka_topic_prefix
         channel = app.topic(
             physical_topic(topic, prefix),

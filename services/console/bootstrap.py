@@ -21,6 +21,7 @@ from services.console.api import accounts as accounts_pages
 from services.console.api import appraisal as appraisal_pages
 from services.console.api import finance as finance_pages
 from services.console.api import home as home_page
+from services.console.api import operations as operations_pages
 from services.console.api import pharmacy as pharmacy_pages
 from services.console.api import referrals as referral_pages
 from services.console.api import review as review_pages
@@ -92,6 +93,7 @@ SERVICE = ServiceDefinition(
         review_pages.router,
         appraisal_pages.router,
         finance_pages.router,
+        operations_pages.router,
         accounts_pages.router,
         directory_router,
     ],

@@ -338,9 +338,66 @@ def test_a_clinic_sees_only_its_own_board(running: Running, browser: Any) -> Non
     assert refused and all("403 (Forbidden)" in e["message"] for e in refused), refused
 
 
+def broken_prescription(bootstrap: str) -> tuple[str, str]:
+    """An amlodipine prescription whose HIS sent a quantity of 0: every consumer refuses it
+    (``schema_violation``). Returns its event id and its prescription id."""
+    rx = f"RX-D-{uuid.uuid4().hex[:8].upper()}"
+    issued = PrescriptionIssued(
+        prescription_id=rx, facility_id=CLINIC, facility_tier=FacilityTier.PRIMARY,
+        patient_pseudonym="d5" * 32, prescriber_id="S-T01-001",
+        category=PrescriptionCategory.WESTERN,
+        lines=[PrescriptionLine(line_no=1, drug_code="QSY-W011", quantity=1, days_supply=7)],
+        total_amount=Decimal("8.40"), issued_at=utc_now() - timedelta(minutes=1),
+    )  # fmt: skip
+    event = new_event(issued, source=f"/his/{CLINIC}")
+    body = json.loads(encode(event))
+    body["data"]["lines"][0]["quantity"] = 0
+    broken = json.dumps(body, ensure_ascii=False).encode()
+    produce(bootstrap, "ingestion.prescription", [broken], key=CLINIC.encode())
+    return event.id, rx
+
+
+def test_an_administrator_replays_a_fixed_dead_letter(running: Running, browser: Any) -> None:
+    event_id, rx = broken_prescription(running.bootstrap)
+    sign_in(browser, running, "admin", "/operations")
+    row = f"tr[id^='letter-quality-'][data-event-id='{event_id}']"
+    wait_for(
+        lambda: browser.refresh() or browser.find_elements(By.CSS_SELECTOR, row),
+        what="quality's dead letter on the 运维 page",
+    )
+    assert "数据不符合事件定义" in browser.find_element(By.CSS_SELECTOR, row).text
+    assert browser.find_element(By.ID, "service-quality").get_attribute("data-ready") == "True"
+    shot(browser, "operations")
+    click(browser, f"{row} a")
+    record = until(browser, lambda d: d.find_element(By.ID, "value"))
+    text = record.get_attribute("value")
+    assert '"quantity": 0' in text
+    record.clear()
+    record.send_keys(text.replace('"quantity": 0', '"quantity": 2'))
+    shot(browser, "dead-letter")
+    click(browser, "#replay")
+    assert "已应用" in until(browser, lambda d: d.find_element(By.ID, "outcome")).text
+    assert review_of(running, rx).get("prescription_id") == rx  # quality applied the correction
+    outcome = browser.find_element(By.CSS_SELECTOR, "#replays td[data-outcome]")
+    assert outcome.get_attribute("data-outcome") == "applied"
+    browser.get(f"{running.console.url}/operations")
+    replayed = browser.find_element(By.CSS_SELECTOR, f"{row} td[data-outcome]")
+    assert replayed.get_attribute("data-outcome") == "applied"
+
+
 @pytest.mark.parametrize(
     "page",
-    ["/sign-in", "/", "/referrals", "/pharmacy", "/review", "/finance", "/appraisal", "/accounts"],
+    [
+        "/sign-in",
+        "/",
+        "/referrals",
+        "/pharmacy",
+        "/review",
+        "/finance",
+        "/appraisal",
+        "/operations",
+        "/accounts",
+    ],
 )
 def test_pages_pass_the_accessibility_check(running: Running, browser: Any, page: str) -> None:
     if page != "/sign-in":

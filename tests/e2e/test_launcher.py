@@ -15,6 +15,7 @@ import pytest
 from libs.launcher.config import SERVICES
 from libs.launcher.ports import free_port, listening_pids
 from libs.platform.auth import Role, TokenAuthority, load_signing_keys
+from libs.platform.http.app import SUITE_VERSION
 from tests.support.kafka import wait_for
 from tests.support.services import REPO_ROOT, TEST_KAFKA_ENV
 
@@ -70,7 +71,8 @@ def test_the_embedded_suite_simulates_survives_a_broker_crash_and_stops_on_ctrl_
         wait_for(lambda: all_ready(ports), timeout_s=300, interval_s=1, what="every service")
         for name, port in ports.items():
             base = f"http://127.0.0.1:{port}"
-            assert httpx.get(f"{base}/healthz").json() == {"status": "alive", "service": name}
+            alive = httpx.get(f"{base}/healthz").json()
+            assert alive == {"status": "alive", "service": name, "version": SUITE_VERSION}
             metrics = httpx.get(f"{base}/metrics")
             assert metrics.status_code == 200
             assert f"{name}_outbox_pending" in metrics.text

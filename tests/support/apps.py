@@ -5,8 +5,11 @@ of a real process."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from fastapi import FastAPI
 
 from libs.events import CloudEvent
 from libs.platform.migrations import upgrade
@@ -33,7 +36,21 @@ def in_process(service: str, database_url: str, data_dir: Path, **platform: Any)
         PlatformSettings(data_dir=data_dir, **PLATFORM, **platform), settings
     )
     upgrade(process.migrations, process.database_url)
+    process.admin_app = _without_broker(process.admin_app)  # type: ignore[method-assign]
     return process
+
+
+def _without_broker(build: Callable[[], FastAPI]) -> Callable[[], FastAPI]:
+    """No broker in a test's process: its dead-letter topics read as empty (listing and
+    replaying them on a real cluster is tests/e2e/test_console_flow.py's)."""
+
+    def admin_app() -> FastAPI:
+        app = build()
+        if app.state.dead_letters is not None:
+            app.state.dead_letters.read = lambda topics: []
+        return app
+
+    return admin_app
 
 
 def organisation_events(

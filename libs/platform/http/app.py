@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib import metadata
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -19,7 +20,10 @@ from libs.platform.http.idempotency import IdempotencyMiddleware
 from libs.platform.http.limits import BodySizeLimitMiddleware, RateLimitMiddleware
 from libs.platform.http.metrics import HttpMetricsMiddleware
 
-__all__ = ["HttpLimits", "create_admin_app"]
+__all__ = ["SUITE_VERSION", "HttpLimits", "create_admin_app"]
+
+#: Every service is released with the suite: the installed project's version.
+SUITE_VERSION = metadata.version("county-medical-community")
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,16 @@ def create_admin_app(
     token_authority: TokenAuthority,
     sessions: sessionmaker[Session],
     limits: HttpLimits,
-    version: str = "0.1.0",
+    version: str | None = None,
 ) -> FastAPI:
     """The service's routers plus health, metrics, audit trail, errors and input limits."""
     # The API page is served from the service itself, never from a CDN (http/docs.py).
     app = FastAPI(
-        title=title, description=description, version=version, docs_url=None, redoc_url=None
+        title=title,
+        description=description,
+        version=version or SUITE_VERSION,
+        docs_url=None,
+        redoc_url=None,
     )
     install_api_docs(app)
     app.state.token_authority = token_authority

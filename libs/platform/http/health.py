@@ -1,6 +1,6 @@
 """Liveness, readiness and metrics endpoints every service serves.
 
-- ``/healthz``: the process is alive and its event loop answers.
+- ``/healthz``: the process is alive and its event loop answers (and says its version).
 - ``/readyz``: it can do its job: database reachable, broker reachable, consumers assigned
   and caught up with their state (table recovery); 503 with the failing checks otherwise.
 - ``/metrics``: the service's Prometheus registry (prometheus-client's ASGI app).
@@ -34,7 +34,7 @@ def install_health_endpoints(
 
     @router.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
-        return {"status": "alive", "service": service}
+        return {"status": "alive", "service": service, "version": app.version}
 
     @router.get(
         "/readyz",

@@ -43,6 +43,7 @@ WORKBENCHES = (
         "/appraisal",
         frozenset({Role.COUNTY_ADMIN, Role.FINANCE_CENTRE, Role.HR, Role.CLINIC_STAFF}),
     ),
+    Workbench("operations", "运维", "/operations", frozenset({Role.COUNTY_ADMIN})),
     Workbench("accounts", "账户", "/accounts", frozenset({Role.COUNTY_ADMIN})),
 )
 

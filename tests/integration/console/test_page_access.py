@@ -44,6 +44,8 @@ def test_every_page_but_the_sign_in_needs_a_session(console: ServiceProcess) -> 
         ("pharmacy", "/appraisal", 403),
         ("donghu", "/finance?facility_id=QS-H01", 403),
         ("hospital", "/finance?facility_id=QS-T01", 403),
+        ("pharmacy", "/operations", 403),
+        ("donghu", "/operations/dead-letters/quality/ingestion.prescription.dlt/0/0", 403),
     ],
 )
 def test_a_workbench_opens_only_for_its_roles(

@@ -143,6 +143,9 @@ def target(op: Operation, resources: dict[str, str]) -> str:
         "prescription_id": "RX-AUTH-0",
         "order_id": "HO-AUTH-0",
         "month": "2026-11",
+        "topic": "ingestion.visit.dlt",
+        "partition": "0",
+        "offset": "0",
         **resources,
     }
     if op.path.startswith("/capacity"):

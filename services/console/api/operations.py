@@ -1,0 +1,152 @@
+"""运维: each service's readiness and version, and the dead letters each consuming service
+holds; an administrator reads one, corrects its record if need be and replays it, and the
+service that refused it applies it through its own handlers (libs/platform/dead_letters.py).
+The services are asked side by side: reading dead-letter topics takes a moment each."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Form, Path, Query
+from fastapi.responses import RedirectResponse, Response
+
+from services.console.adapters.exports import Table
+from services.console.adapters.services import CallsAs, ServiceDirectory, ServiceRefused
+from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.exports import exported
+from services.console.domain import operations_board as board
+from services.console.domain.workbenches import workbenches_for
+from services.console.service_layer.sessions import SignedIn
+
+router = APIRouter(prefix="/operations", tags=["console operations"], include_in_schema=False)
+
+Operator = Annotated[SignedIn, bench("operations")]
+Service = Annotated[str, Path(max_length=40, pattern=r"^[a-z]+$")]
+DeadLetterTopic = Annotated[str, Path(max_length=249, pattern=r"^[A-Za-z0-9._-]+\.dlt$")]
+Number = Annotated[int, Path(ge=0)]
+
+
+def _state(directory: ServiceDirectory, services: CallsAs, name: str) -> board.ServiceState:
+    base = directory.urls[name].rstrip("/")
+    try:
+        ready = directory.client.get(f"{base}/readyz")
+        alive = directory.client.get(f"{base}/healthz").json()
+    except (httpx.HTTPError, ValueError):
+        return board.ServiceState(name, None, None, {}, None)
+    checks = ready.json().get("checks", {}) if ready.content else {}
+    failing = {k: v for k, v in checks.items() if v != "ok"}
+    try:
+        letters = services.get(name, "/dead-letters", unresolved="true", limit=1)["total"]
+    except ServiceRefused:
+        letters = None  # it consumes nothing (no such route), or could not read them now
+    return board.ServiceState(
+        name, ready.status_code == 200, alive.get("version"), failing, letters
+    )
+
+
+def _letters(services: CallsAs, name: str) -> list[dict[str, Any]]:
+    try:
+        return list(services.get(name, "/dead-letters", limit=500)["items"])
+    except ServiceRefused:
+        return []
+
+
+def _survey(uow: ConsoleUowDep, person: SignedIn) -> tuple[list[Any], list[board.Letter]]:
+    directory = uow.config.services
+    services = calls_as(uow.config, person)
+    names = sorted(directory.urls)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        states = list(pool.map(lambda n: _state(directory, services, n), names))
+        found = dict(zip(names, pool.map(lambda n: _letters(services, n), names), strict=True))
+    return states, board.arrange(found)
+
+
+@router.get("")
+def operations_page(person: Operator, uow: ConsoleUowDep) -> Response:
+    states, letters = _survey(uow, person)
+    return uow.config.pages.render(
+        "operations.html",
+        person=person,
+        benches=workbenches_for(person.role),
+        current="operations",
+        states=states,
+        letters=letters,
+        board=board,
+    )
+
+
+@router.get("/dead-letters/{service}/{topic}/{partition}/{offset}")
+def dead_letter_page(
+    person: Operator,
+    uow: ConsoleUowDep,
+    service: Service,
+    topic: DeadLetterTopic,
+    partition: Number,
+    offset: Number,
+    outcome: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    path = f"/dead-letters/{topic}/{partition}/{offset}"
+    letter = calls_as(uow.config, person).get(service, path)
+    return uow.config.pages.render(
+        "dead_letter.html",
+        person=person,
+        benches=workbenches_for(person.role),
+        current="operations",
+        service=service,
+        letter=letter,
+        editable=letter["value_is_text"] and letter["value_complete"],
+        done=board.OUTCOMES.get(outcome or ""),
+        board=board,
+    )
+
+
+@router.post("/dead-letters/{service}/{topic}/{partition}/{offset}")
+def replay(
+    person: Operator,
+    uow: ConsoleUowDep,
+    service: Service,
+    topic: DeadLetterTopic,
+    partition: Number,
+    offset: Number,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    value: Annotated[str | None, Form(max_length=1_000_000)] = None,
+) -> Response:
+    """Replay as it is when the record was not touched, else the corrected record."""
+    check_form(person, csrf_token)
+    services = calls_as(uow.config, person)
+    path = f"/dead-letters/{topic}/{partition}/{offset}"
+    if value is not None:
+        value = value.replace("\r\n", "\n")  # what a browser's text box sends back
+        original = services.get(service, path)
+        if not (original["value_is_text"] and original["value_complete"]):
+            raise Forbidden("此记录无法在页面上修改，只能按原样重放")
+        if value.strip() == str(original["value"]).strip():
+            value = None
+    done = services.post(service, f"{path}/replay", {"value": value})
+    return RedirectResponse(
+        f"/operations/dead-letters/{service}/{topic}/{partition}/{offset}?outcome={done['outcome']}",
+        status_code=303,
+    )
+
+
+@router.get("/dead-letters.{fmt}")
+def export_dead_letters(person: Operator, uow: ConsoleUowDep, fmt: str) -> Response:
+    _, letters = _survey(uow, person)
+    pages = uow.config.pages
+    rows = [
+        (
+            board.SERVICES.get(x.service, x.service),
+            pages.local(x.summary.get("time")),
+            board.REASONS.get(x.summary.get("reason") or "", x.summary.get("reason") or ""),
+            x.summary.get("detail") or "",
+            x.summary.get("event_type") or "",
+            x.summary.get("event_id") or "",
+            x.summary["origin"],
+            board.OUTCOMES.get((x.summary.get("replay") or {}).get("outcome", ""), "待处理"),
+        )
+        for x in letters
+    ]
+    headers = ("服务", "进入死信时间", "原因", "详情", "事件类型", "事件编号", "原位置", "处理状态")
+    return exported(Table("死信", headers, rows), fmt, "dead-letters")
