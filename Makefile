@@ -54,8 +54,9 @@ typecheck: $(VENV)/.installed-dev
 # Two rounds. First every test not marked `alone`, in three workers, one test file each at a
 # time (module-scoped suites stay in one worker): most end-to-end time is waiting on brokers
 # and consumer groups, so three overlap well on 2 cores; files are handed out in
-# tests/conftest.py's RUN_ORDER, longest first. Then the `alone` tests (the fault module) in
-# one process with nothing beside them: they kill brokers and services against deadlines.
+# tests/conftest.py's RUN_ORDER, longest first. Then the `alone` tests (the fault module, the
+# launcher's whole-suite tests) in one process with nothing beside them: they kill brokers
+# and services, or start the whole suite, against deadlines.
 # pytest exits 5 when it collected no tests: a round with none is fine (PYTEST_ARGS picked
 # tests of the other round), both without any is a failure, never a pass.
 PYTEST_WORKERS ?= 3

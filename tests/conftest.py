@@ -44,18 +44,15 @@ def pytest_configure(config: pytest.Config) -> None:
 #: in collection order. Durations from ``make test PYTEST_ARGS=--durations=40`` on the CI
 #: machine.
 RUN_ORDER = {
-    # ~4 min alone, up to 9 beside the others: first. (The fault module runs after all of
-    # these, alone: the Makefile's second round.)
+    # ~4 min alone, up to 9 beside the others: first. (The fault module and the launcher's
+    # whole-suite tests run after all of these, alone: the Makefile's second round.)
     "tests/e2e/test_appraisal_flow.py": 0,
     "tests/integration/platform/test_api_fuzz.py": 1,  # ~4 min: every service's operations
     "tests/contract": 2,
-    # The launcher tests start the whole embedded suite: not at the very start, beside the
-    # appraisal's and the fuzz's heaviest minutes.
-    "tests/e2e/test_launcher.py": 3,  # ~4–7 min
+    "tests/e2e/test_console_flow.py": 3,  # seven services and a browser
     "tests/e2e/test_quality_flow.py": 4,
-    "tests/e2e/test_launcher_scaling.py": 5,
-    "tests/e2e/test_gateway_flow.py": 6,
-    "tests/e2e/test_hostile_ingestion.py": 7,
+    "tests/e2e/test_gateway_flow.py": 5,
+    "tests/e2e/test_hostile_ingestion.py": 6,
 }
 
 
