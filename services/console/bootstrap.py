@@ -24,8 +24,10 @@ from services.console.api import home as home_page
 from services.console.api import operations as operations_pages
 from services.console.api import pharmacy as pharmacy_pages
 from services.console.api import referrals as referral_pages
+from services.console.api import report as report_pages
 from services.console.api import review as review_pages
 from services.console.api import sign_in as sign_in_pages
+from services.console.api import staffing as staffing_pages
 from services.console.api import web
 from services.console.config import load_config
 from services.console.handlers import HANDLERS
@@ -93,6 +95,8 @@ SERVICE = ServiceDefinition(
         review_pages.router,
         appraisal_pages.router,
         finance_pages.router,
+        staffing_pages.router,
+        report_pages.router,
         operations_pages.router,
         accounts_pages.router,
         directory_router,

@@ -1,7 +1,9 @@
 """The console in a real headless Chromium against running services (administration,
-referral and the console itself, on the real broker and databases): the people at a
-referral desk sign in and work their board, a clinic cannot see another's, the pages pass
-an accessibility check and log no error. The screenshots in docs/console.md are taken here.
+staffing, referral, pharmacy, quality, finance, reporting and the console itself, on the
+real broker and databases): each workbench's people sign in and do their work there, and the
+owning service holds the outcome; a clinic cannot see another's; an administrator corrects
+and replays a dead letter; the pages pass an accessibility check and log no error. The
+screenshots in docs/console.md are taken here.
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from libs.events import encode, new_event
 from libs.events.catalogue.ingestion import PrescriptionIssued, PrescriptionLine
@@ -57,6 +64,7 @@ class Running:
     referral: ServiceHandle
     pharmacy: ServiceHandle
     quality: ServiceHandle
+    staffing: ServiceHandle
     console: ServiceHandle
 
     def refer(self, body: dict[str, Any]) -> str:
@@ -69,8 +77,9 @@ class Running:
 @pytest.fixture(scope="module")
 def running(module_suite: Suite) -> Running:
     started = module_suite.start(
-        "administration", "staffing", "referral", "pharmacy", "quality", "finance", env=ENV
-    )
+        "administration", "staffing", "referral", "pharmacy", "quality", "finance", "reporting",
+        env=ENV,
+    )  # fmt: skip
     urls = {name: handle.url for name, handle in started.items()}
     env = {**ENV, "CONSOLE_SERVICE_URLS": json.dumps(urls)}
     console = module_suite.start("console", env=env)["console"]
@@ -89,7 +98,12 @@ def running(module_suite: Suite) -> Running:
     quality = started["quality"]
     wait_for(lambda: consumed(quality, "staffing.staff") >= 48, what="quality's prescribers")
     return Running(
-        module_suite.bootstrap, started["referral"], started["pharmacy"], quality, console
+        module_suite.bootstrap,
+        started["referral"],
+        started["pharmacy"],
+        quality,
+        started["staffing"],
+        console,
     )
 
 
@@ -111,7 +125,7 @@ def browser(chromium: Chromium) -> Iterator[Any]:
 
 
 def sign_in(driver: Any, running: Running, username: str, page: str = "/") -> None:
-    driver.get(f"{running.console.url}/sign-in?next={page}")
+    driver.get(f"{running.console.url}/sign-in?next={quote(page, safe='/')}")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORDS[username])
     driver.find_element(By.ID, "sign-in").click()
@@ -226,12 +240,17 @@ def test_the_central_pharmacy_ships_a_transfer_and_the_clinic_stock_rises(
     running: Running, browser: Any
 ) -> None:
     drug = new_drug_at_the_hospital(running, 40)
-    with running.pharmacy.client(Role.CLINIC_STAFF, CLINIC) as clinic:
-        asked = {"to_facility_id": CLINIC, "lines": [{"drug_code": drug, "quantity": 15}]}
-        created = clinic.post("/transfers", json=asked)
-    assert created.status_code == 201, created.text
-    transfer = created.json()["transfer_id"]
     before = on_hand(running, CLINIC, drug)
+    sign_in(browser, running, "donghu", "/pharmacy")  # the township centre asks for it
+    Select(browser.find_element(By.ID, "drug-1")).select_by_value(drug)
+    browser.find_element(By.ID, "quantity-1").send_keys("15")
+    click(browser, "#ask")
+    row = until(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"tr[data-drugs~='{drug}']"))
+    transfer = row.get_attribute("id").removeprefix("transfer-")
+    with running.pharmacy.client(Role.PHARMACY_CENTRE) as centre:  # the pharmacy holds it
+        asked = centre.get(f"/transfers/{transfer}").json()
+    assert asked["to_facility_id"] == CLINIC and asked["state"] == "requested"
+    browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
     sign_in(browser, running, "pharmacy", "/pharmacy")
     take_step(browser, transfer, "approve", then="approved")
     take_step(browser, transfer, "ship", then="shipped")
@@ -302,7 +321,10 @@ def test_the_committee_drafts_and_approves_a_half_year_and_a_member_reads_its_ow
     )
     browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
     sign_in(browser, running, "donghu", "/appraisal?period=2026-H1")
-    own = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[id^='scorecard-']"))
+    try:
+        own = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[id^='scorecard-']"))
+    except TimeoutException:  # say what the page showed instead (once: nothing in 20 s)
+        raise AssertionError(browser.find_element(By.TAG_NAME, "main").text) from None
     assert [row.get_attribute("id") for row in own] == [f"scorecard-{CLINIC}"], (
         browser.find_element(By.TAG_NAME, "main").text
     )
@@ -321,6 +343,31 @@ def test_finance_reads_the_bundle_and_a_balanced_trial_balance(
     shot(browser, "finance")
 
 
+def latest(browser: Any, code: str) -> Decimal:
+    shown = browser.find_element(By.CSS_SELECTOR, f"#indicator-{code} [data-latest]")
+    return Decimal(shown.get_attribute("data-latest") or "0")
+
+
+def test_the_county_report_is_served_with_charts(running: Running, browser: Any) -> None:
+    running.refer(upward("欧阳青", resident_id()))
+    sign_in(browser, running, "admin", "/report")
+    wait_for(  # counted by the reporting service
+        lambda: browser.refresh() or latest(browser, "referrals_up") >= 1,
+        what="this month's referrals up in the county report",
+    )
+    charts = browser.find_elements(By.CSS_SELECTOR, "section.chart svg[role='img']")
+    assert len(charts) >= 30  # every county indicator
+    assert browser.find_elements(By.CSS_SELECTOR, "#indicator-referrals_up circle")
+    shot(browser, "report")
+    sign_in(browser, running, "hospital", "/report")
+    assert "县人民医院" in browser.find_element(By.TAG_NAME, "h1").text
+    assert latest(browser, "referrals_up") == 0  # its referrals come in: they are not up
+    browser.get(f"{running.console.url}/report?facility_id={CLINIC}")
+    assert "只能查看本机构" in browser.find_element(By.ID, "message").text
+    refused = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert all("403 (Forbidden)" in e["message"] for e in refused), refused
+
+
 def test_a_clinic_sees_only_its_own_board(running: Running, browser: Any) -> None:
     sign_in(browser, running, "donghu", "/")
     shot(browser, "home")
@@ -336,6 +383,35 @@ def test_a_clinic_sees_only_its_own_board(running: Running, browser: Any) -> Non
     assert "无权" in browser.find_element(By.ID, "message").text
     refused = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert refused and all("403 (Forbidden)" in e["message"] for e in refused), refused
+
+
+def sessions_at(running: Running, facility: str, monday: str) -> list[dict[str, Any]]:
+    with running.staffing.client(Role.HR) as office:
+        found = office.get("/sessions", params={"facility_id": facility, "week": monday})
+    return [s for s in found.json()["items"] if s["status"] != "cancelled"]
+
+
+def test_the_personnel_office_plans_and_cancels_an_expert_session(
+    running: Running, browser: Any
+) -> None:
+    monday = (county_today() + timedelta(weeks=3)).isoformat()  # a draft week of its own
+    sign_in(browser, running, "renshi", f"/staffing?facility_id={CLINIC}&week={monday}")
+    monday = browser.find_element(By.ID, "week").get_attribute("data-week")
+    Select(browser.find_element(By.ID, "staff_id")).select_by_value("S-H01-003")
+    wednesday = (date.fromisoformat(monday) + timedelta(days=2)).isoformat()
+    Select(browser.find_element(By.ID, "date")).select_by_value(wednesday)
+    Select(browser.find_element(By.ID, "half_day")).select_by_value("afternoon")
+    click(browser, "#plan")
+    assert not browser.find_elements(By.ID, "message"), browser.find_element(By.ID, "message").text
+    slot = until(browser, lambda d: d.find_element(By.ID, f"slot-{wednesday}-afternoon"))
+    assert "张伟（主治医师）" in slot.text, slot.text
+    (planned,) = sessions_at(running, CLINIC, monday)  # the staffing service holds it
+    assert planned["staff_id"] == "S-H01-003" and planned["half_day"] == "afternoon"
+    assert browser.find_elements(By.CSS_SELECTOR, "#coverage tr[id^='rule-']")
+    shot(browser, "staffing")
+    click(browser, f"#session-{planned['session_id']} button")
+    until(browser, lambda d: not d.find_elements(By.ID, f"session-{planned['session_id']}"))
+    assert sessions_at(running, CLINIC, monday) == []
 
 
 def broken_prescription(bootstrap: str) -> tuple[str, str]:
@@ -395,6 +471,8 @@ def test_an_administrator_replays_a_fixed_dead_letter(running: Running, browser:
         "/review",
         "/finance",
         "/appraisal",
+        "/staffing",
+        "/report",
         "/operations",
         "/accounts",
     ],

@@ -25,6 +25,7 @@ __all__ = [
     "Forbidden",
     "NotSignedIn",
     "PersonDep",
+    "Unfit",
     "bench",
     "calls_as",
     "check_form",
@@ -44,6 +45,10 @@ class NotSignedIn(Exception):
 
 class Forbidden(Exception):
     """The person may not use this (中文 message for the page)."""
+
+
+class Unfit(Exception):
+    """What the person filled in cannot be used as it is (中文 message for the page)."""
 
 
 def _uow(uow: UnitOfWorkDep) -> ConsoleUnitOfWork:

@@ -1,16 +1,20 @@
 """首页: what needs attention now, from each service the person may ask. A service that
-refuses the person (their role) or is down leaves its line out instead of failing the page."""
+refuses the person (their role) or is down leaves its line out instead of failing the page.
+The management centre also sees silent member feeds and dead letters nobody dealt with."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.console.adapters.services import CallsAs, ServiceRefused
+from libs.platform.auth import Role
+from services.console.adapters.services import CallsAs, ServiceDirectory, ServiceRefused
 from services.console.api.deps import ConsoleUowDep, PersonDep, calls_as
+from services.console.api.operations import feeds, open_letters
 from services.console.domain.accounts import ROLE_NAMES
 from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.accounts import facility_names
@@ -33,6 +37,7 @@ CHECKS: tuple[tuple[str, str, str, dict[str, Any], str], ...] = (
     ("待审处方", "quality", "/reviews", {"state": "held"}, "/review"),
     ("缺药登记", "pharmacy", "/shortages", {}, "/pharmacy"),
     ("待审批调拨", "pharmacy", "/transfers", {"state": "requested"}, "/pharmacy"),
+    ("近效期批次", "pharmacy", "/expiry/lots", {}, "/pharmacy"),
 )
 
 
@@ -42,6 +47,19 @@ def _count(services: CallsAs, service: str, path: str, query: dict[str, Any]) ->
     except ServiceRefused:
         return None
     return int(page["total"]) if isinstance(page, dict) and "total" in page else None
+
+
+def _operations(directory: ServiceDirectory, services: CallsAs) -> list[Attention]:
+    """For the management centre: silent member feeds, and dead letters nobody dealt with
+    (each service asked side by side: each reads its dead-letter topics)."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(lambda name: open_letters(services, name), directory.urls))
+    letters = sum(count for count in counts if count)
+    lines = [Attention("未处理死信", letters, "/operations", urgent=letters > 0)]
+    if found := feeds(services):  # the gateway answers: the suite takes member feeds
+        silent = sum(1 for feed in found if feed["silent"])
+        lines.append(Attention("静默接口", silent, "/operations", urgent=silent > 0))
+    return lines
 
 
 @router.get("/")
@@ -54,6 +72,8 @@ def home(person: PersonDep, uow: ConsoleUowDep) -> Response:
         count = _count(services, service, path, {**query, **scope})
         if count is not None:
             lines.append(Attention(label, count, link, urgent=count > 0 and "超时" in label))
+    if person.role is Role.COUNTY_ADMIN:
+        lines += _operations(config.services, services)
     names = facility_names(uow)
     return config.pages.render(
         "home.html",

@@ -18,6 +18,7 @@ from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as,
 from services.console.api.exports import exported
 from services.console.domain import operations_board as board
 from services.console.domain.workbenches import workbenches_for
+from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/operations", tags=["console operations"], include_in_schema=False)
@@ -37,13 +38,27 @@ def _state(directory: ServiceDirectory, services: CallsAs, name: str) -> board.S
         return board.ServiceState(name, None, None, {}, None)
     checks = ready.json().get("checks", {}) if ready.content else {}
     failing = {k: v for k, v in checks.items() if v != "ok"}
-    try:
-        letters = services.get(name, "/dead-letters", unresolved="true", limit=1)["total"]
-    except ServiceRefused:
-        letters = None  # it consumes nothing (no such route), or could not read them now
+    letters = open_letters(services, name)
     return board.ServiceState(
         name, ready.status_code == 200, alive.get("version"), failing, letters
     )
+
+
+def open_letters(services: CallsAs, name: str) -> int | None:
+    """How many of ``name``'s dead letters nobody has dealt with (None: it keeps none,
+    consuming nothing, or could not read them now)."""
+    try:
+        return int(services.get(name, "/dead-letters", unresolved="true", limit=1)["total"])
+    except ServiceRefused:
+        return None
+
+
+def feeds(services: CallsAs) -> list[dict[str, Any]]:
+    """The member systems' feeds from the gateway (none when it is not part of the suite)."""
+    try:
+        return list(services.get("gateway", "/feeds"))
+    except ServiceRefused:
+        return []
 
 
 def _letters(services: CallsAs, name: str) -> list[dict[str, Any]]:
@@ -68,6 +83,8 @@ def operations_page(person: Operator, uow: ConsoleUowDep) -> Response:
     states, letters = _survey(uow, person)
     return uow.config.pages.render(
         "operations.html",
+        feeds=feeds(calls_as(uow.config, person)),
+        names=facility_names(uow),
         person=person,
         benches=workbenches_for(person.role),
         current="operations",

@@ -3,6 +3,7 @@ Everything is read from and done by the pharmacy service as the signed-in person
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -14,6 +15,7 @@ from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
     Forbidden,
+    Unfit,
     bench,
     calls_as,
     check_form,
@@ -50,6 +52,17 @@ def _stock(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
     return list(services.get("pharmacy", f"/stock/{facility}", limit=200)["items"])
 
 
+def _expiring(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
+    """Lots expiring within the county's horizon, and expired ones still on hand."""
+    return list(services.get("pharmacy", "/expiry/lots", facility_id=facility, limit=200)["items"])
+
+
+def drug_names(services: CallsAs) -> dict[str, str]:
+    """The formulary's names by code (a lot or a line names only its code)."""
+    drugs = services.get("pharmacy", "/formulary/drugs", limit=500)["items"]
+    return {d["drug_code"]: d["name"] for d in drugs}
+
+
 def _context(uow: ConsoleUowDep, person: SignedIn, facility: str | None) -> dict[str, Any]:
     config = uow.config
     services = calls_as(config, person)
@@ -61,6 +74,8 @@ def _context(uow: ConsoleUowDep, person: SignedIn, facility: str | None) -> dict
         "names": facility_names(uow),
         "stock": _stock(services, facility),
         "transfers": _transfers(services, facility),
+        "expiring": _expiring(services, facility),
+        "drugs": drug_names(services),
         "board": board,
         "refresh_ms": int(config.refresh_seconds * 1000),
         "choosable": person.role is not Role.CLINIC_STAFF,
@@ -75,6 +90,28 @@ def pharmacy_page(
     live = bool(request.headers.get("x-console-live"))
     template = "transfer_rows.html" if live else "pharmacy.html"
     return uow.config.pages.render(template, **context)
+
+
+@router.post("/transfers")
+def request_transfer(
+    person: Pharmacist,
+    uow: ConsoleUowDep,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    drug_code: Annotated[list[str], Form(max_length=10)],
+    quantity: Annotated[list[str], Form(max_length=10)],
+) -> Response:
+    """A member asks its community's central pharmacy for drugs (rows left empty are
+    skipped); the pharmacy service checks the rest."""
+    check_form(person, csrf_token)
+    if person.role is not Role.CLINIC_STAFF or person.facility_id is None:
+        raise Forbidden("调拨申请由成员单位提出")
+    try:
+        lines = board.request_lines(drug_code, quantity)
+    except board.RequestRefused as exc:
+        raise Unfit(str(exc)) from None
+    body = {"to_facility_id": person.facility_id, "lines": lines}
+    calls_as(uow.config, person).post("pharmacy", "/transfers", body)
+    return RedirectResponse("/pharmacy", status_code=303)
 
 
 @router.post("/transfers/{transfer_id}/{step}")
@@ -131,3 +168,19 @@ def export_transfers(
     ]  # fmt: skip
     headers = ("调拨单号", "状态", "调出机构", "调入机构", "药品与数量", "申请时间")
     return exported(Table("调拨", headers, rows), fmt, "transfers")
+
+
+@router.get("/expiring.{fmt}")
+def export_expiring(
+    person: Pharmacist, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
+) -> Response:
+    services = calls_as(uow.config, person)
+    names, drugs = facility_names(uow), drug_names(services)
+    rows = [
+        (names.get(x["facility_id"], x["facility_id"]), x["drug_code"],
+         drugs.get(x["drug_code"], ""), x["lot_number"], x["expiry_date"], x["days_left"],
+         x["on_hand"], Decimal(x["value"]))
+        for x in _expiring(services, _facility(person, facility_id))
+    ]  # fmt: skip
+    headers = ("机构", "药品编码", "药品名称", "批号", "有效期至", "剩余天数", "库存", "金额（元）")
+    return exported(Table("近效期", headers, rows), fmt, "expiring")

@@ -13,7 +13,7 @@ from libs.platform.clock import CountyClock
 from libs.platform.http.errors import error_body
 from services.console.adapters.pages import SECURITY_HEADERS, Pages
 from services.console.adapters.services import ServiceRefused
-from services.console.api.deps import Forbidden, NotSignedIn
+from services.console.api.deps import Forbidden, NotSignedIn, Unfit
 
 __all__ = ["assets", "install"]
 
@@ -53,6 +53,10 @@ def install(app: FastAPI) -> None:
             return Response(status_code=401)  # the page's poller reloads into the sign-in
         headers = {**SECURITY_HEADERS, "Location": f"/sign-in?next={exc.back_to}"}
         return Response(status_code=303, headers=headers)
+
+    @app.exception_handler(Unfit)
+    async def _unfit(request: Request, exc: Unfit) -> Response:
+        return error_page(request, 422, str(exc))
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

@@ -7,7 +7,15 @@ from typing import Any
 
 from libs.platform.auth import Role
 
-__all__ = ["OPEN_TRANSFERS", "REJECTIONS", "STEP_NAMES", "TRANSFER_STATES", "steps_for"]
+__all__ = [
+    "OPEN_TRANSFERS",
+    "REJECTIONS",
+    "STEP_NAMES",
+    "TRANSFER_STATES",
+    "RequestRefused",
+    "request_lines",
+    "steps_for",
+]
 
 TRANSFER_STATES = {
     "requested": "待审批",
@@ -36,3 +44,26 @@ def steps_for(transfer: dict[str, Any], role: Role, facility_id: str | None) -> 
     if state == "shipped" and (central or receiver):
         return ("receive",)
     return ()
+
+
+class RequestRefused(ValueError):
+    """A transfer request's rows do not make a request (the message is for the page)."""
+
+
+def request_lines(codes: list[str], quantities: list[str]) -> list[dict[str, Any]]:
+    """The rows of a clinic's request form as the pharmacy service's lines: empty rows are
+    skipped; a drug chosen twice, or a quantity that is not a whole number of packs from 1
+    to 10000, is refused before anything is sent."""
+    lines: dict[str, int] = {}
+    for code, amount in zip(codes, quantities, strict=False):
+        code, amount = code.strip(), amount.strip()
+        if not code and not amount:
+            continue
+        if not code or not amount.isdigit() or not 1 <= int(amount) <= 10_000:
+            raise RequestRefused("每一行都要选药品并填写 1 到 10000 之间的整数数量")
+        if code in lines:
+            raise RequestRefused("同一药品请只填写一行")
+        lines[code] = int(amount)
+    if not lines:
+        raise RequestRefused("请至少填写一种药品")
+    return [{"drug_code": code, "quantity": amount} for code, amount in lines.items()]

@@ -30,6 +30,9 @@ WORKBENCHES = (
         "/pharmacy",
         frozenset({Role.COUNTY_ADMIN, Role.PHARMACY_CENTRE, Role.CLINIC_STAFF}),
     ),
+    Workbench(
+        "staffing", "人事", "/staffing", frozenset({Role.COUNTY_ADMIN, Role.HR, Role.CLINIC_STAFF})
+    ),
     Workbench("review", "审方", "/review", frozenset({Role.COUNTY_ADMIN, Role.PHARMACY_CENTRE})),
     Workbench(
         "finance",
@@ -43,6 +46,7 @@ WORKBENCHES = (
         "/appraisal",
         frozenset({Role.COUNTY_ADMIN, Role.FINANCE_CENTRE, Role.HR, Role.CLINIC_STAFF}),
     ),
+    Workbench("report", "报表", "/report", frozenset(Role)),
     Workbench("operations", "运维", "/operations", frozenset({Role.COUNTY_ADMIN})),
     Workbench("accounts", "账户", "/accounts", frozenset({Role.COUNTY_ADMIN})),
 )

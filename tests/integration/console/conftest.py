@@ -17,7 +17,7 @@ from tests.support.apps import holding_the_county, in_process, organisation_even
 
 PASSWORDS = {"admin": "county-centre-2026", "donghu": "east-lake-2026",
              "hospital": "county-desk-2026", "pharmacy": "central-drugs-2026",
-             "finance": "pooled-ledger-2026"}  # fmt: skip
+             "finance": "pooled-ledger-2026", "renshi": "expert-rotation-2026"}  # fmt: skip
 
 
 class Browser:
