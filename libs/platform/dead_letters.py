@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REPLAY_PARTITION",
+    "RESOLVING",
     "DeadLetterDesk",
     "LetterNotFound",
     "NotReplayable",
@@ -53,6 +54,8 @@ MAX_SHOWN = 200_000
 #: Reasons no correction makes believable: an operator editing a forged record's source
 #: would forge it a second time.
 NEVER_REPLAYED = frozenset({"forged_source"})
+#: A letter whose latest replay ended so leaves nothing more to do (it is "resolved").
+RESOLVING = frozenset({"applied", "duplicate", "ignored"})
 #: How long listing may take to read the dead-letter topics to their end.
 READ_TIMEOUT_S = 15.0
 
@@ -79,18 +82,20 @@ class DeadLetterDesk:
     processor_for: Callable[[str], BatchProcessor]
 
     def letters(self) -> list[dict[str, Any]]:
-        """This consumer's dead letters, newest first, each with its latest replay."""
+        """This consumer's dead letters, newest first, each with its latest replay and
+        whether that resolved it."""
         own = [x for x in self.read(self.topics) if x.consumer == self.consumer]
         replays = self._latest_replays([x.position for x in own])
         own.sort(key=lambda x: (x.header("dlt-time") or "", x.position), reverse=True)
-        return [{**x.summary(), "replay": replays.get(x.position)} for x in own]
+        return [_listed(x.summary(), replays.get(x.position)) for x in own]
 
     def letter(self, topic: str, partition: int, offset: int) -> dict[str, Any]:
         """One letter with its value (as text) and the original headers, and every replay."""
         found = self._find(topic, partition, offset)
         text = found.value.decode("utf-8", "replace")
+        replays = [_replay_view(r) for r in self._replays(found.position)]
         return {
-            **found.summary(),
+            **_listed(found.summary(), replays[0] if replays else None),
             "value": text[:MAX_SHOWN],
             "value_complete": len(text) <= MAX_SHOWN,
             "value_is_text": _is_utf8(found.value),
@@ -99,14 +104,18 @@ class DeadLetterDesk:
                 for k, v in found.headers
                 if not k.startswith(DLT_HEADER_PREFIX)
             },
-            "replays": [_replay_view(r) for r in self._replays(found.position)],
+            "replays": replays,
         }
 
     def replay(
         self, topic: str, partition: int, offset: int, *, value: bytes | None, by: str
     ) -> dict[str, Any]:
-        """Apply the letter (``value``: a corrected record instead) through the handlers."""
+        """Apply the letter (``value``: a corrected record instead) through the handlers.
+        A ``value`` that is the original but for surrounding whitespace (what a browser's
+        text box sends back untouched) is the original: replayed as it is."""
         letter = self._find(topic, partition, offset)
+        if value is not None and value.strip() == letter.value.strip():
+            value = None
         if letter.reason in NEVER_REPLAYED:
             raise NotReplayable(
                 "a record refused for its source is never replayed: whoever can write it "
@@ -242,6 +251,11 @@ def _outcome(result: BatchResult) -> tuple[str, str | None]:
         if keys:
             return outcome, None
     return "duplicate", None  # claimed before by its position: nothing new to apply
+
+
+def _listed(summary: dict[str, Any], replay: dict[str, Any] | None) -> dict[str, Any]:
+    resolved = replay is not None and replay["outcome"] in RESOLVING
+    return {**summary, "replay": replay, "resolved": resolved}
 
 
 def _replay_view(row: DeadLetterReplay) -> dict[str, Any]:

@@ -81,6 +81,11 @@ def test_a_corrected_letter_is_applied_once_and_recorded(database: Database) -> 
     second = on_the_topic(database)[1]  # dead-lettered anew, saying which letter it replays
     assert second.header(REPLAY_HEADER) == f"{DLT}/0/0" and second.consumer == "reporting"
     assert joined(database) == 0
+    # A browser's text box sends the record back with whitespace around it: not a correction.
+    untouched = desk.replay(DLT, 0, 0, value=b" " + broken + b"\r\n", by="console:admin")
+    assert untouched["outcome"] == "dead_lettered" and untouched["corrected"] is False
+    assert untouched["replayed_sha256"] == untouched["original_sha256"]
+    assert desk.letters()[0]["resolved"] is False
 
     fixed = desk.replay(DLT, 0, 0, value=good, by="console:admin")
     assert fixed["outcome"] == "applied" and fixed["corrected"] is True
@@ -88,10 +93,12 @@ def test_a_corrected_letter_is_applied_once_and_recorded(database: Database) -> 
     assert desk.replay(DLT, 0, 0, value=good, by="console:admin")["outcome"] == "duplicate"
     assert joined(database) == 1
 
-    listed = {x["position"]: x["replay"] for x in desk.letters()}
-    assert listed[f"{DLT}/0/0"]["outcome"] == "duplicate"  # the latest replay
+    listed = {x["position"]: x for x in desk.letters()}
+    assert listed[f"{DLT}/0/0"]["replay"]["outcome"] == "duplicate"  # the latest replay
+    assert listed[f"{DLT}/0/0"]["resolved"] is True
     history = desk.letter(DLT, 0, 0)["replays"]
-    assert [r["outcome"] for r in history] == ["duplicate", "applied", "dead_lettered"]
+    outcomes = ["duplicate", "applied", "dead_lettered", "dead_lettered"]
+    assert [r["outcome"] for r in history] == outcomes
     assert {r["replayed_by"] for r in history} == {"console:admin"}
 
 

@@ -60,7 +60,7 @@ def dead_letters(
     if reason is not None:
         found = [x for x in found if x["reason"] == reason]
     if unresolved:
-        found = [x for x in found if not _resolved(x["replay"])]
+        found = [x for x in found if not x["resolved"]]
     return page.of(found[page.offset : page.offset + page.limit], total=len(found))
 
 
@@ -92,7 +92,3 @@ def replay(
     except NotReplayable as exc:
         raise ApiError(409, "not_replayable", str(exc)) from None
     return done
-
-
-def _resolved(replay: dict[str, Any] | None) -> bool:
-    return replay is not None and replay["outcome"] in ("applied", "duplicate", "ignored")

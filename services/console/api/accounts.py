@@ -10,12 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
-from services.console.api.deps import ConsoleUowDep, bench, check_form
+from services.console.api.deps import ConsoleUowDep, bench, check_form, frame
 from services.console.domain.accounts import ROLE_NAMES, AccountRefused, AccountTerms
-from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.accounts import (
     create_account,
-    facility_names,
     set_password,
     update_account,
 )
@@ -40,14 +38,11 @@ def _page(uow: ConsoleUowDep, person: SignedIn, message: str | None, status: int
     return uow.config.pages.render(
         "accounts.html",
         status,
-        person=person,
-        benches=workbenches_for(person.role),
-        current="accounts",
+        **frame(uow, person, "accounts"),
         accounts=rows,
         changes=log,
         attempts=tried,
         roles=ROLE_NAMES,
-        names=facility_names(uow),
         message=message,
     )
 

@@ -12,10 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs, ServiceRefused
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form, frame
 from services.console.api.exports import exported
 from services.console.domain import appraisal_board as board
-from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/appraisal", tags=["console appraisal"], include_in_schema=False)
@@ -48,9 +47,7 @@ def appraisal_page(person: Reader, uow: ConsoleUowDep, period: Period = None) ->
     chosen = period or periods[0]
     return config.pages.render(
         "appraisal.html",
-        person=person,
-        benches=workbenches_for(person.role),
-        current="appraisal",
+        **frame(uow, person, "appraisal"),
         periods=periods,
         period=chosen,
         appraisal=_appraisal(calls_as(config, person), person, chosen),

@@ -4,7 +4,7 @@ check, the console's configuration and the services called as that person."""
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -14,7 +14,8 @@ from libs.platform.auth import Role
 from libs.platform.http.dependencies import UnitOfWorkDep
 from services.console.adapters.services import CallsAs
 from services.console.config import ConsoleConfig
-from services.console.domain.workbenches import opens
+from services.console.domain.workbenches import opens, workbenches_for
+from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn, current
 from services.console.service_layer.unit_of_work import ConsoleUnitOfWork, console_uow
 
@@ -31,6 +32,8 @@ __all__ = [
     "check_form",
     "client_of",
     "facility_for",
+    "frame",
+    "is_poll",
 ]
 
 COOKIE = "console_session"
@@ -115,3 +118,22 @@ def calls_as(config: ConsoleConfig, person: SignedIn) -> CallsAs:
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def frame(uow: ConsoleUnitOfWork, person: SignedIn, current: str) -> dict[str, Any]:
+    """What every workbench page's frame shows: who is signed in, the menu they may open
+    (``current`` lit), facilities by name, whether they may choose another facility, and
+    how often a live board asks again."""
+    return {
+        "person": person,
+        "benches": workbenches_for(person.role),
+        "current": current,
+        "names": facility_names(uow),
+        "choosable": person.role is not Role.CLINIC_STAFF,
+        "refresh_ms": int(uow.config.refresh_seconds * 1000),
+    }
+
+
+def is_poll(request: Request) -> bool:
+    """A live board asking for its rows again (every few seconds): answer only the rows."""
+    return bool(request.headers.get("x-console-live"))

@@ -14,10 +14,8 @@ from fastapi.responses import Response
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for
+from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for, frame
 from services.console.api.exports import exported
-from services.console.domain.workbenches import workbenches_for
-from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/finance", tags=["console finance"], include_in_schema=False)
@@ -49,15 +47,11 @@ def finance_page(
     services = calls_as(uow.config, person)
     return uow.config.pages.render(
         "finance.html",
-        person=person,
-        benches=workbenches_for(person.role),
-        current="finance",
+        **frame(uow, person, "finance"),
         facility=facility,
-        names=facility_names(uow),
         trial=_trial_balance(services, facility),
         budgets=_budgets(services, person),
         percent=lambda share: f"{Decimal(str(share)) * 100:.1f}%",
-        choosable=person.role is not Role.CLINIC_STAFF,
     )
 
 

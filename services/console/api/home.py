@@ -13,11 +13,9 @@ from fastapi.responses import Response
 
 from libs.platform.auth import Role
 from services.console.adapters.services import CallsAs, ServiceDirectory, ServiceRefused
-from services.console.api.deps import ConsoleUowDep, PersonDep, calls_as
+from services.console.api.deps import ConsoleUowDep, PersonDep, calls_as, frame
 from services.console.api.operations import feeds, open_letters
 from services.console.domain.accounts import ROLE_NAMES
-from services.console.domain.workbenches import workbenches_for
-from services.console.service_layer.accounts import facility_names
 
 router = APIRouter(tags=["console home"], include_in_schema=False)
 
@@ -74,13 +72,11 @@ def home(person: PersonDep, uow: ConsoleUowDep) -> Response:
             lines.append(Attention(label, count, link, urgent=count > 0 and "超时" in label))
     if person.role is Role.COUNTY_ADMIN:
         lines += _operations(config.services, services)
-    names = facility_names(uow)
+    page = frame(uow, person, "home")
     return config.pages.render(
         "home.html",
-        person=person,
+        **page,
         role_name=ROLE_NAMES[person.role],
-        facility=names.get(person.facility_id or "", person.facility_id),
-        benches=workbenches_for(person.role),
-        current="home",
+        facility=page["names"].get(person.facility_id or "", person.facility_id),
         attention=lines,
     )

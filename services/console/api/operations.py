@@ -14,11 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs, ServiceDirectory, ServiceRefused
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.deps import ConsoleUowDep, bench, calls_as, check_form, frame
 from services.console.api.exports import exported
 from services.console.domain import operations_board as board
-from services.console.domain.workbenches import workbenches_for
-from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/operations", tags=["console operations"], include_in_schema=False)
@@ -29,19 +27,19 @@ DeadLetterTopic = Annotated[str, Path(max_length=249, pattern=r"^[A-Za-z0-9._-]+
 Number = Annotated[int, Path(ge=0)]
 
 
-def _state(directory: ServiceDirectory, services: CallsAs, name: str) -> board.ServiceState:
+def _state(
+    directory: ServiceDirectory, name: str, letters: list[board.Letter] | None
+) -> board.ServiceState:
     base = directory.urls[name].rstrip("/")
+    open_ = None if letters is None else sum(1 for x in letters if not x.resolved)
     try:
         ready = directory.client.get(f"{base}/readyz")
         alive = directory.client.get(f"{base}/healthz").json()
     except (httpx.HTTPError, ValueError):
-        return board.ServiceState(name, None, None, {}, None)
+        return board.ServiceState(name, None, None, {}, open_)
     checks = ready.json().get("checks", {}) if ready.content else {}
     failing = {k: v for k, v in checks.items() if v != "ok"}
-    letters = open_letters(services, name)
-    return board.ServiceState(
-        name, ready.status_code == 200, alive.get("version"), failing, letters
-    )
+    return board.ServiceState(name, ready.status_code == 200, alive.get("version"), failing, open_)
 
 
 def open_letters(services: CallsAs, name: str) -> int | None:
@@ -61,21 +59,25 @@ def feeds(services: CallsAs) -> list[dict[str, Any]]:
         return []
 
 
-def _letters(services: CallsAs, name: str) -> list[dict[str, Any]]:
+def _letters(services: CallsAs, name: str) -> list[board.Letter] | None:
+    """``name``'s dead letters (None: it keeps none, consuming nothing, or could not read
+    them now)."""
     try:
-        return list(services.get(name, "/dead-letters", limit=500)["items"])
+        items = services.get(name, "/dead-letters", limit=500)["items"]
     except ServiceRefused:
-        return []
+        return None
+    return [board.Letter(name, summary) for summary in items]
 
 
 def _survey(uow: ConsoleUowDep, person: SignedIn) -> tuple[list[Any], list[board.Letter]]:
+    """Every service's state and dead letters, each service's topics read once."""
     directory = uow.config.services
     services = calls_as(uow.config, person)
     names = sorted(directory.urls)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        states = list(pool.map(lambda n: _state(directory, services, n), names))
-        found = dict(zip(names, pool.map(lambda n: _letters(services, n), names), strict=True))
-    return states, board.arrange(found)
+        found = list(pool.map(lambda n: _letters(services, n), names))
+        states = list(pool.map(lambda n, x: _state(directory, n, x), names, found))
+    return states, board.arrange([x for letters in found for x in letters or []])
 
 
 @router.get("")
@@ -84,10 +86,7 @@ def operations_page(person: Operator, uow: ConsoleUowDep) -> Response:
     return uow.config.pages.render(
         "operations.html",
         feeds=feeds(calls_as(uow.config, person)),
-        names=facility_names(uow),
-        person=person,
-        benches=workbenches_for(person.role),
-        current="operations",
+        **frame(uow, person, "operations"),
         states=states,
         letters=letters,
         board=board,
@@ -108,9 +107,7 @@ def dead_letter_page(
     letter = calls_as(uow.config, person).get(service, path)
     return uow.config.pages.render(
         "dead_letter.html",
-        person=person,
-        benches=workbenches_for(person.role),
-        current="operations",
+        **frame(uow, person, "operations"),
         service=service,
         letter=letter,
         editable=letter["value_is_text"] and letter["value_complete"],
@@ -130,17 +127,12 @@ def replay(
     csrf_token: Annotated[str, Form(max_length=100)],
     value: Annotated[str | None, Form(max_length=1_000_000)] = None,
 ) -> Response:
-    """Replay as it is when the record was not touched, else the corrected record."""
+    """Replay the record, as it is or as corrected in the page's text box."""
     check_form(person, csrf_token)
     services = calls_as(uow.config, person)
     path = f"/dead-letters/{topic}/{partition}/{offset}"
-    if value is not None:
+    if value is not None:  # the service replays an untouched text box as it is
         value = value.replace("\r\n", "\n")  # what a browser's text box sends back
-        original = services.get(service, path)
-        if not (original["value_is_text"] and original["value_complete"]):
-            raise Forbidden("此记录无法在页面上修改，只能按原样重放")
-        if value.strip() == str(original["value"]).strip():
-            value = None
     done = services.post(service, f"{path}/replay", {"value": value})
     return RedirectResponse(
         f"/operations/dead-letters/{service}/{topic}/{partition}/{offset}?outcome={done['outcome']}",

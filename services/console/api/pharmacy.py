@@ -20,10 +20,11 @@ from services.console.api.deps import (
     calls_as,
     check_form,
     facility_for,
+    frame,
+    is_poll,
 )
 from services.console.api.exports import exported
 from services.console.domain import pharmacy_board as board
-from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
@@ -63,33 +64,26 @@ def drug_names(services: CallsAs) -> dict[str, str]:
     return {d["drug_code"]: d["name"] for d in drugs}
 
 
-def _context(uow: ConsoleUowDep, person: SignedIn, facility: str | None) -> dict[str, Any]:
-    config = uow.config
-    services = calls_as(config, person)
-    return {
-        "person": person,
-        "benches": workbenches_for(person.role),
-        "current": "pharmacy",
-        "facility": facility,
-        "names": facility_names(uow),
-        "stock": _stock(services, facility),
-        "transfers": _transfers(services, facility),
-        "expiring": _expiring(services, facility),
-        "drugs": drug_names(services),
-        "board": board,
-        "refresh_ms": int(config.refresh_seconds * 1000),
-        "choosable": person.role is not Role.CLINIC_STAFF,
-    }
-
-
 @router.get("")
 def pharmacy_page(
     request: Request, person: Pharmacist, uow: ConsoleUowDep, facility_id: FacilityQuery = None
 ) -> Response:
-    context = _context(uow, person, _facility(person, facility_id))
-    live = bool(request.headers.get("x-console-live"))
-    template = "transfer_rows.html" if live else "pharmacy.html"
-    return uow.config.pages.render(template, **context)
+    facility = _facility(person, facility_id)
+    services = calls_as(uow.config, person)
+    page = frame(uow, person, "pharmacy") | {
+        "facility": facility,
+        "transfers": _transfers(services, facility),
+        "board": board,
+    }
+    if is_poll(request):  # the queue alone: stock and lots stay as the page drew them
+        return uow.config.pages.render("transfer_rows.html", **page)
+    return uow.config.pages.render(
+        "pharmacy.html",
+        **page,
+        stock=_stock(services, facility),
+        expiring=_expiring(services, facility),
+        drugs=drug_names(services),
+    )
 
 
 @router.post("/transfers")

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from libs.events.envelope import utc_now
-from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
@@ -21,10 +20,11 @@ from services.console.api.deps import (
     calls_as,
     check_form,
     facility_for,
+    frame,
+    is_poll,
 )
 from services.console.api.exports import exported
 from services.console.domain import referral_board as board
-from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
@@ -47,35 +47,22 @@ def _lines(services: CallsAs, facility: str | None) -> list[board.BoardLine]:
     return board.arrange(found, facility or "")
 
 
-def _context(uow: ConsoleUowDep, person: SignedIn, facility: str | None) -> dict[str, Any]:
-    config = uow.config
-    services = calls_as(config, person)
-    names = facility_names(uow)
-    return {
-        "person": person,
-        "benches": workbenches_for(person.role),
-        "current": "referrals",
-        "facility": facility,
-        "names": names,
-        "lines": _lines(services, facility),
-        "now": utc_now(),
-        "board": board,
-        "refresh_ms": int(config.refresh_seconds * 1000),
-        "reasons": services.get("referral", "/referrals/codes")["rejection_reasons"],
-        "choosable": person.role is not Role.CLINIC_STAFF,
-    }
-
-
 @router.get("")
 def board_page(
     request: Request, person: Desk, uow: ConsoleUowDep, facility_id: FacilityQuery = None
 ) -> Response:
     facility = _facility(person, facility_id)
-    context = _context(uow, person, facility)
-    live = bool(request.headers.get("x-console-live"))
-    template = "referral_rows.html" if live else "referrals.html"
-    context["countdown"] = board.countdown
-    return uow.config.pages.render(template, **context)
+    services = calls_as(uow.config, person)
+    page = frame(uow, person, "referrals") | {
+        "facility": facility,
+        "lines": _lines(services, facility),
+        "now": utc_now(),
+        "board": board,
+        "countdown": board.countdown,
+        "reasons": services.get("referral", "/referrals/codes")["rejection_reasons"],
+    }
+    template = "referral_rows.html" if is_poll(request) else "referrals.html"
+    return uow.config.pages.render(template, **page)
 
 
 @router.post("/{referral_id}/{action}")
@@ -116,8 +103,7 @@ def export(
     person: Desk, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
 ) -> Response:
     facility = _facility(person, facility_id)
-    context = _context(uow, person, facility)
-    pages, names = uow.config.pages, context["names"]
+    pages, names = uow.config.pages, facility_names(uow)
     rows = [
         (
             line.referral["referral_id"],
@@ -130,7 +116,7 @@ def export(
             pages.local(line.referral["requested_at"]),
             pages.local(line.due_at),
         )
-        for line in context["lines"]
+        for line in _lines(calls_as(uow.config, person), facility)
     ]
     headers = (
         "转诊单号",

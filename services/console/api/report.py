@@ -11,14 +11,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for
+from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for, frame
 from services.console.api.exports import exported
 from services.console.domain.report_chart import UNITS, chart_of
-from services.console.domain.workbenches import workbenches_for
-from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/report", tags=["console report"], include_in_schema=False)
@@ -71,17 +68,13 @@ def report_page(
     sections = _sections(person, uow, facility, period_kind, start, end)
     return uow.config.pages.render(
         "report.html",
-        person=person,
-        benches=workbenches_for(person.role),
-        current="report",
-        names=facility_names(uow),
+        **frame(uow, person, "report"),
         facility=facility,
         period_kind=period_kind,
         start=start or "",
         end=end or "",
         sections=[(i, points, chart_of(points)) for i, points in sections],
         units=UNITS,
-        choosable=person.role is not Role.CLINIC_STAFF,
     )
 
 

@@ -11,10 +11,17 @@ from fastapi.responses import RedirectResponse, Response
 
 from libs.events.envelope import utc_now
 from services.console.adapters.exports import Table
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form
+from services.console.api.deps import (
+    ConsoleUowDep,
+    Forbidden,
+    bench,
+    calls_as,
+    check_form,
+    frame,
+    is_poll,
+)
 from services.console.api.exports import exported
 from services.console.domain import review_board as board
-from services.console.domain.workbenches import workbenches_for
 from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
@@ -31,20 +38,14 @@ def _held(uow: ConsoleUowDep, person: SignedIn) -> list[dict[str, Any]]:
 
 @router.get("")
 def review_page(request: Request, person: Reviewer, uow: ConsoleUowDep) -> Response:
-    config = uow.config
-    context: dict[str, Any] = {
-        "person": person,
-        "benches": workbenches_for(person.role),
-        "current": "review",
-        "names": facility_names(uow),
+    page = frame(uow, person, "review") | {
         "held": _held(uow, person),
         "board": board,
         "now": utc_now(),
-        "refresh_ms": int(config.refresh_seconds * 1000),
         "decides": person.role.value == "pharmacy_centre",
     }
-    live = bool(request.headers.get("x-console-live"))
-    return config.pages.render("review_rows.html" if live else "review.html", **context)
+    template = "review_rows.html" if is_poll(request) else "review.html"
+    return uow.config.pages.render(template, **page)
 
 
 @router.post("/{facility_id}/{prescription_id}/{decision}")

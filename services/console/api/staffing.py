@@ -21,11 +21,10 @@ from services.console.api.deps import (
     calls_as,
     check_form,
     facility_for,
+    frame,
 )
 from services.console.api.exports import exported
 from services.console.domain import staffing_board as board
-from services.console.domain.workbenches import workbenches_for
-from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/staffing", tags=["console staffing"], include_in_schema=False)
@@ -77,10 +76,7 @@ def staffing_page(
         context |= _office(services, monday, facility)
     return uow.config.pages.render(
         "staffing.html",
-        person=person,
-        benches=workbenches_for(person.role),
-        current="staffing",
-        names=facility_names(uow),
+        **frame(uow, person, "staffing"),
         facility=facility,
         monday=monday,
         previous=monday - timedelta(weeks=1),
@@ -88,7 +84,6 @@ def staffing_page(
         timetable=timetable,
         days=board.grid(monday, timetable["sessions"] if timetable else []),
         plans=_plans(person),
-        choosable=person.role is not Role.CLINIC_STAFF,
         board=board,
         **context,
     )

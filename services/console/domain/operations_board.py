@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OUTCOMES", "REASONS", "SERVICES", "Letter", "ServiceState", "arrange", "resolved"]
+__all__ = ["OUTCOMES", "REASONS", "SERVICES", "Letter", "ServiceState", "arrange"]
 
 #: The services by what the people call them.
 SERVICES = {
@@ -51,9 +51,6 @@ OUTCOMES = {
     "ignored": "本服务不处理此类事件",
 }
 
-#: A replay with one of these outcomes leaves nothing more to do.
-RESOLVING = frozenset({"applied", "duplicate", "ignored"})
-
 
 @dataclass(frozen=True)
 class ServiceState:
@@ -70,6 +67,11 @@ class Letter:
     summary: dict[str, Any]
 
     @property
+    def resolved(self) -> bool:
+        """Its latest replay left nothing more to do (the service that holds it says)."""
+        return bool(self.summary.get("resolved"))
+
+    @property
     def topic(self) -> str:
         return str(self.summary["position"]).rsplit("/", 2)[0]
 
@@ -79,12 +81,7 @@ class Letter:
         return f"{self.service}/{self.summary['position']}"
 
 
-def resolved(replay: dict[str, Any] | None) -> bool:
-    return replay is not None and replay.get("outcome") in RESOLVING
-
-
-def arrange(found: dict[str, list[dict[str, Any]]]) -> list[Letter]:
+def arrange(letters: list[Letter]) -> list[Letter]:
     """Every service's letters, those still to deal with first, then newest first."""
-    letters = [Letter(service, summary) for service, items in found.items() for summary in items]
-    letters.sort(key=lambda x: str(x.summary.get("time") or ""), reverse=True)
-    return sorted(letters, key=lambda x: resolved(x.summary.get("replay")))
+    ordered = sorted(letters, key=lambda x: str(x.summary.get("time") or ""), reverse=True)
+    return sorted(ordered, key=lambda x: x.resolved)

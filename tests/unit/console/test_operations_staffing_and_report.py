@@ -13,19 +13,23 @@ from services.console.domain import operations_board, pharmacy_board, staffing_b
 from services.console.domain.report_chart import chart_of
 
 
-def letter(time: str, outcome: str | None = None) -> dict[str, object]:
+def letter(service: str, time: str, outcome: str | None = None) -> operations_board.Letter:
+    """A letter as its service lists it (which says whether its last replay resolved it)."""
     replay = {"outcome": outcome} if outcome else None
-    return {"position": f"ingestion.visit.dlt/0/{time}", "time": time, "replay": replay}
+    resolved = outcome in ("applied", "duplicate", "ignored")
+    summary = {"position": f"ingestion.visit.dlt/0/{time}", "time": time, "replay": replay}
+    return operations_board.Letter(service, {**summary, "resolved": resolved})
 
 
 def test_letters_still_to_deal_with_come_first_then_the_newest() -> None:
     arranged = operations_board.arrange(
-        {
-            "finance": [letter("2026-12-01T08:00:00Z", "applied"), letter("2026-12-01T09:00:00Z")],
-            "quality": [letter("2026-12-02T08:00:00Z", "dead_lettered"),
-                        letter("2026-12-03T08:00:00Z", "duplicate")],
-        }
-    )  # fmt: skip
+        [
+            letter("finance", "2026-12-01T08:00:00Z", "applied"),
+            letter("finance", "2026-12-01T09:00:00Z"),
+            letter("quality", "2026-12-02T08:00:00Z", "dead_lettered"),
+            letter("quality", "2026-12-03T08:00:00Z", "duplicate"),
+        ]
+    )
     assert [(x.service, x.summary["time"][:10]) for x in arranged] == [
         ("quality", "2026-12-02"),  # replayed but refused again: still to deal with
         ("finance", "2026-12-01"),
