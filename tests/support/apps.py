@@ -5,7 +5,6 @@ of a real process."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +35,15 @@ def in_process(service: str, database_url: str, data_dir: Path, **platform: Any)
         PlatformSettings(data_dir=data_dir, **PLATFORM, **platform), settings
     )
     upgrade(process.migrations, process.database_url)
-    process.admin_app = _without_broker(process.admin_app)  # type: ignore[method-assign]
+    process.app_setup.append(_without_broker)
     return process
 
 
-def _without_broker(build: Callable[[], FastAPI]) -> Callable[[], FastAPI]:
+def _without_broker(app: FastAPI) -> None:
     """No broker in a test's process: its dead-letter topics read as empty (listing and
     replaying them on a real cluster is tests/e2e/test_console_flow.py's)."""
-
-    def admin_app() -> FastAPI:
-        app = build()
-        if app.state.dead_letters is not None:
-            app.state.dead_letters.read = lambda topics: []
-        return app
-
-    return admin_app
+    if app.state.dead_letters is not None:
+        app.state.dead_letters.read = lambda topics: []
 
 
 def organisation_events(
