@@ -20,6 +20,7 @@ from services.console.adapters.schema import MIGRATIONS
 from services.console.api import accounts as accounts_pages
 from services.console.api import appraisal as appraisal_pages
 from services.console.api import finance as finance_pages
+from services.console.api import formulary as formulary_pages
 from services.console.api import home as home_page
 from services.console.api import operations as operations_pages
 from services.console.api import pharmacy as pharmacy_pages
@@ -91,6 +92,7 @@ SERVICE = ServiceDefinition(
         sign_in_pages.router,
         home_page.router,
         referral_pages.router,
+        formulary_pages.router,
         pharmacy_pages.router,
         review_pages.router,
         appraisal_pages.router,

@@ -8,6 +8,7 @@ screenshots in docs/console.md are taken here.
 
 from __future__ import annotations
 
+import codecs
 import json
 import time
 import uuid
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from selenium.common.exceptions import (
     NoSuchElementException,
@@ -263,6 +265,29 @@ def test_the_central_pharmacy_ships_a_transfer_and_the_clinic_stock_rises(
     assert stock.get_attribute("data-on-hand") == str(before + 15)
 
 
+def test_a_clinic_finds_a_drug_in_the_formulary_and_exports_it(
+    running: Running, browser: Any
+) -> None:
+    drug = new_drug_at_the_hospital(running, 5)
+    sign_in(browser, running, "donghu", "/pharmacy")
+    browser.find_element(By.LINK_TEXT, "查看全县统一药品目录").click()
+    until(browser, lambda d: d.find_element(By.ID, "q")).send_keys(f"氨氯地平片{drug}")
+    Select(browser.find_element(By.ID, "kind")).select_by_value("essential")
+    click(browser, "form[role=search] button")
+    until(browser, lambda d: "kind=essential" in d.current_url)  # the search's answer
+    row = until(browser, lambda d: d.find_element(By.ID, f"drug-{drug}"))
+    assert "基本药物" in row.text and "基层、二级、三级" in row.text and "17.6" in row.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#formulary-rows tr")) == 1
+    shot(browser, "formulary")
+    session = {"console_session": browser.get_cookie("console_session")["value"]}
+    exported = httpx.get(
+        f"{running.console.url}/pharmacy/formulary/export.csv", params={"q": drug}, cookies=session
+    )
+    assert exported.status_code == 200 and exported.content.startswith(codecs.BOM_UTF8)
+    header, line = exported.content.decode("utf-8-sig").splitlines()
+    assert header.startswith("药品编码,名称") and line.startswith(f"{drug},氨氯地平片{drug}")
+
+
 def held_prescription(running: Running) -> str:
     """A township doctor's restricted antibiotic (levofloxacin): held for a pharmacist."""
     rx = f"RX-C-{uuid.uuid4().hex[:8].upper()}"
@@ -468,6 +493,7 @@ def test_an_administrator_replays_a_fixed_dead_letter(running: Running, browser:
         "/",
         "/referrals",
         "/pharmacy",
+        "/pharmacy/formulary",
         "/review",
         "/finance",
         "/appraisal",

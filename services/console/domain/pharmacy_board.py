@@ -1,5 +1,6 @@
-"""药事: a facility's stock and the transfer queue (调拨), in the county's words, and which
-step of a transfer each role may take (the pharmacy service decides; this only offers)."""
+"""药事: a facility's stock, the transfer queue (调拨) and the formulary in the county's
+words, and which step of a transfer each role may take (the pharmacy service decides; this
+only offers)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 from libs.platform.auth import Role
 
 __all__ = [
+    "CATEGORIES",
+    "KINDS",
     "OPEN_TRANSFERS",
     "REJECTIONS",
     "STEP_NAMES",
+    "TIERS",
     "TRANSFER_STATES",
     "RequestRefused",
     "request_lines",
@@ -67,3 +71,15 @@ def request_lines(codes: list[str], quantities: list[str]) -> list[dict[str, Any
     if not lines:
         raise RequestRefused("请至少填写一种药品")
     return [{"drug_code": code, "quantity": amount} for code, amount in lines.items()]
+
+
+#: The formulary's words for who may hold an entry and what it is.
+TIERS = {"primary": "基层", "secondary": "二级", "tertiary": "三级"}
+CATEGORIES = {"drug": "药品", "consumable": "耗材", "device": "器械"}
+#: The formulary's filters as the page offers them (query value → the service's query).
+KINDS = {
+    "": ("全部", {}),
+    "essential": ("基本药物", {"essential": "true"}),
+    "tcm": ("中药", {"tcm": "true"}),
+    "delisted": ("已停用", {"listed": "false"}),
+}
