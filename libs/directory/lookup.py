@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from libs.directory.tables import KnownFacility
+from libs.directory.tables import KnownCommunity, KnownFacility
 from libs.events.retry import NotYetKnown, PermanentError
 
 __all__ = ["FacilityDirectory"]
@@ -33,3 +33,8 @@ class FacilityDirectory:
         if community_id is not None:
             query = query.where(KnownFacility.community_id == community_id)
         return list(self._session.scalars(query))
+
+    def communities(self) -> list[KnownCommunity]:
+        return list(
+            self._session.scalars(select(KnownCommunity).order_by(KnownCommunity.community_id))
+        )

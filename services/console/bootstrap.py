@@ -19,6 +19,8 @@ from services.console.adapters.passwords import PasswordHashing
 from services.console.adapters.schema import MIGRATIONS
 from services.console.api import accounts as accounts_pages
 from services.console.api import appraisal as appraisal_pages
+from services.console.api import audits as audit_pages
+from services.console.api import books as book_pages
 from services.console.api import finance as finance_pages
 from services.console.api import formulary as formulary_pages
 from services.console.api import home as home_page
@@ -94,8 +96,10 @@ SERVICE = ServiceDefinition(
         referral_pages.router,
         formulary_pages.router,
         pharmacy_pages.router,
+        audit_pages.router,
         review_pages.router,
         appraisal_pages.router,
+        book_pages.router,
         finance_pages.router,
         staffing_pages.router,
         report_pages.router,

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ from libs.events.catalogue.values import FacilityTier, PrescriptionCategory
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
 from libs.platform.settings import REPO_ROOT
+from services.console.domain import finance_board
+from services.console.domain.months import ended_months
 from tests.conftest import Suite
 from tests.integration.console.conftest import PASSWORDS
 from tests.support.accessibility import axe_violations
@@ -68,6 +70,7 @@ class Running:
     quality: ServiceHandle
     staffing: ServiceHandle
     console: ServiceHandle
+    finance: ServiceHandle
 
     def refer(self, body: dict[str, Any]) -> str:
         with self.referral.client(Role.CLINIC_STAFF, CLINIC) as clinic:
@@ -106,6 +109,7 @@ def running(module_suite: Suite) -> Running:
         quality,
         started["staffing"],
         console,
+        started["finance"],
     )
 
 
@@ -138,6 +142,13 @@ def sign_in(driver: Any, running: Running, username: str, page: str = "/") -> No
             and d.execute_script("return document.readyState") == "complete"
         ),
     )
+
+
+def sign_out(driver: Any) -> None:
+    """Sign out and wait for the sign-in page: a navigation begun before it finished could
+    land after the next sign-in page and send that form without its ``next``."""
+    driver.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+    until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "form[action='/sign-in']"))
 
 
 def until(driver: Any, predicate: Any, timeout_s: float = 20) -> Any:
@@ -252,12 +263,12 @@ def test_the_central_pharmacy_ships_a_transfer_and_the_clinic_stock_rises(
     with running.pharmacy.client(Role.PHARMACY_CENTRE) as centre:  # the pharmacy holds it
         asked = centre.get(f"/transfers/{transfer}").json()
     assert asked["to_facility_id"] == CLINIC and asked["state"] == "requested"
-    browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+    sign_out(browser)
     sign_in(browser, running, "pharmacy", "/pharmacy")
     take_step(browser, transfer, "approve", then="approved")
     take_step(browser, transfer, "ship", then="shipped")
     shot(browser, "pharmacy")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+    sign_out(browser)
     sign_in(browser, running, "donghu", "/pharmacy")
     take_step(browser, transfer, "receive", then="gone")
     assert on_hand(running, CLINIC, drug) == before + 15  # the pharmacy service holds it
@@ -331,6 +342,74 @@ def test_a_review_centre_pharmacist_returns_a_held_prescription(
     assert decided["state"] == "rejected" and decided["decided_by"] == "console:pharmacy"
 
 
+DISPENSED = {"type": "pharmacy.prescription.dispensed.v1", "outcome": "applied"}
+
+
+def dispensed_in_an_ended_month(running: Running, count: int) -> tuple[str, list[str]]:
+    """``count`` amlodipine prescriptions of the township centre issued two months ago (an
+    ended month, drawable whatever today is), dispensed by the pharmacy service and known to
+    quality as dispensed: that month's audit population there."""
+    month = ended_months(county_today(), 2)[1]
+    before = running.quality.metric("quality_events_consumed_total", **DISPENSED)
+    prescriptions, records = [], []
+    for n in range(count):
+        rx = f"RX-A-{uuid.uuid4().hex[:8].upper()}"
+        issued_at = datetime.fromisoformat(f"{month}-{5 + n:02d}T09:30:00+08:00")
+        issued = PrescriptionIssued(
+            prescription_id=rx, facility_id=CLINIC, facility_tier=FacilityTier.PRIMARY,
+            patient_pseudonym="a7" * 32, prescriber_id="S-T01-001",
+            category=PrescriptionCategory.WESTERN,
+            lines=[PrescriptionLine(line_no=1, drug_code="QSY-W011", quantity=1, days_supply=28)],
+            total_amount=Decimal("4.20"), issued_at=issued_at,
+        )  # fmt: skip
+        records.append(encode(new_event(issued, source=f"/his/{CLINIC}")))
+        prescriptions.append(rx)
+    produce(running.bootstrap, "ingestion.prescription", records, key=CLINIC.encode())
+    wait_for(
+        lambda: (
+            running.quality.metric("quality_events_consumed_total", **DISPENSED) >= before + count
+        ),
+        what="quality told of the dispensings",
+    )
+    return month, prescriptions
+
+
+def verdict_on(driver: Any, prescription: str) -> str | None:
+    return driver.find_element(By.ID, f"audit-{prescription}").get_attribute("data-verdict")
+
+
+def test_the_review_centre_audits_a_month_and_publishes_a_member(
+    running: Running, browser: Any
+) -> None:
+    month, (first, second) = dispensed_in_an_ended_month(running, 2)
+    sign_in(browser, running, "pharmacy", "/review")
+    browser.find_element(By.LINK_TEXT, "每月处方点评").click()
+    Select(until(browser, lambda d: d.find_element(By.ID, "month"))).select_by_value(month)
+    click(browser, "#choose-month button")
+    until(browser, lambda d: d.current_url.endswith(f"/review/audits/{month}"))
+    click(browser, "#draw")
+    member = until(browser, lambda d: d.find_element(By.ID, f"audit-{CLINIC}"))
+    assert "未发布" in member.text
+    member.find_element(By.LINK_TEXT, "点评").click()
+    until(browser, lambda d: d.find_element(By.ID, f"audit-{first}"))
+    Select(browser.find_element(By.ID, f"verdict-{first}")).select_by_value("rational")
+    click(browser, f"button[data-save='{first}']")
+    until(browser, lambda d: verdict_on(d, first) == "rational")
+    Select(browser.find_element(By.ID, f"verdict-{second}")).select_by_value("non_standard")
+    Select(browser.find_element(By.ID, f"reasons-{second}")).select_by_value("diagnosis_missing")
+    browser.find_element(By.ID, f"note-{second}").send_keys("未写临床诊断")
+    click(browser, f"button[data-save='{second}']")
+    until(browser, lambda d: verdict_on(d, second) == "non_standard")
+    assert "开具处方未写临床诊断" in browser.find_element(By.ID, f"audit-{second}").text
+    shot(browser, "audit")
+    click(browser, "#publish")
+    until(browser, lambda d: "已发布" in d.find_element(By.ID, "audit-progress").text)
+    with running.quality.client(Role.COUNTY_ADMIN) as centre:  # the quality service holds it
+        summary = centre.get(f"/audits/{month}/facilities/{CLINIC}").json()["summary"]
+    assert summary["sampled"] == 2 and summary["irrational"] == 1
+    assert summary["published_at"] is not None
+
+
 def test_the_committee_drafts_and_approves_a_half_year_and_a_member_reads_its_own(
     running: Running, browser: Any
 ) -> None:
@@ -344,7 +423,7 @@ def test_the_committee_drafts_and_approves_a_half_year_and_a_member_reads_its_ow
     until(
         browser, lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "approved"
     )
-    browser.find_element(By.CSS_SELECTOR, "form[action='/sign-out'] button").click()
+    sign_out(browser)
     sign_in(browser, running, "donghu", "/appraisal?period=2026-H1")
     try:
         own = until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[id^='scorecard-']"))
@@ -366,6 +445,33 @@ def test_finance_reads_the_bundle_and_a_balanced_trial_balance(
     )
     assert Decimal(browser.find_element(By.ID, "balanced").get_attribute("data-difference")) == 0
     shot(browser, "finance")
+
+
+def test_the_finance_centre_reads_the_journal_and_closes_last_month(
+    running: Running, browser: Any
+) -> None:
+    sign_in(browser, running, "finance", "/finance")
+    browser.find_element(By.LINK_TEXT, "记账凭证").click()
+    entry = until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "tr[id^='entry-']"))
+    assert entry.get_attribute("data-type") in finance_board.ENTRY_TYPES  # named in Chinese
+    shot(browser, "journal")
+    browser.get(f"{running.console.url}/finance")
+    browser.find_element(By.LINK_TEXT, "结账与绩效分配").click()
+    last = ended_months(county_today(), 1)[0]
+    Select(until(browser, lambda d: d.find_element(By.ID, "close-period"))).select_by_value(last)
+    click(browser, "#close")  # not confirmed: the browser asks for the tick first
+    assert browser.find_elements(By.ID, "close-form") and "/close" not in browser.current_url
+    browser.find_element(By.ID, "confirmed").click()
+    click(browser, "#close")
+    until(browser, lambda d: period_status(d, last) == "closed")
+    shot(browser, "periods")
+    with running.finance.client(Role.FINANCE_CENTRE) as centre:  # the finance service holds it
+        closed = {p["period"]: p["status"] for p in centre.get("/periods").json()}
+    assert closed[last] == "closed"
+
+
+def period_status(driver: Any, period: str) -> str | None:
+    return driver.find_element(By.ID, f"period-{period}").get_attribute("data-status")
 
 
 def latest(browser: Any, code: str) -> Decimal:
@@ -495,7 +601,10 @@ def test_an_administrator_replays_a_fixed_dead_letter(running: Running, browser:
         "/pharmacy",
         "/pharmacy/formulary",
         "/review",
+        "/review/audits",
         "/finance",
+        "/finance/journal",
+        "/finance/periods",
         "/appraisal",
         "/staffing",
         "/report",

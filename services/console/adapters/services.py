@@ -69,6 +69,9 @@ class CallsAs:
     def post(self, service: str, path: str, body: Any = None) -> Any:
         return self._call("POST", service, path, json=body)
 
+    def put(self, service: str, path: str, body: Any) -> Any:
+        return self._call("PUT", service, path, json=body)
+
     def _call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
         base = self.directory.urls.get(service)
         if base is None:

@@ -15,7 +15,7 @@ from libs.platform.http.dependencies import UnitOfWorkDep
 from services.console.adapters.services import CallsAs
 from services.console.config import ConsoleConfig
 from services.console.domain.workbenches import opens, workbenches_for
-from services.console.service_layer.accounts import facility_names
+from services.console.service_layer.accounts import community_names, facility_names
 from services.console.service_layer.sessions import SignedIn, current
 from services.console.service_layer.unit_of_work import ConsoleUnitOfWork, console_uow
 
@@ -122,13 +122,14 @@ def client_of(request: Request) -> str:
 
 def frame(uow: ConsoleUnitOfWork, person: SignedIn, current: str) -> dict[str, Any]:
     """What every workbench page's frame shows: who is signed in, the menu they may open
-    (``current`` lit), facilities by name, whether they may choose another facility, and
-    how often a live board asks again."""
+    (``current`` lit), facilities and communities by name, whether they may choose another
+    facility, and how often a live board asks again."""
     return {
         "person": person,
         "benches": workbenches_for(person.role),
         "current": current,
         "names": facility_names(uow),
+        "communities": community_names(uow),
         "choosable": person.role is not Role.CLINIC_STAFF,
         "refresh_ms": int(uow.config.refresh_seconds * 1000),
     }

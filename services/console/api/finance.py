@@ -24,7 +24,9 @@ Accountant = Annotated[SignedIn, bench("finance")]
 FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
-def _facility(person: SignedIn, wanted: str | None) -> str | None:
+def books_of(person: SignedIn, wanted: str | None) -> str | None:
+    """Whose books a page shows: a member's staff their own; the centres any (none chosen:
+    the county's consolidated books)."""
     return facility_for(person, wanted, refusal="您只能查看本机构的账簿", own_by_default=False)
 
 
@@ -43,7 +45,7 @@ def _budgets(services: CallsAs, person: SignedIn) -> list[dict[str, Any]]:
 def finance_page(
     person: Accountant, uow: ConsoleUowDep, facility_id: FacilityQuery = None
 ) -> Response:
-    facility = _facility(person, facility_id)
+    facility = books_of(person, facility_id)
     services = calls_as(uow.config, person)
     return uow.config.pages.render(
         "finance.html",
@@ -59,7 +61,7 @@ def finance_page(
 def export_trial_balance(
     person: Accountant, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
 ) -> Response:
-    trial = _trial_balance(calls_as(uow.config, person), _facility(person, facility_id))
+    trial = _trial_balance(calls_as(uow.config, person), books_of(person, facility_id))
     rows = [
         (a["account_code"], a["account_name_zh"] or a["account_name"] or "",
          Decimal(str(a["debit"])), Decimal(str(a["credit"])), Decimal(str(a["balance"])))

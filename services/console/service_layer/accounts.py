@@ -21,6 +21,7 @@ from services.console.service_layer.unit_of_work import ConsoleUnitOfWork
 
 __all__ = [
     "DemoSignIns",
+    "community_names",
     "create_account",
     "facility_names",
     "set_password",
@@ -134,3 +135,9 @@ def facility_names(uow: ConsoleUnitOfWork) -> dict[str, str]:
     """Member facilities by id → name, from the console's copy of the organisation."""
     with uow:
         return {f.facility_id: f.name for f in uow.facilities.all()}
+
+
+def community_names(uow: ConsoleUnitOfWork) -> dict[str, str]:
+    """The medical communities (医共体) by id → name, from the same copy."""
+    with uow:
+        return {c.community_id: c.name for c in uow.facilities.communities()}

@@ -7,7 +7,38 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AuditFacilityView", "AuditItemView", "AuditMonthView", "AuditSummary", "VerdictIn"]
+__all__ = [
+    "AuditCategoryView",
+    "AuditFacilityView",
+    "AuditItemView",
+    "AuditMonthView",
+    "AuditReasonView",
+    "AuditStandardView",
+    "AuditSummary",
+    "VerdictIn",
+]
+
+
+class AuditReasonView(BaseModel):
+    code: str
+    label: str = Field(description="The standard's wording.")
+
+
+class AuditCategoryView(BaseModel):
+    code: str = Field(description="The verdict that names it, e.g. inappropriate.")
+    label: str = Field(description="The standard's name, e.g. 用药不适宜处方.")
+    reasons: list[AuditReasonView]
+
+
+class AuditStandardView(BaseModel):
+    """What a verdict may say and how a month is sampled (infra/quality/audit.yaml)."""
+
+    minimum_per_month: int
+    per_mille: int
+    draw_after_days: int = Field(description="A month is drawn this many days after it ends.")
+    categories: list[AuditCategoryView] = Field(
+        description="The irrational categories; a rational verdict is `rational`."
+    )
 
 
 class AuditSummary(BaseModel):

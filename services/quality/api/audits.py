@@ -14,9 +14,12 @@ from libs.platform.http.errors import ApiError
 from libs.platform.http.security import ensure_facility, require_roles
 from services.quality.adapters.schema import AuditItem, AuditSample, Review
 from services.quality.api.audit_schemas import (
+    AuditCategoryView,
     AuditFacilityView,
     AuditItemView,
     AuditMonthView,
+    AuditReasonView,
+    AuditStandardView,
     AuditSummary,
     VerdictIn,
 )
@@ -85,6 +88,26 @@ def _month_view(uow: QualityUnitOfWork, month: str, principal: Principal) -> Aud
         facilities = _summaries(uow, month, own)
     return AuditMonthView(
         month=month, drawable_from=drawable_from(month, uow.config.audit), facilities=facilities
+    )
+
+
+@router.get("/standard", response_model=AuditStandardView, summary="The county's audit standard")
+def standard(_: Readers, uow: UnitOfWorkDep) -> AuditStandardView:
+    """What a verdict may say (the categories of irrational prescriptions and their
+    sub-reasons, in the standard's words) and how a month is sampled and when drawn."""
+    audit = quality_uow(uow).config.audit
+    return AuditStandardView(
+        minimum_per_month=audit.minimum_per_month,
+        per_mille=audit.per_mille,
+        draw_after_days=audit.draw_after_days,
+        categories=[
+            AuditCategoryView(
+                code=c.code,
+                label=c.label,
+                reasons=[AuditReasonView(code=k, label=v) for k, v in c.reasons.items()],
+            )
+            for c in audit.categories.values()
+        ],
     )
 
 

@@ -26,6 +26,7 @@ def test_every_page_but_the_sign_in_needs_a_session(console: ServiceProcess) -> 
             path = path.replace("{transfer_id}", "T1").replace("{step}", "approve")
             path = path.replace("{facility_id}", "QS-T01").replace("{prescription_id}", "RX1")
             path = path.replace("{decision}", "release").replace("{period}", "2026-H1")
+            path = path.replace("{month}", "2026-10")
             answer = browser.client.request(method, path, data={"csrf_token": "x"})
             assert answer.status_code == 303, (method, path, answer.status_code)
             assert answer.headers["location"].startswith("/sign-in")
@@ -44,6 +45,9 @@ def test_every_page_but_the_sign_in_needs_a_session(console: ServiceProcess) -> 
         ("pharmacy", "/appraisal", 403),
         ("donghu", "/finance?facility_id=QS-H01", 403),
         ("hospital", "/finance?facility_id=QS-T01", 403),
+        ("donghu", "/finance/journal?facility_id=QS-H01", 403),
+        ("donghu", "/finance/periods", 403),
+        ("donghu", "/review/audits/2026-10", 403),
         ("pharmacy", "/operations", 403),
         ("donghu", "/operations/dead-letters/quality/ingestion.prescription.dlt/0/0", 403),
     ],

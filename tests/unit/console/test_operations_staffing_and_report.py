@@ -1,5 +1,5 @@
 """运维's order of dead letters, 人事's week grid, the county report's charts and a clinic's
-transfer request form."""
+transfer request form, the month's prescription audit and the finance centre's months."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from services.console.domain import operations_board, pharmacy_board, staffing_board
+from services.console.domain import (
+    audit_board,
+    finance_board,
+    operations_board,
+    pharmacy_board,
+    staffing_board,
+)
+from services.console.domain.months import ended_months, month_name
 from services.console.domain.report_chart import chart_of
 
 
@@ -92,3 +99,24 @@ def test_a_clinics_request_form_becomes_the_pharmacys_lines() -> None:
     ):
         with pytest.raises(pharmacy_board.RequestRefused):
             pharmacy_board.request_lines(codes, amounts)
+
+
+def test_the_audit_offers_the_ended_months_and_names_the_standard_verdicts() -> None:
+    assert ended_months(date(2026, 1, 15), 3) == ["2025-12", "2025-11", "2025-10"]
+    assert month_name("2026-03") == "2026年3月"
+    standard = {"categories": [
+        {"code": "non_standard", "label": "不规范处方",
+         "reasons": [{"code": "diagnosis_missing", "label": "未写临床诊断"}]},
+    ]}  # fmt: skip
+    names, reasons = audit_board.verdicts(standard)
+    assert list(names) == ["rational", "non_standard"] and names["rational"] == "合理处方"
+    assert reasons == {"diagnosis_missing": "未写临床诊断"}
+    assert audit_board.irrational_rate({"reviewed": 0, "irrational": 0}) == "—"
+    assert audit_board.irrational_rate({"reviewed": 3, "irrational": 1}) == "33.3%"
+
+
+def test_finance_offers_the_ended_months_not_closed_and_names_the_runs() -> None:
+    assert finance_board.closable(date(2026, 3, 2), {"2026-01"}, 3) == ["2026-02", "2025-12"]
+    assert finance_board.run_kind("appraisal_fund:r0002") == "考核奖惩资金（第 2 版）"
+    assert finance_board.run_kind("internal") == "成员单位内部结算"
+    assert finance_board.run_kind("something_new") == "something_new"
