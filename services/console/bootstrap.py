@@ -29,6 +29,7 @@ from services.console.api import pharmacy as pharmacy_pages
 from services.console.api import referrals as referral_pages
 from services.console.api import report as report_pages
 from services.console.api import review as review_pages
+from services.console.api import scorecards as scorecard_pages
 from services.console.api import sign_in as sign_in_pages
 from services.console.api import staffing as staffing_pages
 from services.console.api import web
@@ -98,6 +99,7 @@ SERVICE = ServiceDefinition(
         pharmacy_pages.router,
         audit_pages.router,
         review_pages.router,
+        scorecard_pages.router,
         appraisal_pages.router,
         book_pages.router,
         finance_pages.router,

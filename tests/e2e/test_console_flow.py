@@ -71,6 +71,7 @@ class Running:
     staffing: ServiceHandle
     console: ServiceHandle
     finance: ServiceHandle
+    administration: ServiceHandle
 
     def refer(self, body: dict[str, Any]) -> str:
         with self.referral.client(Role.CLINIC_STAFF, CLINIC) as clinic:
@@ -110,6 +111,7 @@ def running(module_suite: Suite) -> Running:
         started["staffing"],
         console,
         started["finance"],
+        started["administration"],
     )
 
 
@@ -410,6 +412,43 @@ def test_the_review_centre_audits_a_month_and_publishes_a_member(
     assert summary["published_at"] is not None
 
 
+def adjust_and_comment(browser: Any, running: Running) -> None:
+    """The committee adds 1.5 points to the township centre's draft total, saying why, and
+    comments; the administration service holds both, in the scorecard's trail."""
+    browser.find_element(By.CSS_SELECTOR, f"#scorecard-{CLINIC} a").click()
+    adjust_by(browser, "20")  # over the county's cap: refused, in Chinese
+    assert "调整分值超出上限" in until(browser, lambda d: d.find_element(By.ID, "message")).text
+    refused = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert all("422" in e["message"] for e in refused), refused
+    browser.back()
+    adjust_by(browser, "1.5")
+    until(browser, lambda d: Decimal(adjustment_on(d)) == Decimal("1.5"))
+    browser.find_element(By.ID, "text").send_keys("请补报第二季度慢病随访数据")
+    click(browser, "#comment")
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#trail-rows [data-kind=comment]"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#trail-rows [data-kind=adjusted]")
+    shot(browser, "scorecard")
+    assert axe_violations(browser) == []  # the draft's scorecard, with its forms
+    with running.administration.client(Role.COUNTY_ADMIN) as committee:
+        card = committee.get(f"/appraisals/2026-H1/scorecards/{CLINIC}").json()
+    assert Decimal(card["adjustment"]) == Decimal("1.5")
+    assert card["adjustment_reason"] == "家庭医生签约服务工作突出"
+
+
+def adjust_by(browser: Any, points: str) -> None:
+    field = until(browser, lambda d: d.find_element(By.ID, "points"))
+    field.clear()
+    field.send_keys(points)
+    reason = browser.find_element(By.ID, "reason")
+    reason.clear()
+    reason.send_keys("家庭医生签约服务工作突出")
+    click(browser, "#adjust")
+
+
+def adjustment_on(driver: Any) -> str:
+    return str(driver.find_element(By.ID, "adjustment").get_attribute("data-points"))
+
+
 def test_the_committee_drafts_and_approves_a_half_year_and_a_member_reads_its_own(
     running: Running, browser: Any
 ) -> None:
@@ -419,6 +458,9 @@ def test_the_committee_drafts_and_approves_a_half_year_and_a_member_reads_its_ow
     members = browser.find_elements(By.CSS_SELECTOR, "tr[id^='scorecard-']")
     assert len(members) >= 10  # the members the scorecard appraises (not the village clinics)
     shot(browser, "appraisal")
+    adjust_and_comment(browser, running)
+    browser.find_element(By.LINK_TEXT, "返回考核").click()
+    until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "button[data-step='approve']"))
     browser.find_element(By.CSS_SELECTOR, "button[data-step='approve']").click()
     until(
         browser, lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "approved"

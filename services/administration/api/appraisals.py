@@ -103,7 +103,8 @@ def scorecard(
             raise ApiError(404, "not_found", f"{period} has not been drafted")
         appraisal, _ = found
         view = card_view(appraisal.scorecard(facility_id))
-        return {"period": period, "revision": appraisal.revision, **view}
+        state = appraisal.state.value
+        return {"period": period, "revision": appraisal.revision, "state": state, **view}
 
 
 @router.get("/{period}/notes", summary="The appraisal's audit trail")

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from libs.platform.auth import Role, TokenAuthority
+from services.console.domain.refusals import explain
 
 __all__ = ["CallsAs", "ServiceDirectory", "ServiceRefused"]
 
@@ -32,9 +33,18 @@ UNAVAILABLE = "服务暂不可用，请稍后再试"
 
 
 class ServiceRefused(Exception):
-    def __init__(self, service: str, status: int, detail: str) -> None:
-        self.service, self.status, self.detail = service, status, detail
-        super().__init__(f"{MESSAGES.get(status, UNAVAILABLE)}（{service}：{detail}）")
+    """A service said no (or could not be reached): ``status``, the error ``code`` of its
+    one error shape, and its own words (``detail``, English); the page shows ``message``."""
+
+    def __init__(self, service: str, status: int, detail: str, code: str | None = None) -> None:
+        self.service, self.status, self.detail, self.code = service, status, detail, code
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        meaning = MESSAGES.get(self.status, UNAVAILABLE)
+        if (known := explain(self.code)) is not None:
+            return f"{meaning}：{known}（{self.service}：{self.code}）"
+        return f"{meaning}（{self.service}：{self.detail}）"
 
     @property
     def message(self) -> str:
@@ -84,15 +94,18 @@ class CallsAs:
         except httpx.HTTPError as exc:
             raise ServiceRefused(service, 503, type(exc).__name__) from None
         if answer.status_code >= 400:
-            raise ServiceRefused(service, answer.status_code, _detail(answer))
+            raise ServiceRefused(service, answer.status_code, *_detail(answer))
         return answer.json() if answer.content else None
 
 
-def _detail(answer: httpx.Response) -> str:
+def _detail(answer: httpx.Response) -> tuple[str, str | None]:
+    """The refusal's own words and its error code (the services' one error shape)."""
     try:
         body = answer.json()
     except ValueError:
-        return answer.text[:200]
+        return answer.text[:200], None
     if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or "")[:300]
-    return str(body)[:300]
+        code = body.get("error")
+        words = str(body.get("message") or code or "")[:300]
+        return words, code if isinstance(code, str) else None
+    return str(body)[:300], None

@@ -1,13 +1,21 @@
-"""考核: the half-years a person may look at, and the appraisal's states in the county's
-words (绩效考核: drafted, reviewed, approved by the management committee)."""
+"""考核: the half-years a person may look at, and the appraisal's states and trail in the
+county's words (绩效考核: drafted, reviewed, approved by the management committee)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-__all__ = ["STATES", "half_years", "last_ended"]
+__all__ = ["NOTES", "STATES", "half_years", "last_ended"]
 
 STATES = {"draft": "草稿（审核中）", "approved": "已批准", "superseded": "已被更正"}
+#: The appraisal's trail (the administration service's notes) in the committee's words.
+NOTES = {
+    "drafted": "起草",
+    "recomputed": "按最新数据重算",
+    "comment": "意见",
+    "adjusted": "调整评分",
+    "approved": "批准",
+}
 
 
 def last_ended(today: date) -> str:
