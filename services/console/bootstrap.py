@@ -25,6 +25,7 @@ from services.console.api import finance as finance_pages
 from services.console.api import formulary as formulary_pages
 from services.console.api import home as home_page
 from services.console.api import operations as operations_pages
+from services.console.api import personnel as personnel_pages
 from services.console.api import pharmacy as pharmacy_pages
 from services.console.api import referrals as referral_pages
 from services.console.api import report as report_pages
@@ -103,6 +104,7 @@ SERVICE = ServiceDefinition(
         appraisal_pages.router,
         book_pages.router,
         finance_pages.router,
+        personnel_pages.router,
         staffing_pages.router,
         report_pages.router,
         operations_pages.router,

@@ -521,6 +521,9 @@ def latest(browser: Any, code: str) -> Decimal:
     return Decimal(shown.get_attribute("data-latest") or "0")
 
 
+COMMUNITY_NAME = "青山县人民医院医共体"
+
+
 def test_the_county_report_is_served_with_charts(running: Running, browser: Any) -> None:
     running.refer(upward("欧阳青", resident_id()))
     sign_in(browser, running, "admin", "/report")
@@ -532,6 +535,12 @@ def test_the_county_report_is_served_with_charts(running: Running, browser: Any)
     assert len(charts) >= 30  # every county indicator
     assert browser.find_elements(By.CSS_SELECTOR, "#indicator-referrals_up circle")
     shot(browser, "report")
+    Select(browser.find_element(By.ID, "community_id")).select_by_value("QS-MC1")
+    click(browser, "form[action='/report'] button")
+    until(browser, lambda d: "community_id=QS-MC1" in d.current_url)
+    community = browser.find_element(By.TAG_NAME, "h1").text
+    assert community.endswith(COMMUNITY_NAME), community  # the community's own indicators
+    assert browser.find_elements(By.CSS_SELECTOR, "section.chart svg[role='img']")
     sign_in(browser, running, "hospital", "/report")
     assert "县人民医院" in browser.find_element(By.TAG_NAME, "h1").text
     assert latest(browser, "referrals_up") == 0  # its referrals come in: they are not up
@@ -585,6 +594,63 @@ def test_the_personnel_office_plans_and_cancels_an_expert_session(
     click(browser, f"#session-{planned['session_id']} button")
     until(browser, lambda d: not d.find_elements(By.ID, f"session-{planned['session_id']}"))
     assert sessions_at(running, CLINIC, monday) == []
+
+
+def test_the_personnel_office_records_leave_and_stations_a_physician(
+    running: Running, browser: Any
+) -> None:
+    monday = board_monday(county_today() + timedelta(weeks=5))  # a week nobody else plans
+    thursday = (monday + timedelta(days=3)).isoformat()
+    sign_in(browser, running, "renshi", f"/staffing?facility_id={CLINIC}&week={monday}")
+    Select(browser.find_element(By.ID, "leave-staff")).select_by_value("S-H01-006")  # 杨帆
+    Select(browser.find_element(By.ID, "leave-kind")).select_by_value("training")
+    fill_date(browser, "leave-start", thursday)
+    fill_date(browser, "leave-end", thursday)
+    Select(browser.find_element(By.ID, "leave-half")).select_by_value("afternoon")
+    click(browser, "#leave")
+    row = until(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#leave-rows tr[id^='leave-']"))
+    assert "进修培训" in row.text and "下午" in row.text
+    leave_id = row.get_attribute("id").removeprefix("leave-")
+    shot(browser, "physician")
+    browser.get(f"{running.console.url}/staffing?facility_id={CLINIC}&week={monday}")
+    Select(browser.find_element(By.ID, "staff_id")).select_by_value("S-H01-006")
+    Select(browser.find_element(By.ID, "date")).select_by_value(thursday)
+    Select(browser.find_element(By.ID, "half_day")).select_by_value("afternoon")
+    click(browser, "#plan")  # over the leave: the staffing service refuses, told in Chinese
+    assert "该医师此时段请假" in until(browser, lambda d: d.find_element(By.ID, "message")).text
+    browser.get_log("browser")  # the refusal's 409 is the point here
+    browser.get(f"{running.console.url}/staffing/staff/S-H01-006")
+    click(browser, f"button[data-withdraw='{leave_id}']")
+    until(
+        browser,
+        lambda d: (
+            d.find_element(By.ID, f"leave-{leave_id}").get_attribute("data-withdrawn") == "yes"
+        ),
+    )
+    with running.staffing.client(Role.HR) as office:  # the staffing service holds both
+        held = office.get("/leave", params={"staff_id": "S-H01-006"}).json()["items"]
+    assert {(x["leave_id"], x["withdrawn"]) for x in held} >= {(leave_id, True)}
+    browser.get(f"{running.console.url}/staffing?facility_id={CLINIC}&week={monday}")
+    Select(browser.find_element(By.ID, "station-staff")).select_by_value("S-H01-014")  # 朱婷
+    fill_date(browser, "station-start", monday.isoformat())
+    fill_date(browser, "station-end", (monday + timedelta(days=180)).isoformat())
+    click(browser, "#station")
+    stationed = until(
+        browser, lambda d: d.find_element(By.CSS_SELECTOR, "#stationing-rows tr[id^='stationing-']")
+    )
+    assert "朱婷" in stationed.text
+    with running.staffing.client(Role.HR) as office:
+        found = office.get("/stationings", params={"facility_id": CLINIC, "on": monday.isoformat()})
+    assert "S-H01-014" in {x["staff_id"] for x in found.json()["items"]}
+
+
+def board_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def fill_date(driver: Any, field: str, day: str) -> None:
+    """A date field set as a person's picker would (its typed form depends on the locale)."""
+    driver.execute_script("document.getElementById(arguments[0]).value = arguments[1]", field, day)
 
 
 def broken_prescription(bootstrap: str) -> tuple[str, str]:

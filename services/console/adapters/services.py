@@ -107,5 +107,8 @@ def _detail(answer: httpx.Response) -> tuple[str, str | None]:
     if isinstance(body, dict):
         code = body.get("error")
         words = str(body.get("message") or code or "")[:300]
+        details = body.get("details")
+        if isinstance(details, dict) and details.get("rules"):  # the first rule broken
+            code = details["rules"][0]
         return words, code if isinstance(code, str) else None
     return str(body)[:300], None

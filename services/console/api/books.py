@@ -17,7 +17,9 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    FacilityQuery,
     Forbidden,
+    PeriodQuery,
     bench,
     calls_as,
     check_form,
@@ -31,8 +33,6 @@ from services.console.service_layer.sessions import SignedIn
 router = APIRouter(prefix="/finance", tags=["console books"], include_in_schema=False)
 
 Accountant = Annotated[SignedIn, bench("finance")]
-FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
 Period = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]
 #: Entries per page on the screen; an export takes up to this many pages of 500.
 PER_PAGE, MOST_EXPORTED = 30, 20_000

@@ -7,7 +7,8 @@ import hmac
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator, StringConstraints
 
 from libs.events.envelope import utc_now
 from libs.platform.auth import Role
@@ -23,8 +24,10 @@ __all__ = [
     "COOKIE",
     "ConfigDep",
     "ConsoleUowDep",
+    "FacilityQuery",
     "Forbidden",
     "NotSignedIn",
+    "PeriodQuery",
     "PersonDep",
     "Unfit",
     "bench",
@@ -37,6 +40,25 @@ __all__ = [
 ]
 
 COOKIE = "console_session"
+
+
+def _blank_is_none(value: Any) -> Any:
+    """An empty field of a page's GET form (全县 chosen, no period typed) was not given."""
+    return None if value == "" else value
+
+
+#: A facility (or community) chosen on a page; empty: none chosen.
+FacilityQuery = Annotated[
+    Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None,
+    BeforeValidator(_blank_is_none),
+    Query(),
+]
+#: A month (YYYY-MM) or a day (YYYY-MM-DD) typed on a page; empty: none.
+PeriodQuery = Annotated[
+    Annotated[str, StringConstraints(max_length=10, pattern=r"^\d{4}-\d{2}(-\d{2})?$")] | None,
+    BeforeValidator(_blank_is_none),
+    Query(),
+]
 
 
 class NotSignedIn(Exception):

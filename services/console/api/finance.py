@@ -8,20 +8,26 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for, frame
+from services.console.api.deps import (
+    ConsoleUowDep,
+    FacilityQuery,
+    bench,
+    calls_as,
+    facility_for,
+    frame,
+)
 from services.console.api.exports import exported
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/finance", tags=["console finance"], include_in_schema=False)
 
 Accountant = Annotated[SignedIn, bench("finance")]
-FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 def books_of(person: SignedIn, wanted: str | None) -> str | None:

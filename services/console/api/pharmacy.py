@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from libs.platform.auth import Role
@@ -14,6 +14,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    FacilityQuery,
     Forbidden,
     Unfit,
     bench,
@@ -31,7 +32,6 @@ from services.console.service_layer.sessions import SignedIn
 router = APIRouter(prefix="/pharmacy", tags=["console pharmacy"], include_in_schema=False)
 
 Pharmacist = Annotated[SignedIn, bench("pharmacy")]
-FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 TransferId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
@@ -58,6 +58,13 @@ def _expiring(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
     return list(services.get("pharmacy", "/expiry/lots", facility_id=facility, limit=200)["items"])
 
 
+def _shortages(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
+    """Open shortages (缺药登记: what a prescription or a referral could not be given),
+    newest first."""
+    page = services.get("pharmacy", "/shortages", facility_id=facility, limit=200)
+    return list(page["items"])
+
+
 def drug_names(services: CallsAs) -> dict[str, str]:
     """The formulary's names by code (a lot or a line names only its code)."""
     drugs = services.get("pharmacy", "/formulary/drugs", limit=500)["items"]
@@ -82,6 +89,7 @@ def pharmacy_page(
         **page,
         stock=_stock(services, facility),
         expiring=_expiring(services, facility),
+        shortages=_shortages(services, facility),
         drugs=drug_names(services),
     )
 
@@ -178,3 +186,19 @@ def export_expiring(
     ]  # fmt: skip
     headers = ("机构", "药品编码", "药品名称", "批号", "有效期至", "剩余天数", "库存", "金额（元）")
     return exported(Table("近效期", headers, rows), fmt, "expiring")
+
+
+@router.get("/shortages.{fmt}")
+def export_shortages(
+    person: Pharmacist, uow: ConsoleUowDep, fmt: str, facility_id: FacilityQuery = None
+) -> Response:
+    services = calls_as(uow.config, person)
+    names, drugs, pages = facility_names(uow), drug_names(services), uow.config.pages
+    rows = [
+        (names.get(x["facility_id"], x["facility_id"]), x["drug_code"],
+         drugs.get(x["drug_code"], ""), x["quantity_short"], x["prescription_id"] or "",
+         x["referral_id"] or "", pages.local(x["recorded_at"]))
+        for x in _shortages(services, _facility(person, facility_id))
+    ]  # fmt: skip
+    headers = ("机构", "药品编码", "药品名称", "短缺数量", "处方号", "转诊单号", "登记时间")
+    return exported(Table("缺药登记", headers, rows), fmt, "shortages")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from libs.events.envelope import utc_now
@@ -15,6 +15,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    FacilityQuery,
     Forbidden,
     bench,
     calls_as,
@@ -31,7 +32,6 @@ from services.console.service_layer.sessions import SignedIn
 router = APIRouter(prefix="/referrals", tags=["console referrals"], include_in_schema=False)
 
 Desk = Annotated[SignedIn, bench("referrals")]
-FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 OPEN = ("requested", "accepted", "scheduled", "arrived")
 
 

@@ -1,6 +1,7 @@
 """报表: the county report served: every indicator the reporting service computes for the
-county (or, for a member's staff, their own facility), over any months or days asked for,
-each with a chart and its figures; printable, and exported as one table."""
+county, one medical community or one facility (a member's staff: their own facility), over
+any months or days asked for, each with a chart and its figures; printable, and exported as
+one table."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, bench, calls_as, facility_for, frame
+from services.console.api.deps import (
+    ConsoleUowDep,
+    FacilityQuery,
+    Forbidden,
+    PeriodQuery,
+    bench,
+    calls_as,
+    facility_for,
+    frame,
+)
 from services.console.api.exports import exported
 from services.console.domain.report_chart import UNITS, chart_of
 from services.console.service_layer.sessions import SignedIn
@@ -22,31 +33,43 @@ from services.console.service_layer.sessions import SignedIn
 router = APIRouter(prefix="/report", tags=["console report"], include_in_schema=False)
 
 Reader = Annotated[SignedIn, bench("report")]
-FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Kind = Annotated[Literal["month", "day"], Query()]
-PeriodText = Annotated[str | None, Query(max_length=10, pattern=r"^\d{4}-\d{2}(-\d{2})?$")]
 
 
 @dataclass(frozen=True)
 class Asked:
-    """What a report shows: one facility's (None: the county's), by month or day, between
-    two periods (None: as far as the reporting service goes)."""
+    """What a report shows: one facility's, or one medical community's, or (neither) the
+    county's, by month or day, between two periods (None: as far as the reporting service
+    goes)."""
 
     facility: str | None
+    community: str | None
     kind: str
     start: str | None
     end: str | None
+
+    @property
+    def level(self) -> str:
+        return "facility" if self.facility else "community" if self.community else "county"
+
+    @property
+    def unit(self) -> str | None:
+        return self.facility or self.community
 
 
 def _asked(
     person: Reader,
     period_kind: Kind = "month",
-    start: Annotated[PeriodText, Query(alias="from")] = None,
-    end: Annotated[PeriodText, Query(alias="to")] = None,
+    start: Annotated[PeriodQuery, Query(alias="from")] = None,
+    end: Annotated[PeriodQuery, Query(alias="to")] = None,
     facility_id: FacilityQuery = None,
+    community_id: FacilityQuery = None,
 ) -> Asked:
-    facility = facility_for(person, facility_id, refusal="您只能查看本机构的报表")
-    return Asked(facility, period_kind, start, end)
+    refusal = "您只能查看本机构的报表"
+    facility = facility_for(person, facility_id, refusal=refusal)
+    if community_id and person.role is Role.CLINIC_STAFF:
+        raise Forbidden(refusal)
+    return Asked(facility, None if facility else community_id, period_kind, start, end)
 
 
 AskedDep = Annotated[Asked, Depends(_asked)]
@@ -55,7 +78,7 @@ AskedDep = Annotated[Asked, Depends(_asked)]
 def _series(services: CallsAs, code: str, asked: Asked) -> list[dict[str, Any]]:
     found = services.get(
         "reporting", f"/indicators/{code}/series",
-        level="facility" if asked.facility else "county", unit_id=asked.facility,
+        level=asked.level, unit_id=asked.unit,
         period_kind=asked.kind, to=asked.end, limit=1, **{"from": asked.start},
     )  # fmt: skip
     return list(found["items"][0]["points"]) if found["items"] else []
@@ -66,7 +89,7 @@ def _sections(
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Every indicator the level has, with its points (asked side by side)."""
     services = calls_as(uow.config, person)
-    level = "facility" if asked.facility else "county"
+    level = asked.level
     catalogue = services.get("reporting", "/indicators", limit=500)["items"]
     wanted = [i for i in catalogue if level in i["levels"]]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -81,6 +104,7 @@ def report_page(person: Reader, uow: ConsoleUowDep, asked: AskedDep) -> Response
         "report.html",
         **frame(uow, person, "report"),
         facility=asked.facility,
+        community=asked.community,
         period_kind=asked.kind,
         start=asked.start or "",
         end=asked.end or "",

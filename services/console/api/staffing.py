@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query
+from fastapi import APIRouter, Form, Path
 from fastapi.responses import RedirectResponse, Response
 
 from libs.platform.auth import Role
@@ -16,6 +16,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    FacilityQuery,
     Forbidden,
     bench,
     calls_as,
@@ -30,7 +31,6 @@ from services.console.service_layer.sessions import SignedIn
 router = APIRouter(prefix="/staffing", tags=["console staffing"], include_in_schema=False)
 
 Personnel = Annotated[SignedIn, bench("staffing")]
-FacilityQuery = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Code = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
@@ -55,6 +55,7 @@ def _office(services: CallsAs, monday: date, facility: str | None) -> dict[str, 
             "staffing", "/stationings", facility_id=facility, on=monday.isoformat(), limit=200
         )["items"],
         "experts": [s for s in staff if s["title"] in ("chief", "associate_chief", "attending")],
+        "staff_names": {s["staff_id"]: s["display_name"] for s in staff},
     }
 
 
@@ -71,7 +72,12 @@ def staffing_page(
     if facility is not None:
         path = f"/timetable/facilities/{facility}"
         timetable = services.get("staffing", path, week=monday.isoformat())
-    context: dict[str, Any] = {"coverage": None, "stationings": [], "experts": []}
+    context: dict[str, Any] = {
+        "coverage": None,
+        "stationings": [],
+        "experts": [],
+        "staff_names": {},
+    }
     if _plans(person):
         context |= _office(services, monday, facility)
     return uow.config.pages.render(

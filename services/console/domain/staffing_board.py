@@ -11,6 +11,7 @@ from typing import Any
 __all__ = [
     "COVERAGE_RULES",
     "HALF_DAYS",
+    "LEAVE_KINDS",
     "SESSION_STATES",
     "TITLES",
     "WEEKDAYS",
@@ -27,6 +28,13 @@ TITLES = {
     "resident": "住院医师",
 }
 HALF_DAYS = {"morning": "上午", "afternoon": "下午"}
+LEAVE_KINDS = {
+    "annual": "年假",
+    "sick": "病假",
+    "training": "进修培训",
+    "personal": "事假",
+    "unavailable": "其他公务（不能出诊）",
+}
 WEEK_STATES = {"draft": "草稿（未发布）", "published": "已发布", "closed": "已结束"}
 SESSION_STATES = {
     "planned": "已排班",

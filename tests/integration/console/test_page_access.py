@@ -48,6 +48,8 @@ def test_every_page_but_the_sign_in_needs_a_session(console: ServiceProcess) -> 
         ("donghu", "/finance/journal?facility_id=QS-H01", 403),
         ("donghu", "/finance/periods", 403),
         ("donghu", "/review/audits/2026-10", 403),
+        ("donghu", "/staffing/staff/S-H01-006", 403),
+        ("donghu", "/appraisal/2026-H1/members/QS-H01", 403),
         ("pharmacy", "/operations", 403),
         ("donghu", "/operations/dead-letters/quality/ingestion.prescription.dlt/0/0", 403),
     ],

@@ -24,6 +24,8 @@ def test_an_unknown_code_keeps_the_services_words() -> None:
 def test_the_code_is_read_from_the_one_error_shape() -> None:
     shaped = httpx.Response(409, json={"error": "period_closed", "message": "closed"})
     assert _detail(shaped) == ("closed", "period_closed")
+    broken = {"error": "rule_violated", "message": "on leave", "details": {"rules": ["on_leave"]}}
+    assert _detail(httpx.Response(409, json=broken)) == ("on leave", "on_leave")
     assert _detail(httpx.Response(502, text="<html>bad gateway</html>")) == (
         "<html>bad gateway</html>",
         None,
