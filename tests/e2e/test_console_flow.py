@@ -535,6 +535,14 @@ def test_the_county_report_is_served_with_charts(running: Running, browser: Any)
     assert len(charts) >= 30  # every county indicator
     assert browser.find_elements(By.CSS_SELECTOR, "#indicator-referrals_up circle")
     shot(browser, "report")
+    browser.get(f"{running.console.url}/")  # 首页: the county's key indicators at a glance
+    tiles = browser.find_elements(By.CSS_SELECTOR, "li[id^='glance-']")
+    assert (
+        len(tiles) >= 4
+        and "基层就诊率"
+        in browser.find_element(By.ID, "glance-title").find_element(By.XPATH, "..").text
+    )
+    browser.back()
     Select(browser.find_element(By.ID, "community_id")).select_by_value("QS-MC1")
     click(browser, "form[action='/report'] button")
     until(browser, lambda d: "community_id=QS-MC1" in d.current_url)

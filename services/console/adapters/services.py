@@ -79,6 +79,17 @@ class CallsAs:
     def post(self, service: str, path: str, body: Any = None) -> Any:
         return self._call("POST", service, path, json=body)
 
+    def every(self, service: str, path: str, *, most: int, **params: Any) -> list[Any]:
+        """Every item of a paged list (the services' one page shape), asked for 500 at a
+        time, up to ``most`` (an export takes the whole list, not the page on screen)."""
+        items: list[Any] = []
+        while len(items) < most:
+            page = self.get(service, path, limit=500, offset=len(items), **params)
+            items += page["items"]
+            if not page["items"] or len(items) >= int(page["total"]):
+                break
+        return items[:most]
+
     def put(self, service: str, path: str, body: Any) -> Any:
         return self._call("PUT", service, path, json=body)
 

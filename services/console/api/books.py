@@ -34,7 +34,7 @@ router = APIRouter(prefix="/finance", tags=["console books"], include_in_schema=
 
 Accountant = Annotated[SignedIn, bench("finance")]
 Period = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]
-#: Entries per page on the screen; an export takes up to this many pages of 500.
+#: Entries per page on the screen; the most an export gathers.
 PER_PAGE, MOST_EXPORTED = 30, 20_000
 
 
@@ -93,12 +93,9 @@ def export_journal(
 ) -> Response:
     facility = books_of(person, facility_id)
     services = calls_as(uow.config, person)
-    entries: list[dict[str, Any]] = []
-    while len(entries) < MOST_EXPORTED:
-        found, total = _journal(services, facility, period, limit=500, offset=len(entries))
-        entries += found
-        if not found or len(entries) >= total:
-            break
+    entries = services.every(
+        "finance", "/ledger/journal", most=MOST_EXPORTED, facility_id=facility, period=period
+    )
     shown, pages = frame(uow, person, "finance"), uow.config.pages
     names, communities = shown["names"], shown["communities"]
     rows = [

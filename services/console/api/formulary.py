@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.adapters.exports import Table
-from services.console.adapters.services import CallsAs
 from services.console.api.deps import ConsoleUowDep, bench, calls_as, frame
 from services.console.api.exports import exported
 from services.console.domain import pharmacy_board as board
@@ -24,18 +23,15 @@ router = APIRouter(
 Pharmacist = Annotated[SignedIn, bench("pharmacy")]
 Search = Annotated[str, Query(max_length=100)]
 Kind = Annotated[str, Query(max_length=20, pattern=r"^(|essential|tcm|delisted)$")]
-#: Entries per page on the screen; an export takes every page.
+#: Entries per page on the screen (an export takes the whole list).
 PER_PAGE = 50
-#: The most an export gathers (the pharmacy service answers 500 at a time).
+#: The most an export gathers.
 MOST_EXPORTED = 10_000
 
 
-def _drugs(
-    services: CallsAs, q: str, kind: str, *, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
-    query = {"q": q.strip() or None, "limit": limit, "offset": offset, **board.KINDS[kind][1]}
-    found = services.get("pharmacy", "/formulary/drugs", **query)
-    return list(found["items"]), int(found["total"])
+def _wanted(q: str, kind: str) -> dict[str, Any]:
+    """The page's search as the pharmacy service's query."""
+    return {"q": q.strip() or None, **board.KINDS[kind][1]}
 
 
 @router.get("")
@@ -46,8 +42,11 @@ def formulary_page(
     kind: Kind = "",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
-    services = calls_as(uow.config, person)
-    drugs, total = _drugs(services, q, kind, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    found = calls_as(uow.config, person).get(
+        "pharmacy", "/formulary/drugs", limit=PER_PAGE, offset=(page - 1) * PER_PAGE,
+        **_wanted(q, kind),
+    )  # fmt: skip
+    drugs, total = found["items"], int(found["total"])
     return uow.config.pages.render(
         "formulary.html",
         **frame(uow, person, "pharmacy"),
@@ -65,13 +64,9 @@ def formulary_page(
 def export_formulary(
     person: Pharmacist, uow: ConsoleUowDep, fmt: str, q: Search = "", kind: Kind = ""
 ) -> Response:
-    services = calls_as(uow.config, person)
-    drugs: list[dict[str, Any]] = []
-    while len(drugs) < MOST_EXPORTED:
-        found, total = _drugs(services, q, kind, limit=500, offset=len(drugs))
-        drugs += found
-        if not found or len(drugs) >= total:
-            break
+    drugs = calls_as(uow.config, person).every(
+        "pharmacy", "/formulary/drugs", most=MOST_EXPORTED, **_wanted(q, kind)
+    )
     rows = [
         (d["drug_code"], d["name"], d.get("generic_name") or "", d["dosage_form"], d["strength"],
          d["pack_size"], d["unit"], Decimal(str(d["unit_price"])), "是" if d["essential"] else "否",

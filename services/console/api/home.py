@@ -1,11 +1,13 @@
-"""首页: what needs attention now, from each service the person may ask. A service that
-refuses the person (their role) or is down leaves its line out instead of failing the page.
-The management centre also sees silent member feeds and dead letters nobody dealt with."""
+"""首页: the key indicators this month and what needs attention now, from each service the
+person may ask. A service that refuses the person (their role) or is down leaves its line
+out instead of failing the page. The management centre also sees silent member feeds and
+dead letters nobody dealt with."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,6 +18,9 @@ from services.console.adapters.services import CallsAs, ServiceDirectory, Servic
 from services.console.api.deps import ConsoleUowDep, PersonDep, calls_as, frame
 from services.console.api.operations import feeds, open_letters
 from services.console.domain.accounts import ROLE_NAMES
+from services.console.domain.glance import KEY_INDICATORS, Glance
+from services.console.domain.report_chart import UNITS, shown
+from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(tags=["console home"], include_in_schema=False)
 
@@ -60,6 +65,37 @@ def _operations(directory: ServiceDirectory, services: CallsAs) -> list[Attentio
     return lines
 
 
+def _value(services: CallsAs, code: str, facility: str | None) -> str | None:
+    """This month's value of ``code``: the facility's, or (none) the county's."""
+    scope = {"level": "facility", "unit_id": facility} if facility else {"level": "county"}
+    try:
+        found = services.get("reporting", f"/indicators/{code}", limit=1, **scope)
+    except ServiceRefused:
+        return None
+    items = found["items"] if isinstance(found, dict) else []
+    if not items or items[0]["value"] is None:
+        return None
+    return shown(Decimal(str(items[0]["value"])))
+
+
+def _glance(services: CallsAs, person: SignedIn) -> list[Glance]:
+    """The key indicators this month, the county's or (a member's staff) their own; those
+    the level has not, or the reporting service does not answer, are left out."""
+    level = "facility" if person.facility_id else "county"
+    try:
+        catalogue = services.get("reporting", "/indicators", limit=500)["items"]
+    except ServiceRefused:
+        return []
+    known = {i["code"]: i for i in catalogue if level in i["levels"]}
+    wanted = [code for code in KEY_INDICATORS if code in known]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        values = list(pool.map(lambda c: _value(services, c, person.facility_id), wanted))
+    return [
+        Glance(c, known[c]["name_zh"], v, UNITS.get(known[c]["unit"], known[c]["unit"]))
+        for c, v in zip(wanted, values, strict=True)
+    ]
+
+
 @router.get("/")
 def home(person: PersonDep, uow: ConsoleUowDep) -> Response:
     config = uow.config
@@ -79,4 +115,5 @@ def home(person: PersonDep, uow: ConsoleUowDep) -> Response:
         role_name=ROLE_NAMES[person.role],
         facility=page["names"].get(person.facility_id or "", person.facility_id),
         attention=lines,
+        glance=_glance(services, person),
     )

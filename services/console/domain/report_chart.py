@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["UNITS", "Chart", "chart_of"]
+__all__ = ["UNITS", "Chart", "chart_of", "shown"]
 
 #: The reporting service's units, as a report says them.
 UNITS = {
@@ -35,7 +35,8 @@ class Chart:
     axis_y: float
 
 
-def _shown(value: Decimal) -> str:
+def shown(value: Decimal) -> str:
+    """A figure as a report prints it: whole numbers without decimals."""
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
 
 
@@ -51,16 +52,16 @@ def chart_of(points: list[dict[str, Any]]) -> Chart:
     for period, value in known:
         x = LEFT + step * index[period]
         y = TOP + (HEIGHT - TOP - BOTTOM) * (1 - float(value / top))
-        dots.append((round(x, 1), round(y, 1), period, _shown(value)))
+        dots.append((round(x, 1), round(y, 1), period, shown(value)))
     return Chart(
         width=WIDTH,
         height=HEIGHT,
         line=" ".join(f"{x},{y}" for x, y, _, _ in dots),
         dots=dots,
-        top_label=_shown(top) if known else "",
+        top_label=shown(top) if known else "",
         first=points[0]["period"] if points else "",
         last=points[-1]["period"] if points else "",
-        latest=_shown(known[-1][1]) if known and known[-1][0] == points[-1]["period"] else None,
+        latest=shown(known[-1][1]) if known and known[-1][0] == points[-1]["period"] else None,
         axis_x=HEIGHT - BOTTOM,
         axis_y=LEFT,
     )

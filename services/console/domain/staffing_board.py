@@ -13,6 +13,7 @@ __all__ = [
     "HALF_DAYS",
     "LEAVE_KINDS",
     "SESSION_STATES",
+    "SPECIALTIES",
     "TITLES",
     "WEEKDAYS",
     "WEEK_STATES",
@@ -28,6 +29,20 @@ TITLES = {
     "resident": "住院医师",
 }
 HALF_DAYS = {"morning": "上午", "afternoon": "下午"}
+#: The staff registry's specialties (English there) as the county's people say them.
+SPECIALTIES = {
+    "cardiology": "心血管内科",
+    "neurology": "神经内科",
+    "general surgery": "普通外科",
+    "orthopaedics": "骨科",
+    "endocrinology": "内分泌科",
+    "respiratory medicine": "呼吸内科",
+    "emergency medicine": "急诊医学科",
+    "general practice": "全科医学",
+    "TCM internal medicine": "中医内科",
+    "acupuncture": "针灸科",
+    "rehabilitation": "康复医学科",
+}
 LEAVE_KINDS = {
     "annual": "年假",
     "sick": "病假",
