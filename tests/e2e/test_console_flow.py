@@ -394,6 +394,13 @@ def test_the_review_centre_audits_a_month_and_publishes_a_member(
     assert "未发布" in member.text
     member.find_element(By.LINK_TEXT, "点评").click()
     until(browser, lambda d: d.find_element(By.ID, f"audit-{first}"))
+    queue = browser.current_url
+    Select(browser.find_element(By.ID, f"verdict-{first}")).select_by_value("rational")
+    Select(browser.find_element(By.ID, f"reasons-{first}")).select_by_value("diagnosis_missing")
+    click(browser, f"button[data-save='{first}']")  # rational with a reason: refused, in Chinese
+    assert "合理处方不应选择" in until(browser, lambda d: d.find_element(By.ID, "message")).text
+    browser.get_log("browser")  # the refusal's 422 is the point here
+    browser.get(queue)
     Select(browser.find_element(By.ID, f"verdict-{first}")).select_by_value("rational")
     click(browser, f"button[data-save='{first}']")
     until(browser, lambda d: verdict_on(d, first) == "rational")

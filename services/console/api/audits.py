@@ -134,18 +134,15 @@ def give_verdict(
     facility_id: Code,
     prescription_id: Code,
     csrf_token: Csrf,
-    verdict: Annotated[str, Form(max_length=32)],
+    verdict: Annotated[str, Form(min_length=1, max_length=32)],
     reasons: Annotated[list[str], Form(max_length=30)] = [],  # noqa: B006 (FastAPI copies it)
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """The quality service checks the verdict against the standard (a category needs one of
-    its sub-reasons) and says in its refusal which would do."""
+    its own sub-reasons, 合理处方 none) and says in its refusal what would do: the reasons
+    are sent as ticked, so a category left at 合理处方 by mistake is refused, not recorded."""
     check_form(person, csrf_token)
-    body = {
-        "verdict": verdict,
-        "reasons": [] if verdict == board.RATIONAL else reasons,
-        "note": note.strip() or None,
-    }
+    body = {"verdict": verdict, "reasons": reasons, "note": note.strip() or None}
     path = f"/audits/{month}/facilities/{facility_id}/prescriptions/{prescription_id}"
     calls_as(uow.config, person).put("quality", path, body)
     back = f"/review/audits/{month}/{facility_id}#audit-{prescription_id}"

@@ -19,7 +19,7 @@ from services.console.api.deps import (
     ConsoleUowDep,
     FacilityQuery,
     Forbidden,
-    PeriodQuery,
+    MonthQuery,
     bench,
     calls_as,
     check_form,
@@ -58,7 +58,7 @@ def journal_page(
     person: Accountant,
     uow: ConsoleUowDep,
     facility_id: FacilityQuery = None,
-    period: PeriodQuery = None,
+    period: MonthQuery = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     facility = books_of(person, facility_id)
@@ -89,7 +89,7 @@ def export_journal(
     uow: ConsoleUowDep,
     fmt: str,
     facility_id: FacilityQuery = None,
-    period: PeriodQuery = None,
+    period: MonthQuery = None,
 ) -> Response:
     facility = books_of(person, facility_id)
     services = calls_as(uow.config, person)
@@ -118,7 +118,7 @@ def _closed(services: CallsAs) -> tuple[list[dict[str, Any]], set[str]]:
 
 
 @router.get("/periods")
-def periods_page(person: Accountant, uow: ConsoleUowDep, period: PeriodQuery = None) -> Response:
+def periods_page(person: Accountant, uow: ConsoleUowDep, period: MonthQuery = None) -> Response:
     if not _central(person):
         raise Forbidden("您无权查看结账与绩效分配：由财务中心办理，成员单位请查看本机构账簿")
     services = calls_as(uow.config, person)

@@ -26,6 +26,7 @@ __all__ = [
     "ConsoleUowDep",
     "FacilityQuery",
     "Forbidden",
+    "MonthQuery",
     "NotSignedIn",
     "PeriodQuery",
     "PersonDep",
@@ -50,6 +51,12 @@ def _blank_is_none(value: Any) -> Any:
 #: A facility (or community) chosen on a page; empty: none chosen.
 FacilityQuery = Annotated[
     Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None,
+    BeforeValidator(_blank_is_none),
+    Query(),
+]
+#: A month (YYYY-MM), e.g. an accounting period, chosen on a page; empty: none.
+MonthQuery = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")] | None,
     BeforeValidator(_blank_is_none),
     Query(),
 ]

@@ -27,11 +27,8 @@ DeadLetterTopic = Annotated[str, Path(max_length=249, pattern=r"^[A-Za-z0-9._-]+
 Number = Annotated[int, Path(ge=0)]
 
 
-def _state(
-    directory: ServiceDirectory, name: str, letters: list[board.Letter] | None
-) -> board.ServiceState:
+def _state(directory: ServiceDirectory, name: str, open_: int | None) -> board.ServiceState:
     base = directory.urls[name].rstrip("/")
-    open_ = None if letters is None else sum(1 for x in letters if not x.resolved)
     try:
         ready = directory.client.get(f"{base}/readyz")
         alive = directory.client.get(f"{base}/healthz").json()
@@ -59,25 +56,35 @@ def feeds(services: CallsAs) -> list[dict[str, Any]]:
         return []
 
 
-def _letters(services: CallsAs, name: str) -> list[board.Letter] | None:
-    """``name``'s dead letters (None: it keeps none, consuming nothing, or could not read
-    them now)."""
+#: The most dead letters of one service a page lists (the newest).
+LISTED = 500
+
+
+def _letters(services: CallsAs, name: str) -> tuple[list[board.Letter], int | None]:
+    """``name``'s newest dead letters, and how many of all of them are still open (None:
+    it keeps none, consuming nothing, or could not read them now). The count comes from
+    the list when the list is whole, else from the service."""
     try:
-        items = services.get(name, "/dead-letters", limit=500)["items"]
+        found = services.get(name, "/dead-letters", limit=LISTED)
     except ServiceRefused:
-        return None
-    return [board.Letter(name, summary) for summary in items]
+        return [], None
+    letters = [board.Letter(name, summary) for summary in found["items"]]
+    if int(found["total"]) <= len(letters):
+        return letters, sum(1 for x in letters if not x.resolved)
+    return letters, open_letters(services, name)
 
 
 def _survey(uow: ConsoleUowDep, person: SignedIn) -> tuple[list[Any], list[board.Letter]]:
-    """Every service's state and dead letters, each service's topics read once."""
+    """Every service's state and dead letters, each service's topics read once (twice for a
+    service with more than a page of them)."""
     directory = uow.config.services
     services = calls_as(uow.config, person)
     names = sorted(directory.urls)
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(lambda n: _letters(services, n), names))
-        states = list(pool.map(lambda n, x: _state(directory, n, x), names, found))
-    return states, board.arrange([x for letters in found for x in letters or []])
+        opened = [count for _, count in found]
+        states = list(pool.map(lambda n, c: _state(directory, n, c), names, opened))
+    return states, board.arrange([x for letters, _ in found for x in letters])
 
 
 @router.get("")

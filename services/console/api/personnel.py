@@ -43,7 +43,7 @@ def physician_page(person: Personnel, uow: ConsoleUowDep, staff_id: Code) -> Res
     _office(person)
     services = calls_as(uow.config, person)
     member = services.get("staffing", f"/staff/{staff_id}")
-    leave = services.get("staffing", "/leave", staff_id=staff_id, limit=200)["items"]
+    leave = services.every("staffing", "/leave", most=5_000, staff_id=staff_id)
     return uow.config.pages.render(
         "physician.html",
         **frame(uow, person, "staffing"),

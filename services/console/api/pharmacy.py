@@ -33,6 +33,8 @@ router = APIRouter(prefix="/pharmacy", tags=["console pharmacy"], include_in_sch
 
 Pharmacist = Annotated[SignedIn, bench("pharmacy")]
 TransferId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+#: The most rows a list (and its export) gathers from the pharmacy service.
+MOST_LISTED = 20_000
 
 
 def _facility(person: SignedIn, wanted: str | None) -> str | None:
@@ -61,13 +63,12 @@ def _expiring(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
 def _shortages(services: CallsAs, facility: str | None) -> list[dict[str, Any]]:
     """Open shortages (缺药登记: what a prescription or a referral could not be given),
     newest first."""
-    page = services.get("pharmacy", "/shortages", facility_id=facility, limit=200)
-    return list(page["items"])
+    return services.every("pharmacy", "/shortages", most=MOST_LISTED, facility_id=facility)
 
 
 def drug_names(services: CallsAs) -> dict[str, str]:
     """The formulary's names by code (a lot or a line names only its code)."""
-    drugs = services.get("pharmacy", "/formulary/drugs", limit=500)["items"]
+    drugs = services.every("pharmacy", "/formulary/drugs", most=MOST_LISTED)
     return {d["drug_code"]: d["name"] for d in drugs}
 
 

@@ -66,7 +66,9 @@ def _asked(
     community_id: FacilityQuery = None,
 ) -> Asked:
     refusal = "您只能查看本机构的报表"
-    facility = facility_for(person, facility_id, refusal=refusal)
+    # A community chosen: no facility unless one is chosen too (a central account scoped to
+    # a facility would otherwise always see its own).
+    facility = facility_for(person, facility_id, refusal=refusal, own_by_default=not community_id)
     if community_id and person.role is Role.CLINIC_STAFF:
         raise Forbidden(refusal)
     return Asked(facility, None if facility else community_id, period_kind, start, end)

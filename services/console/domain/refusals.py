@@ -16,6 +16,7 @@ REFUSALS = {
     "invalid_month": "月份格式有误（应为 YYYY-MM）",
     "rate_limited": "操作过于频繁，请稍后再试",
     "unknown_facility": "机构不在本县医共体的成员目录中",
+    "unknown_reason": "所选原因不存在，或不属于所选的类别（如处方点评：只勾选该结论类别下的原因）",
     # 转诊
     "reason_required": "须写明原因",
     "scheduled_for_required": "请填写预约时间",
@@ -26,7 +27,6 @@ REFUSALS = {
     "same_facility": "转出与转入（调出与调入）机构不能相同",
     "priority_not_allowed": "该转诊方向不允许此优先级",
     "direction_mismatch": "转诊方向与机构层级不符",
-    "unknown_reason": "未知的原因代码",
     # 药事
     "insufficient_stock": "库存不足",
     "unknown_drug": "药品不在统一目录中",
