@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs, ServiceRefused
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form, frame
+from services.console.api.deps import (
+    ConsoleUowDep,
+    CsrfField,
+    Forbidden,
+    bench,
+    calls_as,
+    check_form,
+    frame,
+)
 from services.console.api.exports import exported
 from services.console.domain import appraisal_board as board
 from services.console.service_layer.sessions import SignedIn
@@ -62,7 +70,7 @@ def take_step(
     step: str,
     person: Reader,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
 ) -> Response:
     check_form(person, csrf_token)
     if step not in STEPS or person.role is not Role.COUNTY_ADMIN:

@@ -13,11 +13,20 @@ from fastapi.responses import RedirectResponse, Response
 from libs.platform.auth import Role
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
-from services.console.api.deps import ConsoleUowDep, Forbidden, bench, calls_as, check_form, frame
+from services.console.api.deps import (
+    ConsoleUowDep,
+    CsrfField,
+    Forbidden,
+    bench,
+    calls_as,
+    check_form,
+    frame,
+)
 from services.console.api.exports import exported
 from services.console.domain import audit_board as board
 from services.console.domain.review_board import RULES
 from services.console.domain.review_board import STATES as REVIEW_STATES
+from services.console.service_layer.accounts import facility_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/review/audits", tags=["console audit"], include_in_schema=False)
@@ -25,7 +34,6 @@ router = APIRouter(prefix="/review/audits", tags=["console audit"], include_in_s
 Reviewer = Annotated[SignedIn, bench("review")]
 Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")]
 Code = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 def _organises(person: SignedIn) -> bool:
@@ -67,7 +75,7 @@ def month_page(person: Reviewer, uow: ConsoleUowDep, month: Month) -> Response:
 
 
 @router.post("/{month}/draw")
-def draw(person: Reviewer, uow: ConsoleUowDep, month: Month, csrf_token: Csrf) -> Response:
+def draw(person: Reviewer, uow: ConsoleUowDep, month: Month, csrf_token: CsrfField) -> Response:
     check_form(person, csrf_token)
     if not _organises(person):
         raise Forbidden("抽样由审方中心或管理中心进行")
@@ -78,7 +86,7 @@ def draw(person: Reviewer, uow: ConsoleUowDep, month: Month, csrf_token: Csrf) -
 @router.get("/{month}/summary.{fmt}")
 def export_month(person: Reviewer, uow: ConsoleUowDep, month: Month, fmt: str) -> Response:
     audit = calls_as(uow.config, person).get("quality", f"/audits/{month}")
-    names, pages = frame(uow, person, "review")["names"], uow.config.pages
+    names, pages = facility_names(uow), uow.config.pages
     rows = [
         (names.get(s["facility_id"], s["facility_id"]), s["prescriptions"], s["sampled"],
          s["reviewed"], s["irrational"], board.irrational_rate(s), pages.local(s["drawn_at"]),
@@ -116,7 +124,7 @@ def member_page(person: Reviewer, uow: ConsoleUowDep, month: Month, facility_id:
 
 @router.post("/{month}/{facility_id}/publish")
 def publish(
-    person: Reviewer, uow: ConsoleUowDep, month: Month, facility_id: Code, csrf_token: Csrf
+    person: Reviewer, uow: ConsoleUowDep, month: Month, facility_id: Code, csrf_token: CsrfField
 ) -> Response:
     check_form(person, csrf_token)
     if not _organises(person):
@@ -133,7 +141,7 @@ def give_verdict(
     month: Month,
     facility_id: Code,
     prescription_id: Code,
-    csrf_token: Csrf,
+    csrf_token: CsrfField,
     verdict: Annotated[str, Form(min_length=1, max_length=32)],
     reasons: Annotated[list[str], Form(max_length=30)] = [],  # noqa: B006 (FastAPI copies it)
     note: Annotated[str, Form(max_length=500)] = "",

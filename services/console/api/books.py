@@ -17,6 +17,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     FacilityQuery,
     Forbidden,
     MonthQuery,
@@ -28,6 +29,7 @@ from services.console.api.deps import (
 from services.console.api.exports import exported
 from services.console.api.finance import books_of
 from services.console.domain import finance_board as board
+from services.console.service_layer.accounts import directory_names
 from services.console.service_layer.sessions import SignedIn
 
 router = APIRouter(prefix="/finance", tags=["console books"], include_in_schema=False)
@@ -96,8 +98,7 @@ def export_journal(
     entries = services.every(
         "finance", "/ledger/journal", most=MOST_EXPORTED, facility_id=facility, period=period
     )
-    shown, pages = frame(uow, person, "finance"), uow.config.pages
-    names, communities = shown["names"], shown["communities"]
+    (names, communities), pages = directory_names(uow), uow.config.pages
     rows = [
         (e["entry_id"], e["period"], pages.local(e["posted_at"]),
          board.ENTRY_TYPES.get(e["entry_type"], e["entry_type"]), e["memo"] or "",
@@ -146,7 +147,7 @@ def close_period(
     person: Accountant,
     uow: ConsoleUowDep,
     period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     confirmed: Annotated[str | None, Form(max_length=10)] = None,
 ) -> Response:
     """The finance service settles the month, allocates its performance pay and closes it
@@ -168,8 +169,7 @@ def export_performance_pay(
     if not _central(person):
         raise Forbidden("您无权查看绩效分配：由财务中心办理")
     pay = calls_as(uow.config, person).get("finance", f"/performance-pay/{period}")
-    shown = frame(uow, person, "finance")
-    names, communities = shown["names"], shown["communities"]
+    names, communities = directory_names(uow)
     rows = [
         (communities.get(c["community_id"], c["community_id"]), a["staff_id"],
          names.get(a["facility_id"], a["facility_id"]), Decimal(str(a["points"])),

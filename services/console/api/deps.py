@@ -7,7 +7,7 @@ import hmac
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Form, Query, Request
 from pydantic import BeforeValidator, StringConstraints
 
 from libs.events.envelope import utc_now
@@ -16,7 +16,7 @@ from libs.platform.http.dependencies import UnitOfWorkDep
 from services.console.adapters.services import CallsAs
 from services.console.config import ConsoleConfig
 from services.console.domain.workbenches import opens, workbenches_for
-from services.console.service_layer.accounts import community_names, facility_names
+from services.console.service_layer.accounts import directory_names
 from services.console.service_layer.sessions import SignedIn, current
 from services.console.service_layer.unit_of_work import ConsoleUnitOfWork, console_uow
 
@@ -24,6 +24,7 @@ __all__ = [
     "COOKIE",
     "ConfigDep",
     "ConsoleUowDep",
+    "CsrfField",
     "FacilityQuery",
     "Forbidden",
     "MonthQuery",
@@ -48,6 +49,8 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+#: Every form's token (:func:`check_form`).
+CsrfField = Annotated[str, Form(max_length=100)]
 #: A facility (or community) chosen on a page; empty: none chosen.
 FacilityQuery = Annotated[
     Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None,
@@ -153,12 +156,13 @@ def frame(uow: ConsoleUnitOfWork, person: SignedIn, current: str) -> dict[str, A
     """What every workbench page's frame shows: who is signed in, the menu they may open
     (``current`` lit), facilities and communities by name, whether they may choose another
     facility, and how often a live board asks again."""
+    names, communities = directory_names(uow)
     return {
         "person": person,
         "benches": workbenches_for(person.role),
         "current": current,
-        "names": facility_names(uow),
-        "communities": community_names(uow),
+        "names": names,
+        "communities": communities,
         "choosable": person.role is not Role.CLINIC_STAFF,
         "refresh_ms": int(uow.config.refresh_seconds * 1000),
     }

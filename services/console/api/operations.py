@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs, ServiceDirectory, ServiceRefused
-from services.console.api.deps import ConsoleUowDep, bench, calls_as, check_form, frame
+from services.console.api.deps import ConsoleUowDep, CsrfField, bench, calls_as, check_form, frame
 from services.console.api.exports import exported
 from services.console.domain import operations_board as board
 from services.console.service_layer.sessions import SignedIn
@@ -131,7 +131,7 @@ def replay(
     topic: DeadLetterTopic,
     partition: Number,
     offset: Number,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     value: Annotated[str | None, Form(max_length=1_000_000)] = None,
 ) -> Response:
     """Replay the record, as it is or as corrected in the page's text box."""

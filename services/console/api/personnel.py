@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from libs.platform.auth import Role
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     Forbidden,
     Unfit,
     bench,
@@ -29,7 +30,6 @@ router = APIRouter(prefix="/staffing", tags=["console personnel"], include_in_sc
 
 Personnel = Annotated[SignedIn, bench("staffing")]
 Code = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-Csrf = Annotated[str, Form(max_length=100)]
 Identifier = Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
@@ -57,7 +57,7 @@ def physician_page(person: Personnel, uow: ConsoleUowDep, staff_id: Code) -> Res
 def record_leave(
     person: Personnel,
     uow: ConsoleUowDep,
-    csrf_token: Csrf,
+    csrf_token: CsrfField,
     staff_id: Identifier,
     kind: Annotated[str, Form(max_length=20)],
     start_date: Annotated[date, Form()],
@@ -83,7 +83,11 @@ def record_leave(
 
 @router.post("/leave/{leave_id}/withdraw")
 def withdraw_leave(
-    person: Personnel, uow: ConsoleUowDep, leave_id: Code, csrf_token: Csrf, staff_id: Identifier
+    person: Personnel,
+    uow: ConsoleUowDep,
+    leave_id: Code,
+    csrf_token: CsrfField,
+    staff_id: Identifier,
 ) -> Response:
     check_form(person, csrf_token)
     _office(person)
@@ -95,7 +99,7 @@ def withdraw_leave(
 def station(
     person: Personnel,
     uow: ConsoleUowDep,
-    csrf_token: Csrf,
+    csrf_token: CsrfField,
     staff_id: Identifier,
     facility_id: Identifier,
     start_date: Annotated[date, Form()],
@@ -117,7 +121,7 @@ def end_stationing(
     person: Personnel,
     uow: ConsoleUowDep,
     stationing_id: Code,
-    csrf_token: Csrf,
+    csrf_token: CsrfField,
     end_date: Annotated[date, Form()],
     facility_id: Identifier,
 ) -> Response:

@@ -14,6 +14,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     FacilityQuery,
     Forbidden,
     Unfit,
@@ -99,7 +100,7 @@ def pharmacy_page(
 def request_transfer(
     person: Pharmacist,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     drug_code: Annotated[list[str], Form(max_length=10)],
     quantity: Annotated[list[str], Form(max_length=10)],
 ) -> Response:
@@ -123,7 +124,7 @@ def take_step(
     step: str,
     person: Pharmacist,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     reason: Annotated[str | None, Form(max_length=64)] = None,
     facility_id: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:

@@ -15,6 +15,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     FacilityQuery,
     Forbidden,
     bench,
@@ -71,7 +72,7 @@ def act(
     action: str,
     person: Desk,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     reason_code: Annotated[str | None, Form(max_length=64)] = None,
     scheduled_for: Annotated[str | None, Form(max_length=40)] = None,
     facility_id: Annotated[str | None, Form(max_length=64)] = None,

@@ -13,6 +13,7 @@ from libs.events.envelope import utc_now
 from services.console.adapters.exports import Table
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     Forbidden,
     bench,
     calls_as,
@@ -55,7 +56,7 @@ def decide(
     decision: str,
     person: Reviewer,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     check_form(person, csrf_token)

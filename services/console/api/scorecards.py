@@ -17,6 +17,7 @@ from libs.platform.auth import Role
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     Forbidden,
     Unfit,
     bench,
@@ -32,7 +33,6 @@ router = APIRouter(prefix="/appraisal", tags=["console scorecards"], include_in_
 Reader = Annotated[SignedIn, bench("appraisal")]
 HalfYear = Annotated[str, Path(pattern=r"^\d{4}-H[12]$")]
 Member = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Csrf = Annotated[str, Form(max_length=100)]
 Reason = Annotated[str, Form(max_length=2000)]
 
 
@@ -77,7 +77,7 @@ def comment(
     uow: ConsoleUowDep,
     period: HalfYear,
     facility_id: Member,
-    csrf_token: Csrf,
+    csrf_token: CsrfField,
     text: Reason,
 ) -> Response:
     check_form(person, csrf_token)
@@ -95,7 +95,7 @@ def adjust(
     uow: ConsoleUowDep,
     period: HalfYear,
     facility_id: Member,
-    csrf_token: Csrf,
+    csrf_token: CsrfField,
     points: Annotated[str, Form(max_length=10)],
     reason: Reason,
 ) -> Response:
@@ -117,7 +117,7 @@ def adjust(
 
 @router.post("/{period}/corrections")
 def correct(
-    person: Reader, uow: ConsoleUowDep, period: HalfYear, csrf_token: Csrf, reason: Reason
+    person: Reader, uow: ConsoleUowDep, period: HalfYear, csrf_token: CsrfField, reason: Reason
 ) -> Response:
     """An approved half-year found wrong: a new revision (a draft) to review and approve."""
     check_form(person, csrf_token)

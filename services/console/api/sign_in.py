@@ -11,7 +11,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from libs.events.envelope import utc_now
-from services.console.api.deps import COOKIE, ConsoleUowDep, PersonDep, check_form, client_of
+from services.console.api.deps import (
+    COOKIE,
+    ConsoleUowDep,
+    CsrfField,
+    PersonDep,
+    check_form,
+    client_of,
+)
 from services.console.service_layer.sessions import SignInRefused, sign_in, sign_out
 
 router = APIRouter(tags=["console sign-in"], include_in_schema=False)
@@ -85,7 +92,7 @@ def sign_out_submit(
     request: Request,
     person: PersonDep,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
 ) -> Response:
     check_form(person, csrf_token)
     sign_out(uow, request.cookies.get(COOKIE, ""), now=utc_now())

@@ -16,6 +16,7 @@ from services.console.adapters.exports import Table
 from services.console.adapters.services import CallsAs
 from services.console.api.deps import (
     ConsoleUowDep,
+    CsrfField,
     FacilityQuery,
     Forbidden,
     bench,
@@ -103,7 +104,7 @@ def _back(facility: str, monday: date) -> RedirectResponse:
 def plan_session(
     person: Personnel,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     facility_id: Annotated[str, Form(max_length=64)],
     staff_id: Annotated[str, Form(max_length=64)],
     day: Annotated[date, Form(alias="date")],
@@ -123,7 +124,7 @@ def cancel_session(
     session_id: Code,
     person: Personnel,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     facility_id: Annotated[str, Form(max_length=64)],
     week: Annotated[date, Form()],
 ) -> Response:
@@ -140,7 +141,7 @@ def publish_week(
     week: date,
     person: Personnel,
     uow: ConsoleUowDep,
-    csrf_token: Annotated[str, Form(max_length=100)],
+    csrf_token: CsrfField,
     facility_id: Annotated[str, Form(max_length=64)],
 ) -> Response:
     check_form(person, csrf_token)

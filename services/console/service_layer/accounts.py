@@ -21,8 +21,8 @@ from services.console.service_layer.unit_of_work import ConsoleUnitOfWork
 
 __all__ = [
     "DemoSignIns",
-    "community_names",
     "create_account",
+    "directory_names",
     "facility_names",
     "set_password",
     "update_account",
@@ -133,11 +133,12 @@ def _described(verb: str, terms: AccountTerms) -> str:
 
 def facility_names(uow: ConsoleUnitOfWork) -> dict[str, str]:
     """Member facilities by id → name, from the console's copy of the organisation."""
-    with uow:
-        return {f.facility_id: f.name for f in uow.facilities.all()}
+    return directory_names(uow)[0]
 
 
-def community_names(uow: ConsoleUnitOfWork) -> dict[str, str]:
-    """The medical communities (医共体) by id → name, from the same copy."""
+def directory_names(uow: ConsoleUnitOfWork) -> tuple[dict[str, str], dict[str, str]]:
+    """Member facilities and medical communities (医共体) by id → name, read together."""
     with uow:
-        return {c.community_id: c.name for c in uow.facilities.communities()}
+        directory = uow.facilities
+        facilities = {f.facility_id: f.name for f in directory.all()}
+        return facilities, {c.community_id: c.name for c in directory.communities()}
